@@ -1,0 +1,37 @@
+# Set-up, demo and tests on a fresh Debian machine (run as root). Every target is idempotent.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+APT_PKGS := libosmesa6 libgl1-mesa-dri libegl1 libegl-mesa0 libglu1-mesa libgl1 \
+            libglib2.0-0 libopengl0 libgbm1 ffmpeg
+export PYOPENGL_PLATFORM ?= osmesa
+
+.PHONY: setup system-packages demo test bench clean
+
+setup: system-packages $(STAMP)
+
+system-packages:
+	@if ! dpkg -s $(APT_PKGS) >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS); \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3.11 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+demo: setup
+	mkdir -p out
+	$(VENV)/bin/fitroom avatar --measurements examples/body.json \
+	    --out out/avatar.glb --report out/avatar_report.json --render out/avatar.png
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+bench: setup
+	$(PY) benchmarks/avatar_accuracy.py --json out/avatar_accuracy.json
+	$(PY) benchmarks/render_speed.py --json out/render_speed.json
+
+clean:
+	rm -rf out

@@ -1,0 +1,147 @@
+"""`Avatar`: a rigged Anny body fitted to tape measurements, that can prove it matches them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import roma
+import torch
+import trimesh
+
+from avatars.body_model import ANNY_TO_AVATAR, MEAN_PARAMETERS, BodyModel, load_body_model, parameters_dict
+from avatars.errors import AvatarError
+from avatars.fitting import fit_measurements
+from avatars.measure import measure
+from avatars.measurements import MEASUREMENT_KEYS, BodyMeasurements
+from avatars.population import complete
+from avatars.warm_start import warm_start
+
+#: Arms of Anny's rest pose hang about this far below horizontal; the T-pose lifts them by it.
+A_POSE_ARM_DROP_DEG = 50.0
+POSE_PRESETS: dict[str, dict[str, tuple[float, float, float]]] = {
+    "A": {},
+    "T": {"upperarm01.L": (0.0, 0.0, A_POSE_ARM_DROP_DEG), "upperarm01.R": (0.0, 0.0, -A_POSE_ARM_DROP_DEG)},
+}
+SKIN_COLOR = (0.86, 0.67, 0.55, 1.0)
+
+
+def skin_mesh(vertices: np.ndarray, faces: np.ndarray) -> trimesh.Trimesh:
+    """A body mesh coloured with the skin tone (what renderers and exporters receive)."""
+    mesh = trimesh.Trimesh(vertices, faces, process=False)
+    mesh.visual.vertex_colors = (np.array(SKIN_COLOR) * 255).astype(np.uint8)
+    return mesh
+
+
+def age_parameter(years: float) -> float:
+    """Anny's age value for an age in years (anchors: newborn, 1, 11, 25 and 90 years)."""
+    return float(np.interp(years, [0.0, 1.0, 11.0, 25.0, 90.0], [-1 / 3, 0.0, 1 / 3, 2 / 3, 1.0]))
+
+
+def _rotation_matrices(rotations: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """Bone rotations (rotation vector in degrees or 3x3 matrix, avatar frame) to Anny's 4x4 deltas."""
+    out = {}
+    m = ANNY_TO_AVATAR
+    for bone, value in rotations.items():
+        r = torch.as_tensor(np.asarray(value, dtype=np.float64))
+        if r.shape == (3,):
+            r = roma.rotvec_to_rotmat(torch.deg2rad(r))
+        if r.shape != (3, 3) or not torch.isfinite(r).all():
+            raise AvatarError(f"rotation of bone {bone!r} must be 3 angles in degrees or a 3x3 matrix")
+        delta = torch.eye(4, dtype=torch.float64)
+        delta[:3, :3] = m.T @ r @ m
+        out[bone] = delta[None]
+    return out
+
+
+@dataclass
+class Avatar:
+    """A body fitted to measurements. Vertices are in the avatar frame (metres, +Y up, +Z forward)."""
+
+    parameters: torch.Tensor
+    vertices: np.ndarray
+    faces: np.ndarray
+    requested: dict[str, float]
+    measured: dict[str, float]
+    filled: list[str]
+    seconds: float
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_measurements(
+        cls, measurements: BodyMeasurements | Mapping[str, Any] | None = None,
+        *, model: BodyModel | None = None, **kwargs: Any,
+    ) -> "Avatar":
+        """Fit an avatar to measurements in cm (a `BodyMeasurements`, a dict, or keywords).
+
+        Missing measurements are filled from the population given the known ones; raises
+        `MeasurementError` for bad input.
+        """
+        if not isinstance(measurements, BodyMeasurements):
+            measurements = BodyMeasurements.from_dict({**dict(measurements or {}), **kwargs})
+        model = model or load_body_model()
+        started = time.perf_counter()
+        targets, filled = complete(measurements)
+        female = {"female": 1.0, "male": 0.0}.get(measurements.sex or "", 0.5)
+        prior = MEAN_PARAMETERS.clone()
+        prior[0] = female
+        prior[1] = age_parameter(measurements.age if measurements.age is not None else 30.0)
+        start = warm_start(targets, female)
+        if start is None:
+            start = prior.clone()
+        start[:2] = prior[:2]
+        fit = fit_measurements(model, targets, start)  # free directions are pulled back to `start`
+        return cls(
+            parameters=fit.parameters, vertices=fit.vertices, faces=model.faces,
+            requested=targets, measured=dict(fit.measured.values), filled=filled,
+            seconds=time.perf_counter() - started, inputs=measurements.as_dict(),
+        )
+
+    @property
+    def mesh(self) -> trimesh.Trimesh:
+        """The body in its rest (A-) pose as a watertight trimesh, with skin colour."""
+        return skin_mesh(self.vertices, self.faces)
+
+    def measure(self) -> dict[str, float]:
+        """Measurements read back off the mesh (cm), independent of the fitted parameters."""
+        return measure(self.mesh)
+
+    def error_mm(self) -> dict[str, float]:
+        return {k: round(10.0 * (self.measured[k] - self.requested[k]), 1) for k in MEASUREMENT_KEYS}
+
+    def report(self) -> dict[str, Any]:
+        """What was asked, what the mesh measures, the error, and which targets were filled in."""
+        return {
+            "requested": {k: round(self.requested[k], 2) for k in MEASUREMENT_KEYS},
+            "measured": self.measured,
+            "error_mm": self.error_mm(),
+            "filled_from_population": self.filled,
+            "inputs": self.inputs,
+            "parameters": parameters_dict(self.parameters),
+            "seconds": round(self.seconds, 3),
+        }
+
+    def posed(self, rotations: Mapping[str, Any] | None = None, preset: str = "A",
+              model: BodyModel | None = None) -> trimesh.Trimesh:
+        """The body posed by bone rotations (degrees, avatar frame) on top of a preset ("A" or "T")."""
+        if preset not in POSE_PRESETS:
+            raise AvatarError(f"unknown pose preset {preset!r}; choose one of {sorted(POSE_PRESETS)}")
+        model = model or load_body_model()
+        merged = {**POSE_PRESETS[preset], **dict(rotations or {})}
+        unknown = sorted(set(merged) - set(model.bone_labels))
+        if unknown:
+            raise AvatarError(f"unknown bone {unknown[0]!r}; bones are named like {model.bone_labels[:6]}")
+        pose = _rotation_matrices(merged) if merged else None
+        with torch.no_grad():
+            vertices = model.vertices(self.parameters[None], pose)[0].numpy()
+        return skin_mesh(vertices, self.faces)
+
+    def export(self, path: str | Path, mesh: trimesh.Trimesh | None = None) -> Path:
+        """Write the body as GLB (glTF 2.0, node "body") or OBJ, chosen by the file suffix."""
+        from avatars.export import export_body
+
+        return export_body(mesh if mesh is not None else self.mesh, Path(path))
+

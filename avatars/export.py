@@ -1,0 +1,46 @@
+"""Write bodies (and later garments) as GLB or OBJ in the avatar frame: metres, +Y up, facing +Z."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import trimesh
+
+SKIN_MATERIAL = trimesh.visual.material.PBRMaterial(
+    name="skin", baseColorFactor=[0.86, 0.67, 0.55, 1.0], metallicFactor=0.0, roughnessFactor=0.6)
+
+
+def scene_of(nodes: dict[str, trimesh.Trimesh]) -> trimesh.Scene:
+    """A scene whose nodes carry the given names (outside tools find "body" and "garment" by name)."""
+    scene = trimesh.Scene()
+    for name, mesh in nodes.items():
+        scene.add_geometry(mesh, node_name=name, geom_name=name)
+    return scene
+
+
+def export_body(mesh: trimesh.Trimesh, path: Path) -> Path:
+    """GLB (node "body", skin PBR material) or OBJ, by suffix; returns the path written."""
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".glb":
+        body = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
+        body.visual = trimesh.visual.TextureVisuals(material=SKIN_MATERIAL)
+        path.write_bytes(scene_of({"body": body}).export(file_type="glb"))
+    elif suffix == ".obj":
+        path.write_text(trimesh.exchange.obj.export_obj(mesh, include_color=False, include_texture=False))
+    else:
+        raise ValueError(f"cannot export {path.name!r}: use a .glb or .obj file name")
+    return path
+
+
+def load_glb_node(path: Path, name: str) -> trimesh.Trimesh:
+    """The named node of a GLB as one mesh in world coordinates."""
+    scene = trimesh.load(path, force="scene")
+    for node in scene.graph.nodes_geometry:
+        if node == name:
+            transform, geometry = scene.graph[node]
+            return scene.geometry[geometry].copy().apply_transform(transform)
+    raise KeyError(f"{path} has no node named {name!r}; nodes: {sorted(scene.graph.nodes_geometry)}")
+
+
+__all__ = ["export_body", "load_glb_node", "scene_of"]
