@@ -2,7 +2,7 @@
 
 Gauss-Newton with a Levenberg-Marquardt damping and a pull towards a prior: each step measures
 the body with the real tape (`measure_body`), then differentiates the very same tape lines
-(its probes) through Anny with autograd to get the Jacobian. The Jacobian is refreshed only
+(its probes) through Anny to get the Jacobian. The Jacobian is refreshed only
 every few steps (a chord method), since one measurement costs much less than a Jacobian.
 """
 
@@ -35,14 +35,19 @@ def measure_vertices(model: BodyModel, vertices: np.ndarray) -> MeasuredBody:
     return measure_body(trimesh.Trimesh(vertices, model.faces, process=False))
 
 
-def probe_jacobian(model: BodyModel, params: torch.Tensor, measured: MeasuredBody) -> torch.Tensor:
-    """d(measurement in cm)/d(parameter) for the probes of `measured`, shape (M, P)."""
-    p = params.detach().clone()[None].requires_grad_(True)
-    vertices = model.vertices(p)
-    values = torch.stack([measured.probes[k].evaluate(vertices)[0] for k in MEASUREMENT_KEYS]) * 100.0
-    rows = [torch.autograd.grad(values[i], p, retain_graph=i < len(values) - 1)[0][0]
-            for i in range(len(values))]
-    return torch.stack(rows)
+def probe_jacobian(model: BodyModel, params: torch.Tensor, measured: MeasuredBody,
+                   step: float = 1e-3) -> torch.Tensor:
+    """d(measurement in cm)/d(parameter) of the probes of `measured`, shape (M, P).
+
+    Forward differences through one batched Anny pass (P + 1 bodies), which on a CPU is
+    several times cheaper than M reverse-mode passes.
+    """
+    batch = params.detach()[None].repeat(len(params) + 1, 1)
+    batch[1:] += step * torch.eye(len(params), dtype=batch.dtype)
+    with torch.no_grad():
+        vertices = model.vertices(batch)
+        values = torch.stack([measured.probes[k].evaluate(vertices) for k in MEASUREMENT_KEYS]) * 100.0
+    return (values[:, 1:] - values[:, :1]) / step
 
 
 def _measure(model: BodyModel, params: torch.Tensor) -> tuple[np.ndarray, MeasuredBody]:
@@ -57,9 +62,9 @@ def fit_measurements(
     start: torch.Tensor,
     prior: torch.Tensor | None = None,
     *,
-    tolerance_cm: float = 0.05,
+    tolerance_cm: float = 0.1,
     max_iterations: int = 12,
-    jacobian_every: int = 3,
+    jacobian_every: int = 2,
 ) -> FitResult:
     """Move the parameters from `start` until every measurement is within `tolerance_cm`.
 

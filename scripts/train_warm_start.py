@@ -23,7 +23,7 @@ from avatars.warm_start import WEIGHTS_PATH, features, fit_ridge
 def sample_parameters(rng: np.random.Generator, n: int) -> np.ndarray:
     pheno = rng.uniform(0.0, 1.0, (n, len(PHENOTYPES)))
     pheno[:, 0] = rng.integers(0, 2, n)  # gender: 0 male, 1 female
-    pheno[:, 1] = rng.uniform(0.42, 0.62, n)  # adult ages
+    pheno[:, 1] = rng.uniform(0.6, 0.85, n)  # adults, 20 to 70 years (see avatars.avatar.age_parameter)
     local = rng.uniform(-1.2, 1.2, (n, len(LOCAL_CHANGES)))
     return np.concatenate([pheno, local], axis=1)
 
