@@ -2,7 +2,7 @@
 
 from avatars.avatar import Avatar
 from avatars.errors import AvatarError, MeasurementError, MeshError
-from avatars.measure import measure, measure_body
+from avatars.tape import measure, measure_body
 from avatars.measurements import BODY_MEASUREMENTS, MEASUREMENT_KEYS, BodyMeasurements
 
 __all__ = [

@@ -15,7 +15,7 @@ import trimesh
 from avatars.body_model import ANNY_TO_AVATAR, MEAN_PARAMETERS, BodyModel, load_body_model, parameters_dict
 from avatars.errors import AvatarError
 from avatars.fitting import fit_measurements
-from avatars.measure import measure
+from avatars.tape import measure
 from avatars.measurements import MEASUREMENT_KEYS, BodyMeasurements
 from avatars.population import complete
 from avatars.warm_start import warm_start

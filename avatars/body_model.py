@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import torch
@@ -30,6 +30,9 @@ LOCAL_CHANGES: tuple[str, ...] = (
     "measure-upperarm-length-incr",
     "measure-lowerarm-length-incr",
     "measure-napetowaist-dist-incr",
+    "torso-muscle-pectoral-incr",
+    "torso-scale-depth-incr",
+    "torso-vshape-incr",
 )
 PARAMETER_NAMES: tuple[str, ...] = PHENOTYPES + LOCAL_CHANGES
 LOWER = torch.tensor([0.0] * len(PHENOTYPES) + [-2.0] * len(LOCAL_CHANGES), dtype=torch.float64)
@@ -51,11 +54,30 @@ def _progress(message: str):
         return nullcontext()
 
 
+@contextmanager
+def _native_stderr_silenced():
+    """Send file descriptor 2 to /dev/null for a moment (C libraries write there directly)."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class BodyModel:
     """Anny with Fitroom's shape parameters; `vertices(params)` is differentiable and batched."""
 
     def __init__(self) -> None:
-        import anny
+        import warp
+
+        warp.config.log_level = warp.LOG_ERROR  # no banner: the CLI's output is the user's
+        with _native_stderr_silenced():  # Warp's C code warns on stderr that this machine has no CUDA
+            import anny
+
+            warp.is_cuda_available()  # the driver probe that warns, done here while silenced
 
         logging.getLogger("anny").setLevel(logging.WARNING)
         first_run = not os.path.isdir(os.environ.get("ANNY_CACHE_DIR", os.path.expanduser("~/.cache/anny")))

@@ -15,7 +15,7 @@ import torch
 import trimesh
 
 from avatars.body_model import PARAMETER_NAMES, PHENOTYPES, BodyModel, clamp_parameters
-from avatars.measure import MeasuredBody, measure_body
+from avatars.tape import MeasuredBody, measure_body
 from avatars.measurements import MEASUREMENT_KEYS
 
 #: How strongly each parameter is held at its prior value (per unit of parameter, in cm of error).

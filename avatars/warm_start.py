@@ -1,7 +1,7 @@
 """A learned first guess of Anny's shape parameters from measurements (ridge regression).
 
 Trained offline by `scripts/train_warm_start.py` on sampled Anny bodies measured with
-`avatars.measure`; the weights ship in `assets/models/warm_start.npz`. Gauss-Newton fitting
+`avatars.tape`; the weights ship in `assets/models/warm_start.npz`. Gauss-Newton fitting
 then starts a few centimetres from the answer instead of from the mean body.
 """
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/find_anny_landmarks.py
 
-The geometric landmark finders of `avatars.measure` run once on Anny's mean body (every
+The geometric landmark finders of `avatars.tape` run once on Anny's mean body (every
 phenotype 0.5); the vertices they land on become material landmarks that move with every body
 shape, which keeps measurements on Anny bodies continuous and fast.
 """
@@ -16,7 +16,7 @@ import torch
 import trimesh
 
 from avatars.body_model import MEAN_PARAMETERS, load_body_model
-from avatars import measure as m
+from avatars import tape as m
 
 
 ARM_BONES = {"upperarm", "lowerarm", "wrist", "finger", "metacarpal"}
@@ -51,6 +51,15 @@ def main() -> None:
     wrist = m._wrist(body, v[out["acromion_left"]])
     out["wrist_left"] = ring_vertices(wrist)
     out["wrist_right"] = mirror(v, out["wrist_left"])
+
+    # the nipple: the most anterior chest point of the mean *female* body, whose bust shows it
+    female = MEAN_PARAMETERS.clone()
+    female[0] = 1.0
+    with torch.no_grad():
+        vf = model.vertices(female[None])[0].numpy()
+    s = vf[:, 1].max()
+    chest = (vf[:, 1] > 0.66 * s) & (vf[:, 1] < 0.79 * s) & (vf[:, 0] > 0.02 * s) & (vf[:, 0] < 0.1 * s)
+    out["nipple_left"] = int(np.flatnonzero(chest)[np.argmax(vf[chest, 2])])
 
     arm_bones = [i for i, name in enumerate(model.bone_labels)
                  if name.split(".")[0].rstrip("0123456789-") in ARM_BONES]

@@ -3,7 +3,7 @@
     .venv/bin/python scripts/train_warm_start.py --samples 1500
 
 Bodies are sampled over Anny's adult phenotypes and the measure-* local changes, measured with
-`avatars.measure`, and a ridge regression learns measurements -> parameters.
+`avatars.tape`, and a ridge regression learns measurements -> parameters.
 """
 
 from __future__ import annotations

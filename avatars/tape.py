@@ -5,7 +5,7 @@ arms slightly away from the body (A-pose). Girths are convex-hull perimeters of 
 (a tape bridges hollows). Landmark levels are found on the surface itself: the bust point is
 the most anterior chest point, the buttock level the most posterior point of the seat.
 
-Bony landmarks (navel, crotch, acromion, wrist, the neck base line) are surface vertices on
+Bony landmarks (nipple, navel, crotch, acromion, wrist, the neck base line) are surface vertices on
 Anny's topology, picked once on the mean body by `scripts/find_anny_landmarks.py`, so they move
 with the body like the real ones. Any other mesh gets them from geometry: the navel as the
 deepest dip of the front midline, the crotch as the lowest point of the mid-sagittal section,
@@ -360,6 +360,7 @@ def _bony_landmarks(body: _BodyMesh) -> dict:
         return {
             "trunk_faces": body.faces_near(~arms),
             "navel_y": float(v[known["omphalion"], 1]),
+            "bust_point": MaterialPoints.vertices(known["nipple_left"]),
             "crotch": MaterialPoints.vertices(known["crotch"]),
             "acromion_left": MaterialPoints.vertices(known["acromion_left"]),
             "acromion_right": MaterialPoints.vertices(known["acromion_right"]),
@@ -400,8 +401,9 @@ def measure_body(mesh: trimesh.Trimesh) -> MeasuredBody:
     top = MaterialPoints.vertices(int(np.argmax(v[:, 1])))
     central = np.abs(v[:, 0] - body.x_mid)
 
-    chest_band = (v[:, 1] > body.level(0.66)) & (v[:, 1] < body.level(0.79)) & (central < 0.07 * body.stature)
-    landmarks["bust_point"] = _soft_extreme(chest_band, v[:, 2], "bust point").centroid(v)
+    if "bust_point" not in landmarks:
+        chest_band = (v[:, 1] > body.level(0.66)) & (v[:, 1] < body.level(0.79)) & (central < 0.07 * body.stature)
+        landmarks["bust_point"] = _soft_extreme(chest_band, v[:, 2], "bust point").centroid(v)
     crotch_y = landmarks["crotch"][1]
     seat = (v[:, 1] > crotch_y) & (v[:, 1] < bony["navel_y"]) & (central < 0.08 * body.stature)
     landmarks["buttock"] = _soft_extreme(seat, -v[:, 2], "buttock protrusion").centroid(v)

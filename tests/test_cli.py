@@ -1,0 +1,61 @@
+"""`fitroom avatar`: files written as promised, a help that explains measurements, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+
+from conftest import ROOT
+
+FITROOM = Path(sys.executable).parent / "fitroom"
+
+
+def run(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([str(FITROOM), *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def test_avatar_writes_glb_report_and_render(tmp_path):
+    done = run("avatar", "--measurements", "examples/body.json", "--out", str(tmp_path / "a.glb"),
+               "--report", str(tmp_path / "r.json"), "--render", str(tmp_path / "a.png"))
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert set(report) >= {"requested", "measured", "error_mm", "seconds"}
+    assert all(abs(e) <= 5.0 for e in report["error_mm"].values())
+    assert (tmp_path / "a.glb").read_bytes()[:4] == b"glTF"
+    picture = cv2.imread(str(tmp_path / "a.png"))
+    assert picture.shape == (1024, 1536, 3)  # front, side and back views side by side
+    assert (picture < 230).mean() > 0.05  # a body, not a blank page
+
+
+def test_flags_override_the_file(tmp_path):
+    done = run("avatar", "--stature", "185", "--waist", "92", "--sex", "male", "--report", str(tmp_path / "r.json"))
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["requested"]["stature"] == 185.0
+    assert "chest" in report["filled_from_population"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--stature", "300"], "stature"),
+    (["--stature", "nan"], "stature"),
+    (["--stature", "170", "--chest", "-5"], "chest"),
+    (["--chest", "90"], "stature"),
+    (["--measurements", "no/such/file.json"], "cannot read"),
+])
+def test_bad_input_exits_with_one_line(args, words):
+    done = run("avatar", *args, timeout=120)
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and words in lines[0], done.stderr
+
+
+def test_help_explains_each_measurement():
+    done = run("avatar", "--help", timeout=60)
+    assert done.returncode == 0
+    for word in ("stature", "chest", "neck_base", "omphalion", "ISO 8559-1", "--out", "--render"):
+        assert word in done.stdout, word
