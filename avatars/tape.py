@@ -218,8 +218,18 @@ def _tapes(section: Section, normal: np.ndarray) -> list[_Tape]:
 
 
 def _girth_at(body: _BodyMesh, y: float, side: str = "torso", faces: np.ndarray | None = None) -> _Tape:
-    """Horizontal tape girth at height y around the torso (largest loop) or the left leg."""
-    tapes = _tapes(body.section(np.array([0.0, y, 0.0]), UP, faces), UP)
+    """Horizontal tape girth at height y around the torso (largest loop) or the left leg.
+
+    side="chest" lays the tape around every trunk loop at once: where the arms press into the
+    chest the trunk's section falls apart into a front and a back piece, and the tape spans both.
+    """
+    section = body.section(np.array([0.0, y, 0.0]), UP, faces)
+    if side == "chest":
+        near = np.abs(section.xyz[:, 0] - body.x_mid) < 0.25 * body.stature
+        if not near.any():
+            raise MeshError(f"no chest surface at height {y:.3f} m")
+        return _tape(section.points.take(np.flatnonzero(near)), section.xyz[near], UP)
+    tapes = _tapes(section, UP)
     if side == "left":
         tapes = [tp for tp in tapes if tp.centre[0] > body.x_mid] or tapes
     if not tapes:
@@ -411,7 +421,7 @@ def measure_body(mesh: trimesh.Trimesh) -> MeasuredBody:
 
     trunk = bony["trunk_faces"]
     tapes = {
-        "chest": _girth_at(body, landmarks["bust_point"][1], faces=trunk),
+        "chest": _girth_at(body, landmarks["bust_point"][1], side="chest", faces=trunk),
         "waist": _girth_at(body, bony["navel_y"], faces=trunk),
         "hip": _girth_at(body, landmarks["buttock"][1], faces=trunk),
         "thigh": _girth_at(body, crotch_y - 0.015 * body.stature, side="left", faces=trunk),

@@ -67,7 +67,7 @@ def turntable(items: list[RenderItem], path: str | Path, frames: int = 36, size:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     width, height = size
-    base = frame_camera(items, width, height, 0.0)
+    base = frame_camera(items, width, height, 0.0, all_around=True)
     pictures = []
     for angle in tqdm(np.linspace(0.0, 360.0, frames, endpoint=False), desc="turntable", leave=False):
         camera = Camera(width, height, base.centre, base.half_height, float(angle), base.distance)

@@ -83,15 +83,21 @@ class Camera:
 
 
 def frame_camera(items: list[RenderItem], width: int, height: int, view: str | float = "front",
-                 margin: float = 0.05) -> Camera:
-    """A camera that fits every item in the picture from the given view (name or angle)."""
+                 margin: float = 0.05, all_around: bool = False) -> Camera:
+    """A camera that fits every item in the picture from the given view (name or angle);
+    `all_around` frames for any angle (turntables)."""
     if isinstance(view, str) and view not in VIEW_ANGLES_DEG:
         raise ValueError(f"unknown view {view!r}; choose one of {sorted(VIEW_ANGLES_DEG)} or an angle")
     angle = VIEW_ANGLES_DEG[view] if isinstance(view, str) else float(view)
-    bounds = np.array([item.mesh.bounds for item in items])
-    low, high = bounds[:, 0].min(axis=0), bounds[:, 1].max(axis=0)
+    points = np.concatenate([item.mesh.vertices for item in items])
+    low, high = points.min(axis=0), points.max(axis=0)
     centre = 0.5 * (low + high)
-    radius_xz = 0.5 * float(np.linalg.norm((high - low)[[0, 2]]))
-    half_height = max(0.5 * (high[1] - low[1]), radius_xz * height / width) * (1.0 + margin)
+    radius_xz = float(np.linalg.norm(points[:, [0, 2]] - centre[[0, 2]], axis=1).max())
+    if all_around:
+        half_width = radius_xz
+    else:
+        a = np.radians(angle)
+        across = (points - centre) @ np.array([np.cos(a), 0.0, -np.sin(a)])
+        half_width = float(np.abs(across).max())
+    half_height = max(0.5 * (high[1] - low[1]), half_width * height / width) * (1.0 + margin)
     return Camera(width, height, centre, half_height, angle, distance=10.0 + 2 * radius_xz)
-
