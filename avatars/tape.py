@@ -76,7 +76,8 @@ class MaterialPoints:
 class Probe:
     """The tape line of one measurement, differentiable in the vertices.
 
-    "loop": perimeter of the closed polygon through `first` in order.
+    "loop": perimeter of the closed polygon through `first` in order, projected on the plane
+    square to `axis` when given (a tape lies flat).
     "span": distance from the centroid of `first` to that of `second`, along `axis` if given.
     """
 
@@ -89,7 +90,11 @@ class Probe:
         """The measurement (vertex units) for a batch of vertices (B, N, 3) -> (B,)."""
         p = self.first.at_batch(vertices)
         if self.kind == "loop":
-            return (p - p.roll(1, dims=1)).norm(dim=-1).sum(dim=1)
+            steps = p - p.roll(1, dims=1)
+            if self.axis is not None:
+                n = torch.as_tensor(self.axis, dtype=vertices.dtype)
+                steps = steps - (steps @ n)[..., None] * n
+            return steps.norm(dim=-1).sum(dim=1)
         w0 = torch.as_tensor(self.first.w, dtype=vertices.dtype)
         w1 = torch.as_tensor(self.second.w, dtype=vertices.dtype)
         delta = w1 @ self.second.at_batch(vertices) - w0 @ p
@@ -209,8 +214,9 @@ class _Tape:
 
 
 def _tape(points: MaterialPoints, xyz: np.ndarray, normal: np.ndarray) -> _Tape:
+    normal = normal / np.linalg.norm(normal)
     order, girth, area = _hull(xyz @ _plane_basis(normal).T)
-    return _Tape(Probe("loop", points.take(order)), girth, area, xyz.mean(axis=0))
+    return _Tape(Probe("loop", points.take(order), axis=normal), girth, area, xyz.mean(axis=0))
 
 
 def _tapes(section: Section, normal: np.ndarray) -> list[_Tape]:
@@ -218,23 +224,33 @@ def _tapes(section: Section, normal: np.ndarray) -> list[_Tape]:
 
 
 def _girth_at(body: _BodyMesh, y: float, side: str = "torso", faces: np.ndarray | None = None) -> _Tape:
-    """Horizontal tape girth at height y around the torso (largest loop) or the left leg.
-
-    side="chest" lays the tape around every trunk loop at once: where the arms press into the
-    chest the trunk's section falls apart into a front and a back piece, and the tape spans both.
-    """
-    section = body.section(np.array([0.0, y, 0.0]), UP, faces)
-    if side == "chest":
-        near = np.abs(section.xyz[:, 0] - body.x_mid) < 0.25 * body.stature
-        if not near.any():
-            raise MeshError(f"no chest surface at height {y:.3f} m")
-        return _tape(section.points.take(np.flatnonzero(near)), section.xyz[near], UP)
-    tapes = _tapes(section, UP)
+    """Horizontal tape girth at height y around the torso (largest loop) or the left leg."""
+    tapes = _tapes(body.section(np.array([0.0, y, 0.0]), UP, faces), UP)
     if side == "left":
         tapes = [tp for tp in tapes if tp.centre[0] > body.x_mid] or tapes
     if not tapes:
         raise MeshError(f"no body surface at height {y:.3f} m")
     return max(tapes, key=lambda tp: tp.area)
+
+
+def _chest_girth(body: _BodyMesh, y: float, faces: np.ndarray | None, half_width: float | None) -> _Tape:
+    """The chest tape: around the trunk and under the arms.
+
+    Where the arms press into the chest, the trunk's section falls apart into a front and a
+    back piece (Anny: arm faces left out) or merges with the arms (other meshes): the tape
+    spans every trunk piece, or the merged loop clipped to the acromion span.
+    """
+    section = body.section(np.array([0.0, y, 0.0]), UP, faces)
+    if half_width is None:
+        keep = np.abs(section.xyz[:, 0] - body.x_mid) < 0.25 * body.stature
+    else:
+        largest = max(_tapes(section, UP), key=lambda tp: tp.area, default=None)
+        if largest is not None and largest.girth < 2 * np.pi * half_width:
+            return largest  # arms apart from the chest: the trunk is its own loop
+        keep = np.abs(section.xyz[:, 0] - body.x_mid) < half_width
+    if not keep.any():
+        raise MeshError(f"no chest surface at height {y:.3f} m")
+    return _tape(section.points.take(np.flatnonzero(keep)), section.xyz[keep], UP)
 
 
 def _soft_extreme(mask: np.ndarray, score: np.ndarray, what: str, softness: float = 0.004) -> MaterialPoints:
@@ -367,8 +383,9 @@ def _bony_landmarks(body: _BodyMesh) -> dict:
         normal = np.linalg.svd(xyz - xyz.mean(axis=0))[2][2]
         arms = np.zeros(len(v), dtype=bool)
         arms[known["arm_vertices"]] = True
+        trunk = body.faces_near(~arms)
         return {
-            "trunk_faces": body.faces_near(~arms),
+            "trunk_faces": trunk,
             "navel_y": float(v[known["omphalion"], 1]),
             "bust_point": MaterialPoints.vertices(known["nipple_left"]),
             "crotch": MaterialPoints.vertices(known["crotch"]),
@@ -391,7 +408,8 @@ def _bony_landmarks(body: _BodyMesh) -> dict:
     wrist = _wrist(body, left.centroid(v))
     half = 0.5 * abs(left.centroid(v)[0] - right.centroid(v)[0])
     return {
-        "trunk_faces": body.faces_near(np.abs(v[:, 0] - body.x_mid) < half),  # arms hang outside the acromia
+        "trunk_faces": None,  # below the chest the arms are loops of their own
+        "chest_half_width": half,
         "navel_y": _navel_level(body),
         "crotch": _crotch_point(body),
         "acromion_left": left,
@@ -421,7 +439,7 @@ def measure_body(mesh: trimesh.Trimesh) -> MeasuredBody:
 
     trunk = bony["trunk_faces"]
     tapes = {
-        "chest": _girth_at(body, landmarks["bust_point"][1], side="chest", faces=trunk),
+        "chest": _chest_girth(body, landmarks["bust_point"][1], trunk, bony.get("chest_half_width")),
         "waist": _girth_at(body, bony["navel_y"], faces=trunk),
         "hip": _girth_at(body, landmarks["buttock"][1], faces=trunk),
         "thigh": _girth_at(body, crotch_y - 0.015 * body.stature, side="left", faces=trunk),

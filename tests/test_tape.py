@@ -44,7 +44,7 @@ def test_foreign_topology_is_measured_from_geometry(example_avatar):
     assert len(other.vertices) != len(mesh.vertices)
     anny, geometric = measure(mesh), measure(other)
     tolerance_cm = {"stature": 0.2, "chest": 3.0, "waist": 3.0, "hip": 2.0, "inseam": 2.0,
-                    "neck_base": 4.0, "shoulder_breadth": 2.0, "thigh": 3.0, "arm_length": 3.0}
+                    "neck_base": 4.0, "shoulder_breadth": 2.5, "thigh": 3.0, "arm_length": 3.0}
     for key, tolerance in tolerance_cm.items():
         assert geometric[key] == pytest.approx(anny[key], abs=tolerance), key
 
