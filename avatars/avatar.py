@@ -139,9 +139,18 @@ class Avatar:
             vertices = model.vertices(self.parameters[None], pose)[0].numpy()
         return skin_mesh(vertices, self.faces)
 
-    def export(self, path: str | Path, mesh: trimesh.Trimesh | None = None) -> Path:
-        """Write the body as GLB (glTF 2.0, node "body") or OBJ, chosen by the file suffix."""
-        from avatars.export import export_body
+    def export(self, path: str | Path, mesh: trimesh.Trimesh | None = None,
+               model: BodyModel | None = None) -> Path:
+        """Write the body as GLB (glTF 2.0, node "body") or OBJ, chosen by the file suffix.
 
-        return export_body(mesh if mesh is not None else self.mesh, Path(path))
+        Without `mesh` the standing body is written, and a GLB carries Anny's skeleton as a glTF
+        skin (joints named like Anny's bones); a given (e.g. posed) mesh is written as it is.
+        """
+        from avatars.export import export_body
+        from avatars.rig import rig_of
+
+        if mesh is not None:
+            return export_body(mesh, Path(path))
+        rig = rig_of(model or load_body_model(), self.parameters) if Path(path).suffix.lower() == ".glb" else None
+        return export_body(self.mesh, Path(path), rig)
 

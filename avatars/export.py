@@ -6,6 +6,8 @@ from pathlib import Path
 
 import trimesh
 
+from avatars.rig import Rig, add_skin
+
 SKIN_MATERIAL = trimesh.visual.material.PBRMaterial(
     name="skin", baseColorFactor=[0.86, 0.67, 0.55, 1.0], metallicFactor=0.0, roughnessFactor=0.6)
 
@@ -18,14 +20,19 @@ def scene_of(nodes: dict[str, trimesh.Trimesh]) -> trimesh.Scene:
     return scene
 
 
-def export_body(mesh: trimesh.Trimesh, path: Path) -> Path:
-    """GLB (node "body", skin PBR material) or OBJ, by suffix; returns the path written."""
+def export_body(mesh: trimesh.Trimesh, path: Path, rig: Rig | None = None) -> Path:
+    """GLB (node "body", skin PBR material, skinned to `rig` if given) or OBJ, by suffix."""
     suffix = path.suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".glb":
         body = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
         body.visual = trimesh.visual.TextureVisuals(material=SKIN_MATERIAL)
-        path.write_bytes(scene_of({"body": body}).export(file_type="glb"))
+        glb = scene_of({"body": body}).export(file_type="glb")
+        if rig is not None:
+            if len(rig.joints) != len(mesh.vertices):
+                raise ValueError("the rig belongs to another topology than this mesh")
+            glb = add_skin(glb, rig)
+        path.write_bytes(glb)
     elif suffix == ".obj":
         path.write_text(trimesh.exchange.obj.export_obj(mesh, include_color=False, include_texture=False))
     else:

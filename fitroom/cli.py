@@ -74,12 +74,12 @@ def avatar(measurements_file: Path | None, out: Path | None, report: Path | None
         body = BodyMeasurements.from_dict(data)
         load_body_model()
         avatar = Avatar.from_measurements(body)
-        mesh = avatar.mesh if pose == "A" else avatar.posed(preset=pose)
+        posed = None if pose == "A" else avatar.posed(preset=pose)
     except AvatarError as exc:
         _fail(str(exc))
     result = avatar.report()
     if out:
-        avatar.export(out, mesh)
+        avatar.export(out, posed)  # the standing body carries its skeleton; a posed one is as posed
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(result, indent=2))
@@ -87,7 +87,7 @@ def avatar(measurements_file: Path | None, out: Path | None, report: Path | None
         from engine.render import RenderItem, render as render_view, save_png, side_by_side
         from engine.render import turntable as render_turntable
 
-        items = [RenderItem(mesh, material="skin")]
+        items = [RenderItem(posed if posed is not None else avatar.mesh, material="skin")]
         if render:
             views = [render_view(items, view, size=(size, 2 * size), backend=renderer,
                                  background=(1.0, 1.0, 1.0, 1.0)) for view in ("front", "side", "back")]

@@ -83,3 +83,67 @@ def test_bad_pose_input(example_avatar, body_model):
         example_avatar.posed(preset="Y", model=body_model)
     with pytest.raises(AvatarError, match="3 angles"):
         example_avatar.posed({"lowerarm01.L": (0.0, np.nan, 1.0)}, model=body_model)
+
+
+def _gltf_skinned(path, rotate: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """glTF skinning evaluated by hand: sum_k w_k * world(joint_k) @ inverse_bind(joint_k) @ v."""
+    from avatars.rig import _chunks
+
+    doc, binary = _chunks(path.read_bytes())
+
+    def accessor(index):
+        acc = doc["accessors"][index]
+        view = doc["bufferViews"][acc["bufferView"]]
+        dtype = {5126: np.float32, 5123: np.uint16, 5125: np.uint32}[acc["componentType"]]
+        width = {"SCALAR": 1, "VEC3": 3, "VEC4": 4, "MAT4": 16}[acc["type"]]
+        start = view.get("byteOffset", 0) + acc.get("byteOffset", 0)
+        return np.frombuffer(binary, dtype, acc["count"] * width, start).reshape(acc["count"], width)
+
+    nodes = doc["nodes"]
+    body = next(n for n in nodes if n.get("name") == "body")
+    attributes = doc["meshes"][body["mesh"]]["primitives"][0]["attributes"]
+    positions = accessor(attributes["POSITION"]).astype(np.float64)
+    joints, weights = accessor(attributes["JOINTS_0"]), accessor(attributes["WEIGHTS_0"])
+    skin = doc["skins"][body["skin"]]
+    inverse_bind = accessor(skin["inverseBindMatrices"]).reshape(-1, 4, 4).transpose(0, 2, 1)
+    world = {}
+
+    def walk(index, parent):
+        node = nodes[index]
+        local = np.array(node["matrix"]).reshape(4, 4).T
+        world[index] = parent @ local
+        if rotate and node["name"] in rotate:  # rotate the subtree about this joint, in world axes
+            pivot = world[index][:3, 3].copy()
+            turn = np.eye(4)
+            turn[:3, :3] = rotate[node["name"]]
+            shift, back = np.eye(4), np.eye(4)
+            shift[:3, 3], back[:3, 3] = -pivot, pivot
+            world[index] = back @ turn @ shift @ world[index]
+            parent_turn = back @ turn @ shift
+            for child in node.get("children", []):
+                walk(child, parent_turn @ parent @ local)
+            return
+        for child in node.get("children", []):
+            walk(child, world[index])
+
+    walk(skin["skeleton"], np.eye(4))
+    mats = np.stack([world[j] @ inverse_bind[k] for k, j in enumerate(skin["joints"])])
+    homogeneous = np.concatenate([positions, np.ones((len(positions), 1))], axis=1)
+    blended = np.einsum("nk,nkij->nij", weights, mats[joints])
+    return np.einsum("nij,nj->ni", blended, homogeneous)[:, :3]
+
+
+def test_glb_carries_a_skeleton_that_poses_like_anny(example_avatar, body_model, tmp_path):
+    import roma
+    import torch
+
+    path = example_avatar.export(tmp_path / "rigged.glb", model=body_model)
+    rest = _gltf_skinned(path)
+    assert np.abs(rest - example_avatar.vertices).max() < 1e-4  # the bind pose is the standing body
+    angle = np.array([0.0, 0.0, 60.0])
+    turn = roma.rotvec_to_rotmat(torch.deg2rad(torch.tensor(angle))).numpy()
+    bent = _gltf_skinned(path, {"lowerarm01.L": turn})
+    anny = example_avatar.posed({"lowerarm01.L": angle}, model=body_model).vertices
+    moved = np.linalg.norm(anny - example_avatar.vertices, axis=1) > 0.01
+    assert moved.sum() > 100
+    assert np.linalg.norm(bent - anny, axis=1)[moved].mean() < 0.01  # within a centimetre of Anny's pose
