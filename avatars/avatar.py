@@ -27,6 +27,7 @@ POSE_PRESETS: dict[str, dict[str, tuple[float, float, float]]] = {
     "T": {"upperarm01.L": (0.0, 0.0, A_POSE_ARM_DROP_DEG), "upperarm01.R": (0.0, 0.0, -A_POSE_ARM_DROP_DEG)},
 }
 SKIN_COLOR = (0.86, 0.67, 0.55, 1.0)
+BODY_DENSITY_KG_M3 = 1010.0  # whole-body density of adults (the mesh volume includes no lungs' air)
 
 
 def skin_mesh(vertices: np.ndarray, faces: np.ndarray) -> trimesh.Trimesh:
@@ -119,6 +120,7 @@ class Avatar:
             "measured": self.measured,
             "error_mm": self.error_mm(),
             "filled_from_population": self.filled,
+            "estimated_weight_kg": round(BODY_DENSITY_KG_M3 * self.mesh.volume, 1),
             "inputs": self.inputs,
             "parameters": parameters_dict(self.parameters),
             "seconds": round(self.seconds, 3),

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 import trimesh
 
-from avatars.body_model import PARAMETER_NAMES, PHENOTYPES, BodyModel, clamp_parameters
+from avatars.body_model import PARAMETER_NAMES, BodyModel, clamp_parameters
 from avatars.tape import MeasuredBody, measure_body
 from avatars.measurements import MEASUREMENT_KEYS
 

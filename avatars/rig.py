@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import trimesh
 
 from avatars.body_model import ANNY_TO_AVATAR, BodyModel
 

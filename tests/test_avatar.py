@@ -17,6 +17,7 @@ def test_example_body_is_within_5_mm(example_avatar):
     report = example_avatar.report()
     assert set(report) >= {"requested", "measured", "error_mm", "seconds"}
     assert report["filled_from_population"] == []
+    assert 50.0 < report["estimated_weight_kg"] < 90.0  # mesh volume x body density, for a 70 kg woman
     for key in MEASUREMENT_KEYS:
         assert abs(report["error_mm"][key]) <= 5.0, (key, report["error_mm"][key])
         assert report["requested"][key] == pytest.approx(EXAMPLE_BODY[key])
