@@ -84,14 +84,12 @@ def avatar(measurements_file: Path | None, out: Path | None, report: Path | None
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(result, indent=2))
     if render or turntable:
-        from engine.render import RenderItem, render as render_view, save_png, side_by_side
+        from engine.render import RenderItem, render_views, save_png
         from engine.render import turntable as render_turntable
 
         items = [RenderItem(posed if posed is not None else avatar.mesh, material="skin")]
         if render:
-            views = [render_view(items, view, size=(size, 2 * size), backend=renderer,
-                                 background=(1.0, 1.0, 1.0, 1.0)) for view in ("front", "side", "back")]
-            save_png(side_by_side(views), render)
+            save_png(render_views(items, size=(size, 2 * size), backend=renderer), render)
         if turntable:
             render_turntable(items, turntable, size=(size, 2 * size), backend=renderer)
     _print_summary(result)

@@ -58,6 +58,20 @@ def side_by_side(images: Iterable[np.ndarray]) -> np.ndarray:
     return np.concatenate(list(images), axis=1)
 
 
+def render_views(items: list[RenderItem], views: Iterable[str | float] = ("front", "side", "back"),
+                 size: tuple[int, int] = (512, 1024), backend: str | None = None,
+                 background: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)) -> np.ndarray:
+    """Several views side by side at one scale (a metre is as long in each), as a fit sheet shows them."""
+    width, height = size
+    base = frame_camera(items, width, height, 0.0, all_around=True)
+    pictures = []
+    for view in views:
+        angle = frame_camera(items, width, height, view).angle_deg
+        camera = Camera(width, height, base.centre, base.half_height, angle, base.distance)
+        pictures.append(render(items, size=size, background=background, backend=backend, camera=camera))
+    return side_by_side(pictures)
+
+
 def turntable(items: list[RenderItem], path: str | Path, frames: int = 36, size: tuple[int, int] = (512, 512),
               fps: int = 12, backend: str | None = None,
               background: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)) -> Path:
@@ -84,4 +98,4 @@ def turntable(items: list[RenderItem], path: str | Path, frames: int = 36, size:
     return path
 
 
-__all__ = ["BACKENDS", "Camera", "RenderItem", "render", "save_png", "side_by_side", "turntable"]
+__all__ = ["BACKENDS", "Camera", "RenderItem", "render", "render_views", "save_png", "side_by_side", "turntable"]
