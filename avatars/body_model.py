@@ -110,6 +110,22 @@ class BodyModel:
              torch.zeros_like(verts[:, 0, 0])], dim=-1)[:, None]
 
 
+    @functools.cached_property
+    def part_labels(self) -> np.ndarray:
+        """Each vertex's body part ("head", "torso", "arm", "hand", "leg", "foot"), by dominant bones."""
+        group_of = {"upperarm": "arm", "lowerarm": "arm", "wrist": "hand", "finger": "hand",
+                    "metacarpal": "hand", "upperleg": "leg", "lowerleg": "leg", "foot": "foot", "toe": "foot",
+                    "neck": "head", "head": "head", "eye": "head", "jaw": "head", "tongue": "head"}
+        groups = ["torso", "arm", "hand", "leg", "foot", "head"]
+        bone_group = np.array([groups.index(group_of.get(name.split(".")[0].rstrip("0123456789-"), "torso"))
+                               for name in self.bone_labels])
+        weights = self.anny.vertex_bone_weights.numpy()
+        per_group = np.zeros((len(weights), len(groups)))
+        np.add.at(per_group, (np.arange(len(weights))[:, None].repeat(weights.shape[1], 1),
+                              bone_group[self.anny.vertex_bone_indices.numpy()]), weights)
+        return np.array(groups)[per_group.argmax(axis=1)]
+
+
 @functools.lru_cache(maxsize=1)
 def load_body_model() -> BodyModel:
     """The process-wide body model (loading takes about a second once Anny's cache exists)."""

@@ -460,6 +460,21 @@ def measure_body(mesh: trimesh.Trimesh) -> MeasuredBody:
     return MeasuredBody(values, landmarks, {k: probes[k] for k in MEASUREMENT_KEYS})
 
 
+def girth_at_height(mesh: trimesh.Trimesh, y: float, side: str = "torso") -> float:
+    """Tape girth (m) of the largest horizontal loop at height y (side="left": left leg or arm)."""
+    return _girth_at(_BodyMesh(mesh), y, side).girth
+
+
+def girth_in_plane(mesh: trimesh.Trimesh, origin: np.ndarray, normal: np.ndarray) -> float:
+    """Tape girth (m) of the loop nearest `origin` in the plane through it (0 if none)."""
+    body = _BodyMesh(mesh)
+    normal = np.asarray(normal, dtype=np.float64) / np.linalg.norm(normal)
+    tapes = _tapes(body.section(np.asarray(origin, dtype=np.float64), normal), normal)
+    if not tapes:
+        return 0.0
+    return min(tapes, key=lambda tp: np.linalg.norm(tp.centre - origin)).girth
+
+
 def measure(mesh: trimesh.Trimesh) -> dict[str, float]:
     """ISO 8559-1 measurements (cm) of a standing body mesh in the avatar frame."""
     return measure_body(mesh).values

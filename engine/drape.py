@@ -1,0 +1,126 @@
+"""Cloth drape: the garment's static equilibrium on the body, found by energy minimisation.
+
+The energy is the cloth's stretch (a spring on every edge towards the sewn rest length, softer
+in compression so loose cloth folds), its bending (springs across every pair of triangles), its
+weight, and a stiff penalty for entering the body within a small skin offset (nearest point of
+a refined copy of the body and its outward normal). L-BFGS in torch minimises it in rounds,
+refreshing the nearest body points between rounds; a last pass lifts any vertex still inside
+the skin out along the normal. Vertices held by an elastic waistband stay put. Deterministic.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import trimesh
+from scipy.spatial import cKDTree
+
+from engine.garments.build import Garment
+
+@dataclass
+class DrapeResult:
+    garment: Garment
+    positions: np.ndarray  # (N, 3) settled cloth, avatar frame
+    steps: int  # optimiser iterations
+    seconds: float
+    settled: bool  # the last round moved no vertex more than half a millimetre
+
+    @property
+    def mesh(self) -> trimesh.Trimesh:
+        return self.garment.mesh(self.positions)
+
+    def edge_strain(self) -> np.ndarray:
+        """Per unique edge: length / rest length - 1."""
+        edges = self.mesh.edges_unique
+        rest = np.linalg.norm(self.garment.rest[edges[:, 0]] - self.garment.rest[edges[:, 1]], axis=1)
+        now = np.linalg.norm(self.positions[edges[:, 0]] - self.positions[edges[:, 1]], axis=1)
+        return now / np.maximum(rest, 1e-9) - 1.0
+
+
+class BodyCollider:
+    """The body as something cloth cannot enter: nearest surface sample and its outward normal."""
+
+    def __init__(self, body: trimesh.Trimesh):
+        vertices, faces = trimesh.remesh.subdivide(body.vertices, body.faces)
+        refined = trimesh.Trimesh(vertices, faces, process=False)
+        self.points = np.asarray(refined.vertices)
+        self.normals = np.asarray(refined.vertex_normals)
+        self.tree = cKDTree(self.points)
+
+    def nearest(self, positions: np.ndarray) -> np.ndarray:
+        return self.tree.query(positions, workers=-1)[1]
+
+
+def _bending_pairs(faces: np.ndarray) -> np.ndarray:
+    """For each edge shared by two triangles, the two vertices opposite it."""
+    mesh = trimesh.Trimesh(faces=faces, process=False)
+    shared = mesh.face_adjacency_edges.sum(axis=1)
+    faces_sum = faces.sum(axis=1)[mesh.face_adjacency]  # the vertex not on the edge = sum - edge
+    return np.stack([faces_sum[:, 0] - shared, faces_sum[:, 1] - shared], axis=1)
+
+
+def drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 5, iterations: int = 40,
+          skin_offset: float = 0.0025, collider: BodyCollider | None = None,
+          compression: float = 0.05, contact_stiffness: float = 5e4) -> DrapeResult:
+    """Let the garment settle on the body: `rounds` of at most `iterations` L-BFGS steps."""
+    started = time.perf_counter()
+    collider = collider or BodyCollider(body)
+    fabric = garment.fabric
+    edges = np.array(garment.mesh().edges_unique)
+    bends = _bending_pairs(garment.faces)
+    pairs = torch.as_tensor(np.concatenate([edges, bends]))
+    rest = garment.rest
+    rest_len = torch.as_tensor(np.linalg.norm(rest[pairs[:, 0]] - rest[pairs[:, 1]], axis=1))
+    k = torch.as_tensor(np.concatenate([np.full(len(edges), fabric.stretch_stiffness),
+                                        np.full(len(bends), fabric.stretch_stiffness * fabric.bend_stiffness)]))
+    area = np.zeros(len(rest))
+    np.add.at(area, garment.faces, trimesh.Trimesh(rest, garment.faces, process=False).area_faces[:, None] / 3.0)
+    weight = torch.as_tensor(area * fabric.density_g_m2 / 1000.0 * 9.81)  # N per vertex
+    free = torch.as_tensor(~garment.pinned)
+    points = torch.as_tensor(collider.points)
+    normals = torch.as_tensor(collider.normals)
+    i, j = pairs[:, 0], pairs[:, 1]
+
+    x0 = torch.as_tensor(garment.start.copy())
+    moving = x0[free].clone().requires_grad_(True)
+    optimiser = torch.optim.LBFGS([moving], lr=1.0, max_iter=iterations, history_size=20,
+                                  line_search_fn="strong_wolfe", tolerance_grad=1e-7, tolerance_change=1e-12)
+
+    def positions() -> torch.Tensor:
+        x = x0.clone()
+        x[free] = moving
+        return x
+
+    nearest = None
+
+    def energy() -> torch.Tensor:
+        optimiser.zero_grad()
+        x = positions()
+        length = (x[j] - x[i]).norm(dim=1)
+        strain = length - rest_len
+        stiffness = torch.where(strain > 0, k, k * compression)
+        e = 0.5 * (stiffness * strain**2 / rest_len.clamp_min(1e-6)).sum()
+        e = e + (weight * x[:, 1]).sum()
+        depth = ((x - points[nearest]) * normals[nearest]).sum(dim=1) - skin_offset
+        e = e + 0.5 * contact_stiffness * (depth.clamp(max=0.0) ** 2).sum()
+        e.backward()
+        return e
+
+    settled = False
+    for _ in range(rounds):
+        nearest = torch.as_tensor(collider.nearest(positions().detach().numpy()))
+        before = positions().detach()
+        optimiser.step(energy)
+        moved = float((positions().detach() - before).norm(dim=1).max())
+        if moved < 5e-4:
+            settled = True
+            break
+    x = positions().detach()
+    nearest = torch.as_tensor(collider.nearest(x.numpy()))
+    depth = ((x - points[nearest]) * normals[nearest]).sum(dim=1) - skin_offset
+    x = x - depth.clamp(max=0.0)[:, None] * normals[nearest] * free[:, None]
+    return DrapeResult(garment, x.numpy(), optimiser.state[optimiser._params[0]]["n_iter"],
+                       time.perf_counter() - started, settled)
