@@ -1,0 +1,170 @@
+"""Fit analysis of a draped garment: ease (cm) and strain (%) per body region, and a verdict.
+
+Ease is the garment's girth as sewn minus the body's on the same section (horizontal at the
+chest, waist, hip and thigh landmarks; square to the arm at the upper arm; the neckline's
+length against the neck base girth): a garment smaller than the body has the negative ease
+designers speak of. Strain is how far the draped girth is stretched past the sewn one there
+(`strain_pct`), and the most any edge there is stretched (`strain_pct_max`). Thresholds live in one place, `assets/fit_rules.json`. Penetration is measured
+independently of the solver: signed distance of every garment vertex to the body mesh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import trimesh
+from scipy.spatial import cKDTree
+
+from avatars import Avatar
+from avatars.tape import girth_at_height, girth_in_plane
+from engine.drape import DrapeResult
+from engine.garments.build import _boundary_loops, _landmarks
+from engine.garments.charts import CATEGORIES, fit_rules
+
+BAND_M = 0.04  # edges this close to a region's section count towards its strain
+
+
+@dataclass
+class RegionFit:
+    ease_cm: float | None
+    strain_pct: float
+    strain_pct_max: float
+    verdict: str
+
+
+@dataclass
+class FitReport:
+    category: str
+    size: str
+    regions: dict[str, RegionFit]
+    lengths: dict[str, dict] = field(default_factory=dict)
+    penetration_mm_max: float = 0.0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "garment": self.category, "size": self.size,
+            "regions": {k: {"ease_cm": None if r.ease_cm is None else round(r.ease_cm, 1),
+                            "strain_pct": round(r.strain_pct, 2), "strain_pct_max": round(r.strain_pct_max, 2),
+                            "verdict": r.verdict} for k, r in self.regions.items()},
+            "lengths": self.lengths,
+            "penetration_mm_max": round(self.penetration_mm_max, 2),
+            "seconds": round(self.seconds, 3),
+        }
+
+    def summary(self) -> str:
+        """One line, e.g. "M: chest +6.1 cm, waist +4.0 cm: fits"."""
+        parts = [f"{k} {r.ease_cm:+.1f} cm" for k, r in self.regions.items() if r.ease_cm is not None]
+        tight = [k for k, r in self.regions.items() if r.verdict == "tight"]
+        loose = [k for k, r in self.regions.items() if r.verdict == "loose"]
+        word = f"tight at {', '.join(tight)}" if tight else (f"loose at {', '.join(loose)}" if loose else "fits")
+        return f"{self.size}: {', '.join(parts)}: {word}"
+
+
+def penetration_mm(body: trimesh.Trimesh, points: np.ndarray) -> float:
+    """Deepest garment point inside the body (mm, 0 if none), by signed distance to the body mesh.
+
+    Only points within 3 cm of a body vertex can be inside (the body's edges are shorter), so
+    the exact (slow) signed distance runs on those alone.
+    """
+    near = cKDTree(body.vertices).query(points, distance_upper_bound=0.03)[0] < np.inf
+    if not near.any():
+        return 0.0
+    inside = trimesh.proximity.signed_distance(body, points[near])  # positive inside
+    return max(0.0, float(inside.max()) * 1000.0)
+
+
+def _verdict(ease: float | None, strain: float, limits: list[float] | None, comfort_pct: float) -> str:
+    if strain > comfort_pct:
+        return "tight"
+    if ease is None or limits is None:
+        return "fit"
+    tight_below, loose_above = limits
+    return "tight" if ease < tight_below else "loose" if ease > loose_above else "fit"
+
+
+def analyse_fit(avatar: Avatar, drape: DrapeResult, seconds: float | None = None) -> FitReport:
+    """Per-region ease, strain and verdict of a draped garment on this avatar."""
+    garment = drape.garment
+    cloth = drape.mesh
+    sewn = garment.mesh(garment.rest)
+    body = avatar.mesh
+    lm = _landmarks(avatar)
+    construction = CATEGORIES[garment.category][1]
+    rules = fit_rules()
+    limits = rules["ease_cm"].get(garment.category, {})
+    comfort = garment.fabric.comfort_strain_pct
+
+    edges = cloth.edges_unique
+    strain = drape.edge_strain() * 100.0
+    middle = cloth.vertices[edges].mean(axis=1)
+    edge_region = garment.regions[edges[:, 0]]
+    x = cloth.vertices
+    y_low = float(x[:, 1].min())
+
+    def band(mask: np.ndarray) -> tuple[float, float]:
+        values = strain[mask]
+        return (float(values.mean()), float(values.max())) if len(values) else (0.0, 0.0)
+
+    def horizontal(name: str, y: float, body_cm: float, side: str = "torso", panel: str = "torso") -> None:
+        if y < y_low + 0.01 or y > float(x[:, 1].max()) - 0.01:
+            return  # the garment does not reach this level
+        draped_cm = 100.0 * girth_at_height(cloth, y, side=side)
+        sewn_cm = 100.0 * girth_at_height(sewn, y, side=side)
+        _, peak = band((np.abs(middle[:, 1] - y) < BAND_M) & (edge_region == panel))
+        stretch = 100.0 * (draped_cm / sewn_cm - 1.0)
+        ease = sewn_cm - body_cm
+        regions[name] = RegionFit(ease, stretch, peak, _verdict(ease, stretch, limits.get(name), comfort))
+
+    regions: dict[str, RegionFit] = {}
+    m = avatar.measured
+    if construction in ("top", "dress"):
+        neckline = max(_boundary_loops(cloth), key=lambda loop: x[loop, 1].mean())
+        length = float(np.linalg.norm(x[neckline] - np.roll(x[neckline], 1, axis=0), axis=1).sum())
+        mean, peak = band(middle[:, 1] > lm.neck_front[1] - BAND_M)
+        ease = 100.0 * length - m["neck_base"]
+        regions["neck"] = RegionFit(ease, mean, peak, _verdict(ease, mean, limits.get("neck"), comfort))
+        shoulders = middle[:, 1] > lm.acromion_left[1] - BAND_M
+        mean, peak = band(shoulders & (edge_region == "torso"))
+        regions["shoulders"] = RegionFit(None, mean, peak, _verdict(None, mean, None, comfort))
+        horizontal("chest", lm.bust, m["chest"])
+        horizontal("waist", lm.navel, m["waist"])
+        horizontal("hip", lm.buttock, m["hip"], panel="skirt" if construction == "dress" else "torso")
+        for side, acromion, wrist in (("left", lm.acromion_left, lm.wrist_left),):
+            sleeve = f"sleeve_{side}"
+            if (garment.regions == sleeve).any():
+                axis = (wrist - acromion) / np.linalg.norm(wrist - acromion)
+                reach = float(((x[garment.regions == sleeve] - acromion) @ axis).max())
+                origin = acromion + axis * min(0.12, 0.6 * reach)
+                draped_cm = 100.0 * girth_in_plane(cloth, origin, axis)
+                sewn_cm = 100.0 * girth_in_plane(sewn, origin, axis)
+                body_cm = 100.0 * girth_in_plane(body, origin, axis)
+                _, peak = band(edge_region == sleeve)
+                if sewn_cm > 0:
+                    stretch = 100.0 * (draped_cm / sewn_cm - 1.0)
+                    regions["upper_arm"] = RegionFit(sewn_cm - body_cm, stretch, peak,
+                                                     _verdict(sewn_cm - body_cm, stretch, limits.get("upper_arm"), comfort))
+    else:
+        horizontal("waist", lm.navel - 0.02, 100.0 * girth_at_height(body, lm.navel - 0.02),
+                   panel="torso")
+        horizontal("hip", lm.buttock, m["hip"], panel="skirt" if construction == "skirt" else "torso")
+        if construction == "trousers":
+            thigh_y = lm.crotch - 0.015 * m["stature"] / 100.0
+            horizontal("thigh", thigh_y, m["thigh"], side="left", panel="leg_left")
+
+    lengths = {}
+    for name, rule in rules["length_cm"].get(garment.category, {}).items():
+        if name == "hem":
+            panel = "leg_left" if construction == "trousers" else "torso"
+            hem = float(x[garment.regions == panel, 1].min())
+            mark = lm.floor if rule["landmark"] == "floor" else lm.crotch
+            above = 100.0 * (hem - mark)
+        else:
+            axis = (lm.wrist_left - lm.acromion_left) / np.linalg.norm(lm.wrist_left - lm.acromion_left)
+            end = float(((x[garment.regions == "sleeve_left"] - lm.acromion_left) @ axis).max())
+            above = 100.0 * (float((lm.wrist_left - lm.acromion_left) @ axis) - end)
+        verdict = "short" if above > rule["short_above"] else "long" if above < rule["long_below"] else "fit"
+        lengths[name] = {"above_" + rule["landmark"] + "_cm": round(above, 1), "verdict": verdict}
+    return FitReport(garment.category, garment.size, regions, lengths,
+                     penetration_mm(body, x), drape.seconds if seconds is None else seconds)
