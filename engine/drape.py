@@ -20,6 +20,8 @@ from scipy.spatial import cKDTree
 
 from engine.garments.build import Garment
 
+DTYPE = torch.float32  # twice as fast as float64 here, and millimetres are all we need
+
 @dataclass
 class DrapeResult:
     garment: Garment
@@ -62,7 +64,7 @@ def _bending_pairs(faces: np.ndarray) -> np.ndarray:
     return np.stack([faces_sum[:, 0] - shared, faces_sum[:, 1] - shared], axis=1)
 
 
-def drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 5, iterations: int = 40,
+def drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iterations: int = 30,
           skin_offset: float = 0.0025, collider: BodyCollider | None = None,
           compression: float = 0.05, contact_stiffness: float = 5e4) -> DrapeResult:
     """Let the garment settle on the body: `rounds` of at most `iterations` L-BFGS steps."""
@@ -73,18 +75,19 @@ def drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 5, iteration
     bends = _bending_pairs(garment.faces)
     pairs = torch.as_tensor(np.concatenate([edges, bends]))
     rest = garment.rest
-    rest_len = torch.as_tensor(np.linalg.norm(rest[pairs[:, 0]] - rest[pairs[:, 1]], axis=1))
+    rest_len = torch.as_tensor(np.linalg.norm(rest[pairs[:, 0]] - rest[pairs[:, 1]], axis=1), dtype=DTYPE)
     k = torch.as_tensor(np.concatenate([np.full(len(edges), fabric.stretch_stiffness),
-                                        np.full(len(bends), fabric.stretch_stiffness * fabric.bend_stiffness)]))
+                                        np.full(len(bends), fabric.stretch_stiffness * fabric.bend_stiffness)]),
+                        dtype=DTYPE)
     area = np.zeros(len(rest))
     np.add.at(area, garment.faces, trimesh.Trimesh(rest, garment.faces, process=False).area_faces[:, None] / 3.0)
-    weight = torch.as_tensor(area * fabric.density_g_m2 / 1000.0 * 9.81)  # N per vertex
+    weight = torch.as_tensor(area * fabric.density_g_m2 / 1000.0 * 9.81, dtype=DTYPE)  # N per vertex
     free = torch.as_tensor(~garment.pinned)
-    points = torch.as_tensor(collider.points)
-    normals = torch.as_tensor(collider.normals)
+    points = torch.as_tensor(collider.points, dtype=DTYPE)
+    normals = torch.as_tensor(collider.normals, dtype=DTYPE)
     i, j = pairs[:, 0], pairs[:, 1]
 
-    x0 = torch.as_tensor(garment.start.copy())
+    x0 = torch.as_tensor(garment.start, dtype=DTYPE)
     moving = x0[free].clone().requires_grad_(True)
     optimiser = torch.optim.LBFGS([moving], lr=1.0, max_iter=iterations, history_size=20,
                                   line_search_fn="strong_wolfe", tolerance_grad=1e-7, tolerance_change=1e-12)
@@ -122,5 +125,5 @@ def drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 5, iteration
     nearest = torch.as_tensor(collider.nearest(x.numpy()))
     depth = ((x - points[nearest]) * normals[nearest]).sum(dim=1) - skin_offset
     x = x - depth.clamp(max=0.0)[:, None] * normals[nearest] * free[:, None]
-    return DrapeResult(garment, x.numpy(), optimiser.state[optimiser._params[0]]["n_iter"],
+    return DrapeResult(garment, x.numpy().astype(np.float64), optimiser.state[optimiser._params[0]]["n_iter"],
                        time.perf_counter() - started, settled)

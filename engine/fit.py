@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import trimesh
-from scipy.spatial import cKDTree
 
 from avatars import Avatar
 from avatars.tape import girth_at_height, girth_in_plane
@@ -63,16 +62,16 @@ class FitReport:
 
 
 def penetration_mm(body: trimesh.Trimesh, points: np.ndarray) -> float:
-    """Deepest garment point inside the body (mm, 0 if none), by signed distance to the body mesh.
+    """Deepest garment point inside the body (mm, 0 if none), independent of the drape solver.
 
-    Only points within 3 cm of a body vertex can be inside (the body's edges are shorter), so
-    the exact (slow) signed distance runs on those alone.
+    Ray parity (embree) finds the points inside the watertight body; their depth is the
+    distance to the closest point on the body's surface.
     """
-    near = cKDTree(body.vertices).query(points, distance_upper_bound=0.03)[0] < np.inf
-    if not near.any():
+    inside = body.contains(points)
+    if not inside.any():
         return 0.0
-    inside = trimesh.proximity.signed_distance(body, points[near])  # positive inside
-    return max(0.0, float(inside.max()) * 1000.0)
+    _, distance, _ = trimesh.proximity.closest_point(body, points[inside])
+    return float(distance.max()) * 1000.0
 
 
 def _verdict(ease: float | None, strain: float, limits: list[float] | None, comfort_pct: float) -> str:
@@ -108,7 +107,7 @@ def analyse_fit(avatar: Avatar, drape: DrapeResult, seconds: float | None = None
         return (float(values.mean()), float(values.max())) if len(values) else (0.0, 0.0)
 
     def horizontal(name: str, y: float, body_cm: float, side: str = "torso", panel: str = "torso") -> None:
-        if y < y_low + 0.01 or y > float(x[:, 1].max()) - 0.01:
+        if y < max(y_low, float(sewn.vertices[:, 1].min())) + 0.03 or y > float(x[:, 1].max()) - 0.01:
             return  # the garment does not reach this level
         draped_cm = 100.0 * girth_at_height(cloth, y, side=side)
         sewn_cm = 100.0 * girth_at_height(sewn, y, side=side)
