@@ -49,7 +49,7 @@ class BodyCollider:
         vertices, faces = trimesh.remesh.subdivide(body.vertices, body.faces)
         refined = trimesh.Trimesh(vertices, faces, process=False)
         self.points = np.asarray(refined.vertices)
-        self.normals = np.asarray(refined.vertex_normals)
+        self.normals = np.array(refined.vertex_normals)  # a writable copy, for torch
         self.tree = cKDTree(self.points)
 
     def nearest(self, positions: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 
 from avatars.measurements import BODY_MEASUREMENTS, MEASUREMENT_KEYS
 
@@ -93,6 +94,166 @@ def avatar(measurements_file: Path | None, out: Path | None, report: Path | None
         if turntable:
             render_turntable(items, turntable, size=(size, 2 * size), backend=renderer)
     _print_summary(result)
+
+
+def _avatar_from(measurements_file: Path | None, measurements: dict[str, Any]):
+    from avatars import Avatar, AvatarError, BodyMeasurements
+    from avatars.body_model import load_body_model
+
+    try:
+        body = BodyMeasurements.from_dict(_read_measurements(measurements_file, measurements))
+        load_body_model()
+        return Avatar.from_measurements(body)
+    except AvatarError as exc:
+        _fail(str(exc))
+
+
+def _garment_options(func):
+    from engine.garments.charts import CATEGORIES
+
+    func = click.option("--gender", type=click.Choice(["women", "men"]), default=None,
+                        help="which size chart (default: from --sex)")(func)
+    func = click.option("--garment", type=click.Choice(sorted(CATEGORIES)), default=None,
+                        help="a garment of our library")(func)
+    return func
+
+
+@main.command()
+@click.option("--measurements", "measurements_file", type=click.Path(path_type=Path, dir_okay=False))
+@_measurement_options
+@_garment_options
+@click.option("--size", "size_label", default=None, help="size label from the chart, e.g. M or 38")
+@click.option("--garment-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="your own garment (.obj/.glb/.ply in metres, avatar frame) with a .json sidecar beside it")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="GLB with nodes 'body' and 'garment'")
+@click.option("--report", type=click.Path(path_type=Path, dir_okay=False), help="fit report JSON")
+@click.option("--render", type=click.Path(path_type=Path, dir_okay=False), help="fit map PNG (front, side, back)")
+@click.option("--map", "map_kind", type=click.Choice(["strain", "ease"]), default="strain", show_default=True)
+@click.option("--bodies", type=click.Path(path_type=Path, dir_okay=False),
+              help="batch: a JSON list of measurement objects, or 'ansur:N' for N ANSUR subjects")
+@click.option("--sizes", default=None, help="batch: comma-separated sizes (default: the whole chart)")
+@click.option("--table", type=click.Path(path_type=Path, dir_okay=False), help="batch: CSV of verdicts per body and size")
+def fit(measurements_file, garment, gender, size_label, garment_file, out, report, render, map_kind,
+        bodies, sizes, table, **measurements) -> None:
+    """Drape a garment size on a body and report ease, strain and verdict per region."""
+    from engine.garments.charts import GarmentError
+
+    if bool(garment) == bool(garment_file):
+        _fail("give either --garment NAME (with --size) or --garment-file FILE")
+    try:
+        if bodies:
+            _fit_batch(str(bodies), garment, gender, sizes, table)
+            return
+        if garment and not size_label:
+            _fail("--garment needs --size, e.g. --size M")
+        avatar = _avatar_from(measurements_file, measurements)
+        from engine.tryon import try_on
+
+        if garment_file:
+            from engine.garments.importer import garment_from_file
+
+            made = garment_from_file(avatar, garment_file)
+            result = try_on(avatar, made.category, made.size, garment=made)
+        else:
+            result = try_on(avatar, garment, size_label, gender)
+    except GarmentError as exc:
+        _fail(str(exc))
+    summary = result.fit.as_dict()
+    if out:
+        from avatars.export import scene_of
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        cloth = result.drape.mesh
+        cloth.visual.vertex_colors = (np.array([0.25, 0.42, 0.78, 1.0]) * 255).astype(np.uint8)
+        out.write_bytes(scene_of({"body": avatar.mesh, "garment": cloth}).export(file_type="glb"))
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(summary, indent=2))
+    if render:
+        from engine.fit_map import fit_map
+        from engine.render import save_png
+
+        save_png(fit_map(result, map_kind), render)
+    click.echo(result.fit.summary())
+
+
+def _fit_batch(bodies: str, garment: str, gender: str | None, sizes: str | None, table: Path | None) -> None:
+    """Every body in every size: a CSV row per (body, size) with the verdict of each region."""
+    import csv
+    import io
+
+    from tqdm import tqdm
+
+    from avatars import Avatar, AvatarError
+    from engine.drape import BodyCollider
+    from engine.garments.charts import load_chart
+    from engine.tryon import try_on
+
+    if bodies.startswith("ansur:"):
+        from avatars.ansur import load_subjects
+
+        people = [{k: v for k, v in s.items() if k != "subject"} for s in load_subjects(int(bodies[6:]))]
+    else:
+        try:
+            people = json.loads(Path(bodies).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            _fail(f"cannot read bodies from {bodies}: {exc}")
+        if not isinstance(people, list):
+            _fail(f"{bodies} must hold a JSON list of measurement objects")
+    rows = []
+    for index, person in enumerate(tqdm(people, desc="bodies", file=sys.stderr)):
+        try:
+            avatar = Avatar.from_measurements(person)
+        except AvatarError as exc:
+            click.echo(f"body {index}: skipped: {exc}", err=True)
+            continue
+        chart_gender = gender or {"male": "men"}.get(avatar.inputs.get("sex", ""), "women")
+        labels = sizes.split(",") if sizes else load_chart(garment, chart_gender).labels
+        collider = BodyCollider(avatar.mesh)
+        for label in labels:
+            result = try_on(avatar, garment, label, chart_gender, collider=collider)
+            row = {"body": index, "size": result.fit.size, "penetration_mm_max": round(result.fit.penetration_mm_max, 2)}
+            for name, region in result.fit.regions.items():
+                row[f"{name}_ease_cm"] = None if region.ease_cm is None else round(region.ease_cm, 1)
+                row[f"{name}_verdict"] = region.verdict
+            rows.append(row)
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    if table:
+        table.parent.mkdir(parents=True, exist_ok=True)
+        table.write_text(buffer.getvalue())
+    else:
+        click.echo(buffer.getvalue(), nl=False)
+
+
+@main.command()
+@click.option("--measurements", "measurements_file", type=click.Path(path_type=Path, dir_okay=False))
+@_measurement_options
+@_garment_options
+@click.option("--preference", type=click.Choice(["snug", "regular", "loose"]), default="regular", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print {size, sizes: {label: fit report}, reason} as JSON")
+def size(measurements_file, garment, gender, preference, as_json, **measurements) -> None:
+    """Recommend the size of a garment that fits this body, draping every size."""
+    from tqdm import tqdm
+
+    from engine.garments.charts import GarmentError
+    from engine.size import recommend_size
+
+    if not garment:
+        _fail("give --garment NAME")
+    avatar = _avatar_from(measurements_file, measurements)
+    try:
+        with tqdm(desc="draping sizes", file=sys.stderr, disable=as_json) as bar:
+            advice = recommend_size(avatar, garment, preference, gender, progress=lambda label: bar.update())
+    except GarmentError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(advice.as_dict(), indent=2))
+    else:
+        click.echo(f"{advice.size} ({preference}): {advice.reason}")
 
 
 def _print_summary(result: dict[str, Any]) -> None:
