@@ -64,10 +64,20 @@ def _bending_pairs(faces: np.ndarray) -> np.ndarray:
     return np.stack([faces_sum[:, 0] - shared, faces_sum[:, 1] - shared], axis=1)
 
 
-def drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iterations: int = 30,
+def drape(garment: Garment, body: trimesh.Trimesh, **options) -> DrapeResult:
+    """Let the garment settle on the body (same input, same output: torch's deterministic kernels)."""
+    was = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        return _drape(garment, body, **options)
+    finally:
+        torch.use_deterministic_algorithms(was)
+
+
+def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iterations: int = 30,
           skin_offset: float = 0.0025, collider: BodyCollider | None = None,
           compression: float = 0.05, contact_stiffness: float = 5e4) -> DrapeResult:
-    """Let the garment settle on the body: `rounds` of at most `iterations` L-BFGS steps."""
+    """`rounds` of at most `iterations` L-BFGS steps, refreshing the nearest body points between."""
     started = time.perf_counter()
     collider = collider or BodyCollider(body)
     fabric = garment.fabric

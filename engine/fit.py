@@ -22,6 +22,7 @@ from engine.garments.build import _boundary_loops, _landmarks
 from engine.garments.charts import CATEGORIES, fit_rules
 
 BAND_M = 0.04  # edges this close to a region's section count towards its strain
+HEM_CLEARANCE_M = 0.06  # a girth is read only this far above the garment's lowest edge
 
 
 @dataclass
@@ -107,8 +108,8 @@ def analyse_fit(avatar: Avatar, drape: DrapeResult, seconds: float | None = None
         return (float(values.mean()), float(values.max())) if len(values) else (0.0, 0.0)
 
     def horizontal(name: str, y: float, body_cm: float, side: str = "torso", panel: str = "torso") -> None:
-        if y < max(y_low, float(sewn.vertices[:, 1].min())) + 0.03 or y > float(x[:, 1].max()) - 0.01:
-            return  # the garment does not reach this level
+        if y < max(y_low, float(sewn.vertices[:, 1].min())) + HEM_CLEARANCE_M or y > float(x[:, 1].max()) - 0.01:
+            return  # the garment does not reach this level (or only its hem does, where loops break)
         draped_cm = 100.0 * girth_at_height(cloth, y, side=side)
         sewn_cm = 100.0 * girth_at_height(sewn, y, side=side)
         _, peak = band((np.abs(middle[:, 1] - y) < BAND_M) & (edge_region == panel))

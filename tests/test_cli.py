@@ -59,3 +59,42 @@ def test_help_explains_each_measurement():
     assert done.returncode == 0
     for word in ("stature", "chest", "neck_base", "omphalion", "ISO 8559-1", "--out", "--render"):
         assert word in done.stdout, word
+
+
+def test_fit_writes_named_glb_nodes_report_and_map(tmp_path):
+    import trimesh
+
+    done = run("fit", "--measurements", "examples/body.json", "--garment", "tee", "--size", "L",
+               "--out", str(tmp_path / "fit.glb"), "--report", str(tmp_path / "fit.json"),
+               "--render", str(tmp_path / "fit.png"))
+    assert done.returncode == 0, done.stderr
+    scene = trimesh.load(tmp_path / "fit.glb", force="scene")
+    assert set(scene.graph.nodes_geometry) == {"body", "garment"}
+    assert scene.geometry["body"].is_watertight
+    report = json.loads((tmp_path / "fit.json").read_text())
+    assert {"regions", "penetration_mm_max", "seconds"} <= set(report)
+    assert report["regions"]["chest"]["verdict"] in ("tight", "fit", "loose")
+    picture = cv2.imread(str(tmp_path / "fit.png"))
+    legend = picture[:, -110:]
+    saturation = cv2.cvtColor(legend, cv2.COLOR_BGR2HSV)[:, :, 1]
+    assert (saturation > 150).sum() > 2000  # the colour bar
+    body = picture[:, :-110]
+    assert (cv2.cvtColor(body, cv2.COLOR_BGR2HSV)[:, :, 1] > 150).sum() > 5000  # a painted garment
+
+
+def test_size_json_names_a_size_of_the_chart():
+    done = run("size", "--measurements", "examples/body.json", "--garment", "trousers", "--json")
+    assert done.returncode == 0, done.stderr
+    advice = json.loads(done.stdout)
+    assert advice["size"] in advice["sizes"]
+    assert list(advice["sizes"]) == ["XS", "S", "M", "L", "XL", "XXL"]
+    assert all("regions" in s for s in advice["sizes"].values())
+
+
+def test_fit_batch_table(tmp_path):
+    bodies = tmp_path / "bodies.json"
+    bodies.write_text(json.dumps([{"stature": 165, "sex": "female"}, {"stature": 182, "sex": "male", "chest": 104}]))
+    done = run("fit", "--bodies", str(bodies), "--garment", "skirt", "--sizes", "S,L", "--table", str(tmp_path / "t.csv"))
+    assert done.returncode == 0, done.stderr
+    lines = (tmp_path / "t.csv").read_text().splitlines()
+    assert len(lines) == 1 + 4 and "hip_verdict" in lines[0]
