@@ -158,13 +158,12 @@ def _straighten(vertices: np.ndarray, mesh: trimesh.Trimesh, lm: _Landmarks, con
 
 
 def _tube(vertices: np.ndarray, faces: np.ndarray, loop: np.ndarray, hem_y: float,
-          hem_girth: float) -> tuple[np.ndarray, np.ndarray]:
+          hem_girth: float, count: int) -> tuple[np.ndarray, np.ndarray]:
     """Extend the mesh below a horizontal boundary loop by rings that widen to the hem girth."""
     ring = vertices[loop]
     centre = ring.mean(axis=0)
     top_y = ring[:, 1].mean()
     top_girth = np.linalg.norm(ring - np.roll(ring, 1, axis=0), axis=1).sum()
-    count = max(2, int(np.ceil((top_y - hem_y) / RING_SPACING_M)))
     n = len(loop)
     new_vertices, rows = [], [loop]
     for k in range(1, count + 1):
@@ -213,8 +212,9 @@ def build_garment(avatar: Avatar, category: str, size: str, gender: str | None =
         top = lm.neck_back[1] if construction == "dress" else lm.navel
         hem_y = max(top - length, lm.floor + 0.05)
         hem_girth = measurements["hem"] / 100.0
-        rest, tube_faces = _tube(rest, faces, loops["hem"], hem_y, hem_girth)
-        start, _ = _tube(start, faces, loops["hem"], hem_y, hem_girth)
+        rings = max(2, int(np.ceil((rest[loops["hem"], 1].mean() - hem_y) / RING_SPACING_M)))
+        rest, tube_faces = _tube(rest, faces, loops["hem"], hem_y, hem_girth, rings)
+        start, _ = _tube(start, faces, loops["hem"], hem_y, hem_girth, rings)
         faces = tube_faces
         regions = np.concatenate([regions, np.full(len(rest) - body_count, "skirt")])
     if len(rest) < 5000:  # cloth wants ~1 cm resolution: split every triangle in four
