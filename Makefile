@@ -32,6 +32,7 @@ test: setup
 bench: setup
 	$(PY) benchmarks/avatar_accuracy.py --json out/avatar_accuracy.json
 	$(PY) benchmarks/render_speed.py --json out/render_speed.json
+	$(PY) benchmarks/drape.py --json out/drape.json
 
 clean:
 	rm -rf out
