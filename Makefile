@@ -30,6 +30,7 @@ test: setup
 	$(VENV)/bin/pytest -q
 
 bench: setup
+	$(PY) -m pip install -q newton==1.8.0   # the drape benchmark's peer solver
 	$(PY) benchmarks/avatar_accuracy.py --json out/avatar_accuracy.json
 	$(PY) benchmarks/render_speed.py --json out/render_speed.json
 	$(PY) benchmarks/drape.py --json out/drape.json
