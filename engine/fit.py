@@ -18,7 +18,7 @@ import trimesh
 from avatars import Avatar
 from avatars.tape import girth_at_height, girth_in_plane
 from engine.drape import DrapeResult
-from engine.garments.build import _boundary_loops, _landmarks
+from engine.garments.build import body_landmarks, boundary_loops
 from engine.garments.charts import CATEGORIES, fit_rules
 
 BAND_M = 0.04  # edges this close to a region's section count towards its strain
@@ -90,7 +90,7 @@ def analyse_fit(avatar: Avatar, drape: DrapeResult, seconds: float | None = None
     cloth = drape.mesh
     sewn = garment.mesh(garment.rest)
     body = avatar.mesh
-    lm = _landmarks(avatar)
+    lm = body_landmarks(avatar)
     construction = CATEGORIES[garment.category][1]
     rules = fit_rules()
     limits = rules["ease_cm"].get(garment.category, {})
@@ -120,7 +120,7 @@ def analyse_fit(avatar: Avatar, drape: DrapeResult, seconds: float | None = None
     regions: dict[str, RegionFit] = {}
     m = avatar.measured
     if construction in ("top", "dress"):
-        neckline = max(_boundary_loops(cloth), key=lambda loop: x[loop, 1].mean())
+        neckline = max(boundary_loops(cloth), key=lambda loop: x[loop, 1].mean())
         length = float(np.linalg.norm(x[neckline] - np.roll(x[neckline], 1, axis=0), axis=1).sum())
         mean, peak = band(middle[:, 1] > lm.neck_front[1] - BAND_M)
         ease = 100.0 * length - m["neck_base"]
@@ -131,20 +131,19 @@ def analyse_fit(avatar: Avatar, drape: DrapeResult, seconds: float | None = None
         horizontal("chest", lm.bust, m["chest"])
         horizontal("waist", lm.navel, m["waist"])
         horizontal("hip", lm.buttock, m["hip"], panel="skirt" if construction == "dress" else "torso")
-        for side, acromion, wrist in (("left", lm.acromion_left, lm.wrist_left),):
-            sleeve = f"sleeve_{side}"
-            if (garment.regions == sleeve).any():
-                axis = (wrist - acromion) / np.linalg.norm(wrist - acromion)
-                reach = float(((x[garment.regions == sleeve] - acromion) @ axis).max())
-                origin = acromion + axis * min(0.12, 0.6 * reach)
-                draped_cm = 100.0 * girth_in_plane(cloth, origin, axis)
-                sewn_cm = 100.0 * girth_in_plane(sewn, origin, axis)
-                body_cm = 100.0 * girth_in_plane(body, origin, axis)
-                _, peak = band(edge_region == sleeve)
-                if sewn_cm > 0:
-                    stretch = 100.0 * (draped_cm / sewn_cm - 1.0)
-                    regions["upper_arm"] = RegionFit(sewn_cm - body_cm, stretch, peak,
-                                                     _verdict(sewn_cm - body_cm, stretch, limits.get("upper_arm"), comfort))
+        if (garment.regions == "sleeve_left").any():  # sleeves are symmetric: read the left one
+            acromion, wrist = lm.acromion_left, lm.wrist_left
+            axis = (wrist - acromion) / np.linalg.norm(wrist - acromion)
+            reach = float(((x[garment.regions == "sleeve_left"] - acromion) @ axis).max())
+            origin = acromion + axis * min(0.12, 0.6 * reach)
+            draped_cm = 100.0 * girth_in_plane(cloth, origin, axis)
+            sewn_cm = 100.0 * girth_in_plane(sewn, origin, axis)
+            body_cm = 100.0 * girth_in_plane(body, origin, axis)
+            _, peak = band(edge_region == "sleeve_left")
+            if sewn_cm > 0:
+                stretch = 100.0 * (draped_cm / sewn_cm - 1.0)
+                regions["upper_arm"] = RegionFit(sewn_cm - body_cm, stretch, peak,
+                                                 _verdict(sewn_cm - body_cm, stretch, limits.get("upper_arm"), comfort))
     else:
         horizontal("waist", lm.navel - 0.02, 100.0 * girth_at_height(body, lm.navel - 0.02),
                    panel="torso")

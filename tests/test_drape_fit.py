@@ -9,7 +9,7 @@ from avatars import Avatar
 from engine.drape import BodyCollider, drape
 from engine.fit import penetration_mm
 from engine.garments import CATEGORIES
-from engine.garments.build import _landmarks, build_garment
+from engine.garments.build import body_landmarks, build_garment
 from engine.size import recommend_size
 from engine.tryon import try_on
 
@@ -26,7 +26,7 @@ def test_drape_stays_outside_and_on(example_avatar, body_model, collider, catego
     x = result.positions
     assert np.isfinite(x).all()
     assert penetration_mm(example_avatar.mesh, x) <= 2.0
-    lm = _landmarks(example_avatar)
+    lm = body_landmarks(example_avatar)
     construction = CATEGORIES[category][1]
     if construction in ("top", "dress"):  # the shoulders carry it
         assert x[:, 1].max() > lm.acromion_left[1] - 0.03

@@ -49,10 +49,9 @@ def test_built_garments_have_panels_and_clean_triangles(example_avatar, body_mod
 
 def test_tee_is_sewn_to_the_chart(example_avatar, body_model):
     """The rest shape's girth at the bust is the chart's chest, for a small and a large size."""
-    bust_y = example_avatar.measured  # noqa: F841 - documents that the avatar is the fitted one
-    from engine.garments.build import _landmarks
+    from engine.garments.build import body_landmarks
 
-    level = _landmarks(example_avatar).bust
+    level = body_landmarks(example_avatar).bust
     for label in ("S", "XL"):
         garment = build_garment(example_avatar, "tee", label, model=body_model)
         sewn_cm = 100 * girth_at_height(garment.mesh(garment.rest), level)

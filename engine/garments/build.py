@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 
 from avatars import Avatar
 from avatars.body_model import BodyModel, load_body_model
-from avatars.tape import ANNY_LANDMARKS, anny_landmarks, girth_at_height, girth_in_plane
+from avatars.tape import ANNY_LANDMARKS, anny_landmarks, girth_at_height, girth_in_plane, measure_body
 from engine.garments.charts import CATEGORIES, Fabric, GarmentError, load_chart, load_fabric
 
 CLEARANCE_M = 0.006  # where a garment starts, at least this far outside the skin
@@ -60,9 +60,8 @@ class _Landmarks:
     wrist_right: np.ndarray
 
 
-def _landmarks(avatar: Avatar) -> _Landmarks:
-    from avatars.tape import measure_body
-
+def body_landmarks(avatar: Avatar) -> _Landmarks:
+    """The body landmarks garments are cut and read at (metres, avatar frame)."""
     v = avatar.vertices
     measured = measure_body(avatar.mesh)
     lm = {**anny_landmarks(), **ANNY_LANDMARKS}
@@ -75,7 +74,7 @@ def _landmarks(avatar: Avatar) -> _Landmarks:
         wrist_left=v[lm["wrist_left"]].mean(axis=0), wrist_right=v[lm["wrist_right"]].mean(axis=0))
 
 
-def _boundary_loops(mesh: trimesh.Trimesh) -> list[np.ndarray]:
+def boundary_loops(mesh: trimesh.Trimesh) -> list[np.ndarray]:
     """Ordered vertex loops along the open edges of a mesh."""
     outline = mesh.outline()
     return [np.asarray(entity.points[:-1] if entity.closed else entity.points) for entity in outline.entities]
@@ -131,7 +130,7 @@ def _select(avatar: Avatar, model: BodyModel, lm: _Landmarks, construction: str,
 
 def _straighten(vertices: np.ndarray, mesh: trimesh.Trimesh, lm: _Landmarks, construction: str, size: dict) -> dict:
     """Project each open edge loop onto its cutting plane; returns the loops by name."""
-    loops = _boundary_loops(mesh)
+    loops = boundary_loops(mesh)
     named = {}
     for loop in loops:
         centre = vertices[loop].mean(axis=0)
@@ -190,7 +189,7 @@ def build_garment(avatar: Avatar, category: str, size: str, gender: str | None =
     chart = load_chart(category, gender)
     measurements = chart.size(size)
     fabric_name, construction = CATEGORIES[category]
-    lm = _landmarks(avatar)
+    lm = body_landmarks(avatar)
 
     keep = _select(avatar, model, lm, construction, measurements)
     vertices, faces, source = _submesh(avatar.vertices, avatar.faces, keep)
