@@ -34,6 +34,7 @@ bench: setup
 	$(PY) benchmarks/avatar_accuracy.py --json out/avatar_accuracy.json
 	$(PY) benchmarks/render_speed.py --json out/render_speed.json
 	$(PY) benchmarks/drape.py --json out/drape.json
+	$(PY) benchmarks/recommend.py --json out/recommend.json
 
 clean:
 	rm -rf out
