@@ -1,0 +1,96 @@
+"""Shopper profiles, history and fit feedback in SQLite (a real file, WAL, migrations in the repo).
+
+Every write is one transaction: a process killed mid-write leaves the file as it was before
+that write or after it, never in between. Unknown shoppers or products and malformed feedback
+raise `StoreError` naming the problem.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+from recommender.catalog import Catalog, CatalogError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+EVENT_KINDS = ("view", "tryon", "cart", "purchase", "return")
+VERDICTS = ("small", "fit", "large")
+PREFERENCES = ("snug", "regular", "loose")
+
+
+class StoreError(ValueError):
+    """Bad input to the store: unknown shopper or product, or malformed feedback."""
+
+
+class Store:
+    def __init__(self, path: str | Path, catalog: Catalog | None = None):
+        self.path = Path(path)
+        self.catalog = catalog or Catalog.load()
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Apply the migrations this file has not seen yet, each in its own transaction."""
+        done = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(sorted(MIGRATIONS.glob("*.sql")), start=1):
+            if number > done:
+                self.db.executescript(f"BEGIN; {script.read_text()}; PRAGMA user_version = {number}; COMMIT;")
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def close(self) -> None:
+        self.db.close()
+
+    def add_shopper(self, shopper_id: str, measurements: dict, fit_preference: str = "regular") -> None:
+        if fit_preference not in PREFERENCES:
+            raise StoreError(f"fit preference {fit_preference!r} is not one of {PREFERENCES}")
+        if not shopper_id or not isinstance(measurements, dict):
+            raise StoreError("a shopper needs an id and a measurements object")
+        try:
+            self.db.execute("INSERT INTO shoppers VALUES (?, ?, ?, ?)",
+                            (shopper_id, json.dumps(measurements), fit_preference, time.time()))
+        except sqlite3.IntegrityError:
+            raise StoreError(f"shopper {shopper_id!r} exists already") from None
+
+    def shopper(self, shopper_id: str) -> dict:
+        row = self.db.execute("SELECT measurements, fit_preference FROM shoppers WHERE id = ?", (shopper_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"unknown shopper {shopper_id!r}")
+        return {"id": shopper_id, "measurements": json.loads(row[0]), "fit_preference": row[1]}
+
+    def _check(self, shopper_id: str, product_id: str, size: str | None) -> None:
+        self.shopper(shopper_id)
+        try:
+            self.catalog.get(product_id) if size is None else self.catalog.check_size(product_id, size)
+        except CatalogError as exc:
+            raise StoreError(str(exc)) from None
+
+    def record(self, shopper_id: str, product_id: str, kind: str, size: str | None = None) -> None:
+        if kind not in EVENT_KINDS:
+            raise StoreError(f"event kind {kind!r} is not one of {EVENT_KINDS}")
+        self._check(shopper_id, product_id, size)
+        self.db.execute("INSERT INTO events (shopper_id, product_id, kind, size, at) VALUES (?, ?, ?, ?, ?)",
+                        (shopper_id, product_id, kind, size, time.time()))
+
+    def feedback(self, shopper_id: str, product_id: str, size: str, verdict: str, region: str | None = None) -> None:
+        if verdict not in VERDICTS:
+            raise StoreError(f"fit feedback {verdict!r} is not one of {VERDICTS}")
+        self._check(shopper_id, product_id, size)
+        self.db.execute("INSERT INTO fit_feedback (shopper_id, product_id, size, verdict, region, at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (shopper_id, product_id, size, verdict, region, time.time()))
+
+    def history(self, shopper_id: str) -> list[dict]:
+        self.shopper(shopper_id)
+        rows = self.db.execute("SELECT product_id, kind, size, at FROM events WHERE shopper_id = ? ORDER BY id",
+                               (shopper_id,)).fetchall()
+        return [{"product": p, "kind": k, "size": s, "at": a} for p, k, s, a in rows]
+
+    def feedback_rows(self) -> list[tuple]:
+        return self.db.execute("SELECT shopper_id, product_id, size, verdict, region FROM fit_feedback ORDER BY id").fetchall()

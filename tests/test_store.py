@@ -1,0 +1,95 @@
+"""Catalogue validation and the SQLite shopper store: clear errors, and nothing lost on a kill."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from recommender.catalog import Catalog, CatalogError
+from recommender.store import Store, StoreError
+
+from conftest import ROOT
+
+
+def test_default_catalogue_is_large_and_valid():
+    catalog = Catalog.load()
+    assert len(catalog) >= 200
+    categories = {p.category for p in catalog.products.values()}
+    assert categories == {"tee", "longsleeve", "jacket", "dress", "trousers", "skirt"}
+    assert any(stock == 0 for p in catalog.products.values() for stock in p.sizes.values())  # sold-out sizes exist
+
+
+def test_catalogue_errors_name_the_problem(tmp_path):
+    bad = tmp_path / "c.json"
+    bad.write_text(json.dumps({"products": [{"id": "X1", "name": "n", "category": "cape"}]}))
+    with pytest.raises(CatalogError, match="lacks"):
+        Catalog.load(bad)
+    with pytest.raises(CatalogError, match="unknown product 'NOPE'"):
+        Catalog.load().get("NOPE")
+    with pytest.raises(CatalogError, match="no size 'XXXL'"):
+        Catalog.load().check_size("P0001", "XXXL")
+
+
+def test_store_round_trip_and_errors(tmp_path):
+    store = Store(tmp_path / "shop.sqlite")
+    assert store.schema_version == 1
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.add_shopper("ana", {"stature": 165, "sex": "female"}, "snug")
+    store.record("ana", "P0001", "view")
+    store.record("ana", "P0001", "tryon", "M")
+    store.feedback("ana", "P0001", "M", "small", region="chest")
+    assert [e["kind"] for e in store.history("ana")] == ["view", "tryon"]
+    assert store.feedback_rows() == [("ana", "P0001", "M", "small", "chest")]
+    for call, words in [
+        (lambda: store.history("bob"), "unknown shopper 'bob'"),
+        (lambda: store.record("ana", "NOPE", "view"), "unknown product 'NOPE'"),
+        (lambda: store.record("ana", "P0001", "steal"), "event kind"),
+        (lambda: store.feedback("ana", "P0001", "M", "tiny"), "fit feedback 'tiny'"),
+        (lambda: store.feedback("ana", "P0001", "XXXL", "fit"), "no size 'XXXL'"),
+        (lambda: store.add_shopper("ana", {}), "exists already"),
+        (lambda: store.add_shopper("cy", {}, "baggy"), "fit preference"),
+    ]:
+        with pytest.raises(StoreError, match=words):
+            call()
+    store.close()
+    reopened = Store(tmp_path / "shop.sqlite")  # migrations are not run twice
+    assert reopened.schema_version == 1 and len(reopened.history("ana")) == 2
+
+
+WRITER = """
+import sys
+from recommender.store import Store
+store = Store(sys.argv[1])
+store.add_shopper("w", {"stature": 170})
+n = 0
+while True:
+    store.feedback("w", "P0002", "M", ("small", "fit", "large")[n % 3])
+    n += 1
+    print(n, flush=True)
+"""
+
+
+def test_feedback_survives_a_kill_mid_write(tmp_path):
+    path = tmp_path / "shop.sqlite"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    acknowledged = 0
+    deadline = time.time() + 60
+    while acknowledged < 300 and time.time() < deadline:
+        acknowledged = int(writer.stdout.readline())
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    for line in writer.stdout.read().split():  # acknowledgements still in the pipe
+        acknowledged = int(line)
+    assert acknowledged >= 300
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
+    rows = Store(path).feedback_rows()
+    assert acknowledged <= len(rows) <= acknowledged + 1  # every acknowledged write is there, whole
+    assert {r[3] for r in rows} == {"small", "fit", "large"}
