@@ -59,6 +59,12 @@ class _Landmarks:
     wrist_left: np.ndarray
     wrist_right: np.ndarray
 
+    @property
+    def neck_normal(self) -> np.ndarray:
+        """Upward normal of the neck base plane (through the jugular notch and cervicale, square to the midline)."""
+        normal = np.cross([1.0, 0.0, 0.0], self.neck_back - self.neck_front)
+        return normal * np.sign(normal[1]) / np.linalg.norm(normal)
+
 
 def body_landmarks(avatar: Avatar) -> _Landmarks:
     """The body landmarks garments are cut and read at (metres, avatar frame)."""
@@ -104,9 +110,7 @@ def _arm_reach(v: np.ndarray, acromion: np.ndarray, wrist: np.ndarray) -> tuple[
 def _select(avatar: Avatar, model: BodyModel, lm: _Landmarks, construction: str, size: dict) -> np.ndarray:
     """Which body vertices the garment covers."""
     v, parts = avatar.vertices, model.part_labels
-    neck_normal = np.cross([1.0, 0.0, 0.0], lm.neck_back - lm.neck_front)
-    neck_normal *= np.sign(neck_normal[1]) / np.linalg.norm(neck_normal)
-    below_neck = (v - lm.neck_front + 0.01 * neck_normal) @ neck_normal < 0
+    below_neck = (v - lm.neck_front + 0.01 * lm.neck_normal) @ lm.neck_normal < 0
     if construction in ("top", "dress"):
         if construction == "top":
             hem = max(lm.neck_back[1] - size["body_length"] / 100.0, lm.crotch + 0.03)
@@ -135,10 +139,8 @@ def _straighten(vertices: np.ndarray, mesh: trimesh.Trimesh, lm: _Landmarks, con
     for loop in loops:
         centre = vertices[loop].mean(axis=0)
         if construction in ("top", "dress") and centre[1] > lm.bust:
-            name, origin = "neck", lm.neck_front
-            normal = np.cross([1.0, 0.0, 0.0], lm.neck_back - lm.neck_front)
-            normal *= np.sign(normal[1]) / np.linalg.norm(normal)
-            origin = origin - 0.01 * normal
+            name, normal = "neck", lm.neck_normal
+            origin = lm.neck_front - 0.01 * normal
         elif construction in ("trousers", "skirt") and centre[1] > 0.5 * (lm.navel + lm.buttock):
             name, origin, normal = "waist", np.array([0.0, lm.navel, 0.0]), np.array([0.0, 1.0, 0.0])
         elif construction == "top" and abs(centre[0]) > abs(lm.acromion_left[0]) and centre[1] > lm.crotch:
@@ -149,8 +151,8 @@ def _straighten(vertices: np.ndarray, mesh: trimesh.Trimesh, lm: _Landmarks, con
             origin, normal = acromion + axis * size["sleeve_length"] / 100.0, axis
         else:
             side = "" if construction in ("top", "dress", "skirt") else ("_left" if centre[0] > 0 else "_right")
-            name, origin, normal = "hem" + side, centre * [0, 1, 0], np.array([0.0, 1.0, 0.0])
-            origin[1] = vertices[loop, 1].min() if construction in ("dress", "skirt") else vertices[loop, 1].mean()
+            y = vertices[loop, 1].min() if construction in ("dress", "skirt") else vertices[loop, 1].mean()
+            name, origin, normal = "hem" + side, np.array([0.0, y, 0.0]), np.array([0.0, 1.0, 0.0])
         vertices[loop] -= ((vertices[loop] - origin) @ normal)[:, None] * normal
         named[name] = loop
     return named
