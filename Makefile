@@ -35,6 +35,7 @@ bench: setup
 	$(PY) benchmarks/render_speed.py --json out/render_speed.json
 	$(PY) benchmarks/drape.py --json out/drape.json
 	$(PY) benchmarks/recommend.py --json out/recommend.json
+	$(PY) benchmarks/size_feedback.py --json out/size_feedback.json
 
 clean:
 	rm -rf out
