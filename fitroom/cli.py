@@ -1,4 +1,4 @@
-"""The `fitroom` command line: avatars from measurements, renders (more commands as they land)."""
+"""The `fitroom` command line: avatars from measurements, garment fit, the size that fits."""
 
 from __future__ import annotations
 
@@ -67,17 +67,8 @@ def main() -> None:
 def avatar(measurements_file: Path | None, out: Path | None, report: Path | None, render: Path | None,
            turntable: Path | None, pose: str, renderer: str, size: int, **measurements: Any) -> None:
     """Build an avatar that has the given body measurements, and prove it."""
-    from avatars import Avatar, AvatarError, BodyMeasurements
-    from avatars.body_model import load_body_model
-
-    data = _read_measurements(measurements_file, measurements)
-    try:
-        body = BodyMeasurements.from_dict(data)
-        load_body_model()
-        avatar = Avatar.from_measurements(body)
-        posed = None if pose == "A" else avatar.posed(preset=pose)
-    except AvatarError as exc:
-        _fail(str(exc))
+    avatar = _avatar_from(measurements_file, measurements)
+    posed = None if pose == "A" else avatar.posed(preset=pose)
     result = avatar.report()
     if out:
         avatar.export(out, posed)  # the standing body carries its skeleton; a posed one is as posed
@@ -97,6 +88,7 @@ def avatar(measurements_file: Path | None, out: Path | None, report: Path | None
 
 
 def _avatar_from(measurements_file: Path | None, measurements: dict[str, Any]):
+    """The avatar for a measurement file and --KEY flags (flags win); one-line exit on bad input."""
     from avatars import Avatar, AvatarError, BodyMeasurements
     from avatars.body_model import load_body_model
 
