@@ -36,6 +36,7 @@ bench: setup
 	$(PY) benchmarks/drape.py --json out/drape.json
 	$(PY) benchmarks/recommend.py --json out/recommend.json
 	$(PY) benchmarks/size_feedback.py --json out/size_feedback.json
+	$(PY) benchmarks/recommend_latency.py --json out/recommend_latency.json
 
 clean:
 	rm -rf out

@@ -248,6 +248,50 @@ def size(measurements_file, garment, gender, preference, as_json, **measurements
         click.echo(f"{advice.size} ({preference}): {advice.reason}")
 
 
+@main.command()
+@click.option("--profile", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=True,
+              help='shopper JSON: {"id", "measurements", "fit_preference", "history": [{"product", "kind", "size"}], '
+                   '"feedback": [{"product", "size", "verdict"}]}')
+@click.option("--for", "product_id", default=None, help="a product id: its size and an outfit around it")
+@click.option("--k", type=int, default=10, show_default=True)
+@click.option("--category", default=None, help="only this garment category")
+@click.option("--max-price", type=float, default=None)
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="SQLite file to keep the shopper in (default: a temporary one)")
+def recommend(profile: Path, product_id: str | None, k: int, category: str | None, max_price: float | None,
+              db: Path | None) -> None:
+    """Sizes, products and outfits for a shopper, as JSON."""
+    import tempfile
+
+    from recommender.catalog import CatalogError
+    from recommender.recommender import Recommender
+    from recommender.store import Store, StoreError
+
+    try:
+        data = json.loads(profile.read_text())
+        if not isinstance(data, dict) or "id" not in data or "measurements" not in data:
+            raise StoreError("the profile needs an 'id' and 'measurements'")
+        with tempfile.TemporaryDirectory() as scratch:
+            store = Store(db or Path(scratch) / "shop.sqlite")
+            if not store.db.execute("SELECT 1 FROM shoppers WHERE id = ?", (data["id"],)).fetchone():
+                store.add_shopper(data["id"], data["measurements"], data.get("fit_preference", "regular"))
+            for event in data.get("history", []):
+                store.record(data["id"], event["product"], event["kind"], event.get("size"))
+            for note in data.get("feedback", []):
+                store.feedback(data["id"], note["product"], note["size"], note["verdict"], note.get("region"))
+            engine = Recommender(store)
+            price = (0.0, max_price) if max_price is not None else None
+            answer: dict[str, Any] = {"recommendations": [r.as_dict() for r in engine.recommend(
+                data["id"], k, category, price)]}
+            if product_id:
+                answer["size"] = engine.size_for(data["id"], product_id).as_dict()
+                answer["outfit"] = [r.as_dict() for r in engine.outfit(product_id, 5, data["id"])]
+            store.close()
+    except (json.JSONDecodeError, KeyError, StoreError, CatalogError) as exc:
+        _fail(f"bad profile {profile}: {exc}")
+    click.echo(json.dumps(answer, indent=2))
+
+
 def _print_summary(result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table

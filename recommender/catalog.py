@@ -6,9 +6,19 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.garments.charts import ASSETS, CATEGORIES
+import numpy as np
+
+from engine.garments.charts import ASSETS, CATEGORIES, CHARTS, load_chart
 
 DEFAULT_CATALOG = ASSETS / "catalog" / "products.json"
+COLOURS = ["black", "white", "navy", "grey", "beige", "olive", "burgundy", "sky blue", "red", "mustard", "pink", "teal"]
+PATTERNS = ["solid", "solid", "solid", "stripe", "check", "print"]
+STYLES = {"tee": ["casual", "sport"], "longsleeve": ["casual", "formal"], "jacket": ["formal", "casual"],
+          "dress": ["formal", "casual"], "trousers": ["casual", "formal", "sport"], "skirt": ["casual", "formal"]}
+SEASONS = ["spring", "summer", "autumn", "winter", "all"]
+BASE_PRICE = {"tee": 19, "longsleeve": 35, "jacket": 120, "dress": 70, "trousers": 60, "skirt": 45}
+NAMES = {"tee": "T-shirt", "longsleeve": "Shirt", "jacket": "Jacket", "dress": "Dress", "trousers": "Trousers",
+         "skirt": "Skirt"}
 REQUIRED = ("id", "name", "category", "gender", "colours", "pattern", "style", "season", "price", "sizes")
 
 
@@ -47,8 +57,13 @@ class Catalog:
             data = json.loads(Path(path).read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise CatalogError(f"cannot read catalogue {path}: {exc}") from exc
+        return cls.from_dicts(data.get("products", []) if isinstance(data, dict) else [], str(path))
+
+    @classmethod
+    def from_dicts(cls, rows: list[dict], source: str = "catalogue") -> "Catalog":
+        """Validate product records (docs/catalog.md) into a catalogue."""
         products = []
-        for index, raw in enumerate(data.get("products", []) if isinstance(data, dict) else []):
+        for index, raw in enumerate(rows):
             missing = [k for k in REQUIRED if k not in raw]
             if missing:
                 raise CatalogError(f"product #{index} ({raw.get('id', '?')}) lacks {missing}")
@@ -61,7 +76,7 @@ class Catalog:
                                     tuple(raw["colours"]), raw["pattern"], raw["style"], raw["season"],
                                     float(raw["price"]), dict(stock)))
         if not products:
-            raise CatalogError(f"catalogue {path} holds no products")
+            raise CatalogError(f"{source} holds no products")
         return cls(products)
 
     def __len__(self) -> int:
@@ -78,3 +93,29 @@ class Catalog:
         if size not in product.sizes:
             raise CatalogError(f"product {product_id} has no size {size!r}; sizes: {list(product.sizes)}")
         return product
+
+
+def generate_products(count: int = 240, seed: int = 7) -> list[dict]:
+    """`count` products drawn (seeded) over our garment library: every chart, colours, patterns,
+    styles, seasons, prices and stock per size, some sizes sold out."""
+    rng = np.random.default_rng(seed)
+    charts = sorted(p.stem for p in CHARTS.glob("*.json"))
+    products = []
+    for index in range(count):
+        category, gender = charts[index % len(charts)].rsplit("_", 1)
+        chart = load_chart(category, gender)
+        colours = [str(c) for c in rng.choice(COLOURS, 2, replace=False)]
+        pattern = str(rng.choice(PATTERNS))
+        style = str(rng.choice(STYLES[category]))
+        season = str(rng.choice(SEASONS))
+        price = round(float(BASE_PRICE[category] * rng.uniform(0.7, 1.6)), 2)
+        stock = {label: int(rng.choice([0, 2, 5, 10, 20], p=[0.08, 0.22, 0.3, 0.25, 0.15])) for label in chart.labels}
+        products.append({
+            "id": f"P{index + 1:04d}",
+            "name": f"{colours[0].title()} {pattern if pattern != 'solid' else ''} {NAMES[category]}".replace("  ", " "),
+            "category": category, "gender": gender, "colours": colours, "pattern": pattern,
+            "style": style, "season": season, "price": price, "currency": "EUR",
+            "garment": category, "size_chart": f"{category}_{gender}", "fabric": CATEGORIES[category][0],
+            "sizes": stock,
+        })
+    return products

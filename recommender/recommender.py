@@ -1,0 +1,189 @@
+"""`Recommender`: the size that fits and the products and outfits that suit, in-process.
+
+Sizes: the latent-size model (learned from the store's fit feedback, cold start = the chart and
+physics rule on the shopper's measured girth), never a sold-out size. Products: item-kNN on the
+store's interactions, content similarity to what the shopper looked at, and popularity, summed;
+filtered by category, price and the shopper's size being in stock; each with a reason. Outfits:
+written-down compatibility (see `recommender.content`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from avatars import BodyMeasurements
+from avatars.population import complete
+from engine.garments.charts import fit_rules, load_chart
+from recommender.catalog import Catalog, Product
+from recommender.collaborative import ItemKNN
+from recommender.content import COMPLEMENTS, NEUTRALS, ContentIndex, compatibility
+from recommender.size_model import Feedback, LatentSizeModel
+from recommender.store import Store
+
+KEY_GIRTH = {"tee": "chest", "longsleeve": "chest", "jacket": "chest", "dress": "chest", "trousers": "hip", "skirt": "hip"}
+COMFORT_MARGIN_CM = 3.0
+EVENT_WEIGHT = {"view": 1.0, "tryon": 2.0, "cart": 3.0, "purchase": 4.0, "return": -2.0}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    product_id: str
+    size: str | None
+    score: float
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"product": self.product_id, "size": self.size, "score": round(self.score, 4), "reason": self.reason}
+
+
+class Recommender:
+    """Answers for one store: call `train()` after feedback and events accumulate."""
+
+    def __init__(self, store: Store, catalog: Catalog | None = None):
+        self.store = store
+        self.catalog = catalog or store.catalog
+        self.ids = list(self.catalog.products)
+        self.index = {pid: i for i, pid in enumerate(self.ids)}
+        self.content = ContentIndex(self.catalog)
+        self.knn: ItemKNN | None = None
+        self.girths = {pid: np.array([self._chart_girth(p, size) for size in p.sizes])
+                       for pid, p in self.catalog.products.items()}
+        attributes = [(p.category, p.gender, p.colours[0], p.style, p.season) for p in self.catalog.products.values()]
+        self.attributes = {name: np.array(column) for name, column in
+                           zip(("category", "gender", "colour", "style", "season"), zip(*attributes))}
+        self.users: dict[str, int] = {}
+        self.size_models: dict[str, tuple[LatentSizeModel, dict[str, int]]] = {}
+        self.train()
+
+    # --- training -----------------------------------------------------------------------------
+    def train(self) -> None:
+        """Refit item-kNN on the store's events and a latent-size model per key girth on its feedback."""
+        self._bodies: dict[str, dict[str, float]] = {}
+        rows = self.store.db.execute("SELECT shopper_id, product_id, kind FROM events").fetchall()
+        self.popularity = np.zeros(len(self.ids), dtype=np.float32)
+        if rows:
+            shoppers = sorted({r[0] for r in rows})
+            self.users = {s: i for i, s in enumerate(shoppers)}
+            known = [(self.users[s], self.index[p], max(EVENT_WEIGHT[k], 0.0)) for s, p, k in rows if p in self.index]
+            u, i, w = map(np.array, zip(*known))
+            matrix = sparse.csr_matrix((w, (u, i)), shape=(len(shoppers), len(self.ids)))
+            matrix.data = np.minimum(matrix.data, 1.0)
+            self.popularity = np.asarray(matrix.sum(axis=0)).ravel().astype(np.float32)
+            self.knn = ItemKNN(neighbours=50).fit(matrix)
+            self.matrix = matrix
+        self.has_feedback = bool(self.store.db.execute("SELECT 1 FROM fit_feedback LIMIT 1").fetchone())
+        for girth in set(KEY_GIRTH.values()):
+            self.size_models[girth] = self._train_sizes(girth)
+
+    def _train_sizes(self, girth: str) -> tuple[LatentSizeModel, dict[str, int]]:
+        shoppers = [r[0] for r in self.store.db.execute("SELECT id FROM shoppers ORDER BY id")]
+        index = {s: i for i, s in enumerate(shoppers)}
+        bodies = np.array([self._body(s)[girth] for s in shoppers]) if shoppers else np.zeros(0)
+        tight, loose = fit_rules()["ease_cm"]["tee" if girth == "chest" else "trousers"][
+            "chest" if girth == "chest" else "hip"]
+        model = LatentSizeModel(bodies, len(self.ids), tight, loose)
+        rows = [(index[s], self.index[p], self._chart_girth(self.catalog.get(p), size), ["large", "fit", "small"].index(v))
+                for s, p, size, v, _ in self.store.feedback_rows()
+                if p in self.index and KEY_GIRTH[self.catalog.get(p).category] == girth]
+        if rows:
+            s, p, g, v = map(np.array, zip(*rows))
+            model.fit(Feedback(s, p, g.astype(float), v))
+        return model, index
+
+    def _body(self, shopper_id: str) -> dict[str, float]:
+        """The shopper's nine measurements (given or filled from the population), cached until train()."""
+        if shopper_id not in self._bodies:
+            measurements = self.store.shopper(shopper_id)["measurements"]
+            self._bodies[shopper_id] = complete(BodyMeasurements.from_dict(measurements))[0]
+        return self._bodies[shopper_id]
+
+    @staticmethod
+    def _chart_girth(product: Product, size: str) -> float:
+        chart = load_chart(product.category, product.gender)
+        return float(chart.size(size)[KEY_GIRTH[product.category]])
+
+    # --- answers ------------------------------------------------------------------------------
+    def size_for(self, shopper_id: str, product_id: str) -> Recommendation:
+        """The in-stock size most likely to fit, or size None with the reason."""
+        product = self.catalog.get(product_id)
+        girth = KEY_GIRTH[product.category]
+        labels = list(product.sizes)
+        girths = self.girths[product_id]
+        model, index = self.size_models[girth]
+        body_cm = self._body(shopper_id)[girth]
+        if shopper_id in index:
+            fit = model.predict_proba(np.full(len(labels), index[shopper_id]), np.full(len(labels), self.index[product_id]),
+                                      girths)[:, 1]
+            how = "learned from fit feedback" if self.has_feedback else "chart and physics rule"
+        else:  # a shopper newer than the model: the rule, preferring a comfortable margin
+            tight, loose = -float(model.cuts[1]), -float(model.cuts[0])
+            ease = girths - body_cm
+            fit = ((ease >= tight + COMFORT_MARGIN_CM) & (ease <= loose)).astype(float)
+            fit -= np.abs(ease - tight - COMFORT_MARGIN_CM) / 1000.0
+            how = "chart and physics rule"
+        for k in np.argsort(-fit):
+            if product.in_stock(labels[k]):
+                ease = girths[k] - body_cm
+                return Recommendation(product_id, labels[k], float(fit[k]),
+                                      f"{labels[k]}: {girth} {ease:+.0f} cm of ease on your {body_cm:.0f} cm ({how})")
+        return Recommendation(product_id, None, 0.0, "sold out in every size")
+
+    def recommend(self, shopper_id: str, k: int = 10, category: str | None = None,
+                  price_range: tuple[float, float] | None = None) -> list[Recommendation]:
+        """Products for this shopper, each with an in-stock size that fits and a reason."""
+        profile = self.store.shopper(shopper_id)
+        history = [e["product"] for e in self.store.history(shopper_id) if e["product"] in self.index]
+        sex = profile["measurements"].get("sex")
+        score = 0.05 * np.log1p(self.popularity)
+        reason = np.array(["popular in the store"] * len(self.ids), dtype=object)
+        if history:
+            similar = self.content.similar_to(history[-5:])
+            score = score + similar
+            reason[similar > 0.5] = f"like {self.catalog.get(history[-1]).name} you looked at"
+        if self.knn is not None and shopper_id in self.users:
+            cf = self.knn.score(np.array([self.users[shopper_id]]))[0]
+            if cf.max() > 0:
+                score = score + cf / cf.max()
+                reason[cf > 0.5 * cf.max()] = "shoppers with your taste chose it"
+        seen = set(history)  # what the shopper has already met is not news
+        out = []
+        for i in np.argsort(-score):
+            product = self.catalog.products[self.ids[i]]
+            if product.id in seen or (category and product.category != category):
+                continue
+            if sex and product.gender != {"female": "women", "male": "men"}[sex]:
+                continue
+            if price_range and not price_range[0] <= product.price <= price_range[1]:
+                continue
+            size = self.size_for(shopper_id, product.id)
+            if size.size is None:
+                continue
+            out.append(Recommendation(product.id, size.size, float(score[i]), f"{reason[i]}; {size.reason}"))
+            if len(out) == k:
+                break
+        return out
+
+    def outfit(self, product_id: str, k: int = 5, shopper_id: str | None = None) -> list[Recommendation]:
+        """Products that make an outfit with this one, best first, in stock in the shopper's size."""
+        anchor = self.catalog.get(product_id)
+        a = self.attributes
+        pairs = {(anchor.category, c) for c in set(a["category"])} & (COMPLEMENTS | {(y, x) for x, y in COMPLEMENTS})
+        candidate = np.isin(a["category"], [c for _, c in pairs]) & (a["gender"] == anchor.gender)
+        colour = np.where(np.isin(a["colour"], list(NEUTRALS)) | (anchor.colours[0] in NEUTRALS)
+                          | (a["colour"] == anchor.colours[0]), 1.0, 0.2)
+        score = candidate * colour * np.where(a["style"] == anchor.style, 1.0, 0.4) * np.where(
+            (a["season"] == anchor.season) | (a["season"] == "all") | (anchor.season == "all"), 1.0, 0.5)
+        out = []
+        for i in np.argsort(-score, kind="stable"):
+            if score[i] <= 0 or len(out) == k:
+                break
+            product = self.catalog.products[self.ids[i]]
+            value, why = compatibility(anchor, product)  # the exact score (colour pairs too) and its reason
+            size = self.size_for(shopper_id, product.id).size if shopper_id else None
+            if (shopper_id and size is None) or not any(n > 0 for n in product.sizes.values()):
+                continue
+            out.append(Recommendation(product.id, size, value, why))
+        return sorted(out, key=lambda r: -r.score)
