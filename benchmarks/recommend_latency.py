@@ -79,7 +79,7 @@ def main() -> None:
     for name in timings:
         table.add_row(name, f"{result[name]['p50_ms']:.2f}", f"{result[name]['p99_ms']:.2f}")
     Console().print(table)
-    Console().print(f"training (item-kNN + latent sizes): {result['train_seconds']} s")
+    Console().print(f"training (item-kNN + BPR + latent sizes): {result['train_seconds']} s")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))

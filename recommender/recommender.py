@@ -1,8 +1,9 @@
 """`Recommender`: the size that fits and the products and outfits that suit, in-process.
 
 Sizes: the latent-size model (learned from the store's fit feedback, cold start = the chart and
-physics rule on the shopper's measured girth), never a sold-out size. Products: item-kNN on the
-store's interactions, content similarity to what the shopper looked at, and popularity, summed;
+physics rule on the shopper's measured girth), never a sold-out size. Products: collaborative
+filtering on the store's interactions (item-kNN, plus BPR factors once there are enough), content
+similarity to what the shopper looked at, and popularity, summed;
 filtered by category, price and the shopper's size being in stock; each with a reason. Outfits:
 written-down compatibility (see `recommender.content`).
 """
@@ -18,13 +19,14 @@ from avatars import BodyMeasurements
 from avatars.population import complete
 from engine.garments.charts import fit_rules, load_chart
 from recommender.catalog import Catalog, Product
-from recommender.collaborative import ItemKNN
+from recommender.collaborative import BPR, Hybrid, ItemKNN
 from recommender.content import COMPLEMENTS, NEUTRALS, ContentIndex, compatibility
 from recommender.size_model import Feedback, LatentSizeModel
 from recommender.store import Store
 
 KEY_GIRTH = {"tee": "chest", "longsleeve": "chest", "jacket": "chest", "dress": "chest", "trousers": "hip", "skirt": "hip"}
 COMFORT_MARGIN_CM = 3.0
+MF_MIN_INTERACTIONS = 2000  # below this, matrix factorisation learns noise: item-kNN alone
 EVENT_WEIGHT = {"view": 1.0, "tryon": 2.0, "cart": 3.0, "purchase": 4.0, "return": -2.0}
 
 
@@ -48,7 +50,7 @@ class Recommender:
         self.ids = list(self.catalog.products)
         self.index = {pid: i for i, pid in enumerate(self.ids)}
         self.content = ContentIndex(self.catalog)
-        self.knn: ItemKNN | None = None
+        self.cf: Hybrid | ItemKNN | None = None
         self.girths = {pid: np.array([self._chart_girth(p, size) for size in p.sizes])
                        for pid, p in self.catalog.products.items()}
         attributes = [(p.category, p.gender, p.colours[0], p.style, p.season) for p in self.catalog.products.values()]
@@ -72,8 +74,9 @@ class Recommender:
             matrix = sparse.csr_matrix((w, (u, i)), shape=(len(shoppers), len(self.ids)))
             matrix.data = np.minimum(matrix.data, 1.0)
             self.popularity = np.asarray(matrix.sum(axis=0)).ravel().astype(np.float32)
-            self.knn = ItemKNN(neighbours=50).fit(matrix)
-            self.matrix = matrix
+            # enough interactions for factors to mean something: the hybrid, else item-kNN alone
+            self.cf = (Hybrid(ItemKNN(neighbours=50), BPR(factors=32, epochs=15)) if matrix.nnz >= MF_MIN_INTERACTIONS
+                       else ItemKNN(neighbours=50)).fit(matrix)
         self.has_feedback = bool(self.store.db.execute("SELECT 1 FROM fit_feedback LIMIT 1").fetchone())
         for girth in set(KEY_GIRTH.values()):
             self.size_models[girth] = self._train_sizes(girth)
@@ -143,11 +146,13 @@ class Recommender:
             similar = self.content.similar_to(history[-5:])
             score = score + similar
             reason[similar > 0.5] = f"like {self.catalog.get(history[-1]).name} you looked at"
-        if self.knn is not None and shopper_id in self.users:
-            cf = self.knn.score(np.array([self.users[shopper_id]]))[0]
-            if cf.max() > 0:
-                score = score + cf / cf.max()
-                reason[cf > 0.5 * cf.max()] = "shoppers with your taste chose it"
+        if self.cf is not None and shopper_id in self.users:
+            cf = self.cf.score(np.array([self.users[shopper_id]]))[0]
+            span = float(cf.max() - cf.min())
+            if span > 0:
+                cf = (cf - cf.min()) / span
+                score = score + cf
+                reason[cf > 0.8] = "shoppers with your taste chose it"
         seen = set(history)  # what the shopper has already met is not news
         out = []
         for i in np.argsort(-score):
