@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ import trimesh
 from avatars.body_model import ANNY_TO_AVATAR, MEAN_PARAMETERS, BodyModel, load_body_model, parameters_dict
 from avatars.errors import AvatarError
 from avatars.fitting import fit_measurements
-from avatars.tape import measure
+from avatars.tape import measure, measure_body
 from avatars.measurements import MEASUREMENT_KEYS, BodyMeasurements
 from avatars.population import complete
 from avatars.warm_start import warm_start
@@ -105,6 +106,11 @@ class Avatar:
     def mesh(self) -> trimesh.Trimesh:
         """The body in its rest (A-) pose as a watertight trimesh, with skin colour."""
         return skin_mesh(self.vertices, self.faces)
+
+    @functools.cached_property
+    def landmarks(self) -> dict[str, np.ndarray]:
+        """Landmarks the tape finds on this body (metres): bust point, crotch, buttock, ... (measured once)."""
+        return measure_body(self.mesh).landmarks
 
     def measure(self) -> dict[str, float]:
         """Measurements read back off the mesh (cm), independent of the fitted parameters."""

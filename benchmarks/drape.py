@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from avatars import Avatar
-from engine.drape import BodyCollider, _bending_pairs, drape
+from engine.drape import BodyCollider, DrapeResult, _bending_pairs, drape
 from engine.fit import penetration_mm
 from engine.garments.build import Garment, build_garment
 
@@ -142,10 +142,7 @@ def main() -> None:
         times.append(result.seconds)
 
     def strain(positions: np.ndarray) -> float:
-        edges = garment.mesh().edges_unique
-        rest = np.linalg.norm(garment.rest[edges[:, 0]] - garment.rest[edges[:, 1]], axis=1)
-        now = np.linalg.norm(positions[edges[:, 0]] - positions[edges[:, 1]], axis=1)
-        return float(np.mean(np.abs(now / rest - 1.0)) * 100.0)
+        return float(np.mean(np.abs(DrapeResult(garment, positions, 0, 0.0, False).edge_strain())) * 100.0)
 
     peer, steps, dt = mass_spring(garment, collider, args.peer_seconds)
     rows = {

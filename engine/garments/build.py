@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 
 from avatars import Avatar
 from avatars.body_model import BodyModel, load_body_model
-from avatars.tape import ANNY_LANDMARKS, anny_landmarks, girth_at_height, girth_in_plane, measure_body
+from avatars.tape import ANNY_LANDMARKS, anny_landmarks, girth_at_height, girth_in_plane
 from engine.garments.charts import CATEGORIES, Fabric, GarmentError, load_chart, load_fabric
 
 CLEARANCE_M = 0.006  # where a garment starts, at least this far outside the skin
@@ -69,12 +69,12 @@ class _Landmarks:
 def body_landmarks(avatar: Avatar) -> _Landmarks:
     """The body landmarks garments are cut and read at (metres, avatar frame)."""
     v = avatar.vertices
-    measured = measure_body(avatar.mesh)
+    found = avatar.landmarks
     lm = {**anny_landmarks(), **ANNY_LANDMARKS}
     return _Landmarks(
-        floor=float(v[:, 1].min()), crotch=float(measured.landmarks["crotch"][1]),
-        navel=float(v[lm["omphalion"], 1]), buttock=float(measured.landmarks["buttock"][1]),
-        bust=float(measured.landmarks["bust_point"][1]),
+        floor=float(v[:, 1].min()), crotch=float(found["crotch"][1]),
+        navel=float(v[lm["omphalion"], 1]), buttock=float(found["buttock"][1]),
+        bust=float(found["bust_point"][1]),
         neck_front=v[lm["suprasternale"]], neck_back=v[lm["cervicale"]],
         acromion_left=v[lm["acromion_left"]], acromion_right=v[lm["acromion_right"]],
         wrist_left=v[lm["wrist_left"]].mean(axis=0), wrist_right=v[lm["wrist_right"]].mean(axis=0))
