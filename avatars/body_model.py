@@ -55,7 +55,7 @@ def _progress(message: str):
 
 
 @contextmanager
-def _native_stderr_silenced():
+def native_stderr_silenced():
     """Send file descriptor 2 to /dev/null for a moment (C libraries write there directly)."""
     saved = os.dup(2)
     try:
@@ -74,7 +74,7 @@ class BodyModel:
         import warp
 
         warp.config.log_level = warp.LOG_ERROR  # no banner: the CLI's output is the user's
-        with _native_stderr_silenced():  # Warp's C code warns on stderr that this machine has no CUDA
+        with native_stderr_silenced():  # Warp's C code warns on stderr that this machine has no CUDA
             import anny
 
             warp.is_cuda_available()  # the driver probe that warns, done here while silenced

@@ -54,28 +54,42 @@ def main() -> None:
 @click.option("--measurements", "measurements_file", type=click.Path(path_type=Path, dir_okay=False),
               help="JSON file of measurements in cm/kg, e.g. {\"stature\": 172, \"chest\": 96, \"sex\": \"female\"}")
 @_measurement_options
+@click.option("--photo", type=click.Path(path_type=Path, dir_okay=False),
+              help="full-body front photo: measurements and pose come from it (needs --stature)")
+@click.option("--side", type=click.Path(path_type=Path, dir_okay=False), help="side photo to go with --photo")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="write the avatar as .glb or .obj")
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False),
               help="write requested/measured/error_mm/seconds as JSON")
 @click.option("--render", type=click.Path(path_type=Path, dir_okay=False),
-              help="write a PNG of the front, side and back views")
+              help="write a PNG of the front, side and back views (with --photo: landmarks and outline over the photo)")
 @click.option("--turntable", type=click.Path(path_type=Path, dir_okay=False), help="write a turntable .mp4 or .gif")
-@click.option("--pose", type=click.Choice(["A", "T"]), default="A", show_default=True, help="pose for export and render")
+@click.option("--pose", type=click.Choice(["A", "T", "photo"]), default=None,
+              help="pose for export and render [default: photo with --photo, else A]")
 @click.option("--renderer", type=click.Choice(["auto", "gl", "raster"]), default="auto", show_default=True,
               help="pyrender through OSMesa/EGL, or the numpy rasteriser")
 @click.option("--size", type=int, default=512, show_default=True, help="pixel size of each rendered view")
-def avatar(measurements_file: Path | None, out: Path | None, report: Path | None, render: Path | None,
-           turntable: Path | None, pose: str, renderer: str, size: int, **measurements: Any) -> None:
-    """Build an avatar that has the given body measurements, and prove it."""
-    avatar = _avatar_from(measurements_file, measurements)
-    posed = None if pose == "A" else avatar.posed(preset=pose)
-    result = avatar.report()
+def avatar(measurements_file: Path | None, photo: Path | None, side: Path | None, out: Path | None,
+           report: Path | None, render: Path | None, turntable: Path | None, pose: str | None, renderer: str,
+           size: int, **measurements: Any) -> None:
+    """Build an avatar that has the given body measurements (or the body in a photo), and prove it."""
+    pose = pose or ("photo" if photo else "A")
+    if pose == "photo" and not photo:
+        _fail("--pose photo needs --photo")
+    from_photo = _avatar_from_photo(photo, side, measurements) if photo else None
+    avatar = from_photo.avatar if from_photo else _avatar_from(measurements_file, measurements)
+    posed = None if pose == "A" else from_photo.posed_mesh() if pose == "photo" else avatar.posed(preset=pose)
+    result = from_photo.report() if from_photo else avatar.report()
     if out:
         avatar.export(out, posed)  # the standing body carries its skeleton; a posed one is as posed
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(result, indent=2))
-    if render or turntable:
+    if render and from_photo:
+        from avatars.photo import read_photo
+        from engine.render import save_png
+
+        save_png(from_photo.overlay(read_photo(photo)), render)
+    elif render or turntable:
         from engine.render import RenderItem, render_views, save_png
         from engine.render import turntable as render_turntable
 
@@ -85,6 +99,19 @@ def avatar(measurements_file: Path | None, out: Path | None, report: Path | None
         if turntable:
             render_turntable(items, turntable, size=(size, 2 * size), backend=renderer)
     _print_summary(result)
+
+
+def _avatar_from_photo(photo: Path, side: Path | None, measurements: dict[str, Any]):
+    """The avatar of the person in the photo; one-line exit on a bad photo or height."""
+    from avatars import AvatarError
+    from avatars.from_photo import avatar_from_photo
+
+    if measurements.get("stature") is None:
+        _fail("--photo needs --stature (your height in cm): a photo alone has no scale")
+    try:
+        return avatar_from_photo(photo, measurements["stature"], side=side, sex=measurements.get("sex"))
+    except AvatarError as exc:
+        _fail(str(exc))
 
 
 def _avatar_from(measurements_file: Path | None, measurements: dict[str, Any]):
@@ -300,7 +327,9 @@ def _print_summary(result: dict[str, Any]) -> None:
     for column in ("measurement", "requested cm", "measured cm", "error mm", ""):
         table.add_column(column, justify="right" if "cm" in column or "mm" in column else "left")
     for key in MEASUREMENT_KEYS:
-        filled = "filled" if key in result["filled_from_population"] else ""
+        from_photo = result.get("photo", {}).get("from_photo", {}).get(key)
+        filled = ("filled" if key in result["filled_from_population"]
+                  else f"photo ±{from_photo['plus_minus_cm']:.1f} cm" if from_photo else "")
         table.add_row(key, f"{result['requested'][key]:.1f}", f"{result['measured'][key]:.1f}",
                       f"{result['error_mm'][key]:+.1f}", filled)
     Console(stderr=True).print(table)

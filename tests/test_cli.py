@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
-
-from conftest import ROOT
+from conftest import PHOTO_POSE, ROOT, photo_of
 
 FITROOM = Path(sys.executable).parent / "fitroom"
 
@@ -99,3 +99,30 @@ def test_fit_batch_table(tmp_path):
     assert done.returncode == 0, done.stderr
     lines = (tmp_path / "t.csv").read_text().splitlines()
     assert len(lines) == 1 + 4 and "hip_verdict" in lines[0]
+
+
+def test_avatar_from_a_photo_writes_glb_report_and_overlay(tmp_path, example_avatar):
+    photo = photo_of(example_avatar, PHOTO_POSE)
+    cv2.imwrite(str(tmp_path / "front.png"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    stature = f"{example_avatar.measured['stature']:.1f}"
+    done = run("avatar", "--photo", str(tmp_path / "front.png"), "--stature", stature, "--sex", "female",
+               "--out", str(tmp_path / "a.glb"), "--report", str(tmp_path / "r.json"), "--render", str(tmp_path / "o.png"))
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert {"chest", "waist", "hip"} <= set(report["photo"]["from_photo"])
+    assert report["photo"]["reprojection_error_pct_of_height"] < 3.0
+    assert "photo ±" in done.stderr  # the summary says which measurements the photo gave
+    assert (tmp_path / "a.glb").read_bytes()[:4] == b"glTF"
+    overlay = cv2.cvtColor(cv2.imread(str(tmp_path / "o.png")), cv2.COLOR_BGR2RGB)
+    assert overlay.shape == photo.shape and np.all(overlay == (40, 220, 255), axis=2).sum() > 500  # the outline
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--photo", "examples/body.json"], "needs --stature"),
+    (["--photo", "missing.png", "--stature", "170"], "does not exist"),
+    (["--photo", "examples/body.json", "--stature", "170"], "not a readable image"),
+    (["--pose", "photo", "--stature", "170"], "needs --photo"),
+])
+def test_bad_photo_input_is_one_clear_line(args, words):
+    done = run("avatar", *args)
+    assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
