@@ -37,6 +37,7 @@ bench: setup
 	$(PY) benchmarks/recommend.py --json out/recommend.json
 	$(PY) benchmarks/size_feedback.py --json out/size_feedback.json
 	$(PY) benchmarks/recommend_latency.py --json out/recommend_latency.json
+	$(PY) benchmarks/photo_avatar.py --json out/photo_avatar.json
 
 clean:
 	rm -rf out
