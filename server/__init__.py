@@ -1,0 +1,1 @@
+"""The metaverse store server: sans-I/O protocol core, asyncio websockets I/O, web client."""

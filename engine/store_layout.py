@@ -1,0 +1,127 @@
+"""A store as data: floor, walls, racks, fitting rooms, mirrors, and where each product hangs.
+
+Layouts are JSON (`assets/stores/default.json` ships); each rack holds the catalogue's products
+of its category and gender, spaced evenly along it in catalogue order. Positions are metres on
+the floor plane (x right, z towards the entrance; y up), headings degrees about +y.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recommender.catalog import Catalog
+
+DEFAULT_LAYOUT = Path(__file__).resolve().parent.parent / "assets" / "stores" / "default.json"
+HANGING_HEIGHT_M = 1.35
+
+
+class LayoutError(ValueError):
+    """A store layout file is malformed: it names the field that is wrong."""
+
+
+@dataclass(frozen=True)
+class Rack:
+    id: str
+    category: str
+    gender: str
+    position: tuple[float, float]
+    heading_deg: float
+    length_m: float
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """A fitting room or a mirror: somewhere on the floor with a purpose."""
+
+    id: str
+    position: tuple[float, float]
+    heading_deg: float = 0.0
+    width_m: float = 1.0
+
+
+@dataclass(frozen=True)
+class StoreLayout:
+    name: str
+    width_m: float
+    depth_m: float
+    wall_height_m: float
+    entrance: tuple[float, float]
+    racks: tuple[Rack, ...]
+    fitting_rooms: tuple[Fixture, ...]
+    mirrors: tuple[Fixture, ...]
+    placements: dict[str, dict[str, Any]]  # product id -> {"rack", "position": [x, y, z]}
+
+    @classmethod
+    def load(cls, catalog: Catalog, path: str | Path = DEFAULT_LAYOUT) -> "StoreLayout":
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise LayoutError(f"cannot read store layout {path}: {exc}") from exc
+        return cls.from_dict(data, catalog)
+
+    @classmethod
+    def from_dict(cls, data: dict, catalog: Catalog) -> "StoreLayout":
+        try:
+            floor = data["floor"]
+            width, depth = float(floor["width_m"]), float(floor["depth_m"])
+            racks = tuple(Rack(str(r["id"]), r["category"], r["gender"], _point(r["position"]),
+                               float(r.get("heading_deg", 0.0)), float(r["length_m"])) for r in data["racks"])
+            rooms = tuple(Fixture(str(f["id"]), _point(f["position"])) for f in data.get("fitting_rooms", []))
+            mirrors = tuple(Fixture(str(m["id"]), _point(m["position"]), float(m.get("heading_deg", 0.0)),
+                                    float(m.get("width_m", 1.0))) for m in data.get("mirrors", []))
+            layout = cls(str(data["name"]), width, depth, float(data.get("wall_height_m", 3.0)),
+                         _point(data["entrance"]), racks, rooms, mirrors, {})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LayoutError(f"store layout is malformed: {exc!r} (see assets/stores/default.json)") from exc
+        if not racks:
+            raise LayoutError("store layout has no racks")
+        for x, z in [r.position for r in racks] + [layout.entrance]:
+            if not layout.inside(x, z):
+                raise LayoutError(f"store layout puts something at ({x}, {z}), outside the {width} x {depth} m floor")
+        layout.placements.update(_place(racks, catalog))
+        return layout
+
+    def inside(self, x: float, z: float) -> bool:
+        return abs(x) <= self.width_m / 2 and abs(z) <= self.depth_m / 2
+
+    def clamp(self, x: float, z: float) -> tuple[float, float]:
+        """The nearest point on the floor (shoppers cannot walk through the walls)."""
+        return (float(np.clip(x, -self.width_m / 2, self.width_m / 2)),
+                float(np.clip(z, -self.depth_m / 2, self.depth_m / 2)))
+
+    def as_dict(self) -> dict[str, Any]:
+        """What clients draw: the room, fixtures and where products hang."""
+        return {
+            "name": self.name, "floor": {"width_m": self.width_m, "depth_m": self.depth_m},
+            "wall_height_m": self.wall_height_m, "entrance": list(self.entrance),
+            "racks": [asdict(r) for r in self.racks], "fitting_rooms": [asdict(f) for f in self.fitting_rooms],
+            "mirrors": [asdict(m) for m in self.mirrors], "placements": self.placements,
+        }
+
+
+def _point(value: Any) -> tuple[float, float]:
+    x, z = (float(v) for v in value)
+    if not (np.isfinite(x) and np.isfinite(z)):
+        raise ValueError(f"position {value!r} is not finite")
+    return x, z
+
+
+def _place(racks: tuple[Rack, ...], catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """Hang each rack's products (its category and gender, catalogue order) evenly along it."""
+    placements = {}
+    for rack in racks:
+        products = [p.id for p in catalog.products.values() if p.category == rack.category and p.gender == rack.gender]
+        if not products:
+            continue
+        a = np.radians(rack.heading_deg)
+        along = np.array([np.cos(a), -np.sin(a)])
+        offsets = (np.arange(len(products)) + 0.5) / len(products) - 0.5
+        points = np.asarray(rack.position) + offsets[:, None] * rack.length_m * along
+        for product, (x, z) in zip(products, points):
+            placements[product] = {"rack": rack.id, "position": [round(float(x), 3), HANGING_HEIGHT_M, round(float(z), 3)]}
+    return placements
