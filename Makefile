@@ -3,17 +3,23 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 APT_PKGS := libosmesa6 libgl1-mesa-dri libegl1 libegl-mesa0 libglu1-mesa libgl1 \
-            libglib2.0-0 libopengl0 libgbm1 ffmpeg
+            libglib2.0-0 libopengl0 libgbm1 ffmpeg chromium redis-server
+WEB     := server/web
 export PYOPENGL_PLATFORM ?= osmesa
 
 .PHONY: setup system-packages demo test bench clean
 
-setup: system-packages $(STAMP)
+setup: system-packages $(STAMP) $(WEB)/node_modules/.installed
 
 system-packages:
 	@if ! dpkg -s $(APT_PKGS) >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS); \
 	fi
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
+
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund   # three.js, served to browsers from here (no CDN)
+	touch $@
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3.11 -m venv $(VENV)
@@ -22,9 +28,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	mkdir -p out
-	$(VENV)/bin/fitroom avatar --measurements examples/body.json \
-	    --out out/avatar.glb --report out/avatar_report.json --render out/avatar.png
+	$(VENV)/bin/fitroom serve --host 127.0.0.1 --port 8000 --data out/store
 
 test: setup
 	$(VENV)/bin/pytest -q

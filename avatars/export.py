@@ -20,6 +20,25 @@ def scene_of(nodes: dict[str, trimesh.Trimesh]) -> trimesh.Scene:
     return scene
 
 
+def export_glb(nodes: dict[str, trimesh.Trimesh]) -> bytes:
+    """GLB of named nodes with normals, and a matte material wherever a mesh has none.
+
+    glTF's default material is fully metallic, which renders black without an environment map
+    (three.js, Blender), so vertex-coloured meshes get a white non-metal material that shows
+    their COLOR_0.
+    """
+    from avatars.rig import _chunks, _pack
+
+    doc, binary = _chunks(scene_of(nodes).export(file_type="glb", include_normals=True))
+    primitives = [p for mesh in doc.get("meshes", []) for p in mesh["primitives"] if "material" not in p]
+    if primitives:
+        doc.setdefault("materials", []).append({"name": "matte", "pbrMetallicRoughness": {
+            "baseColorFactor": [1.0, 1.0, 1.0, 1.0], "metallicFactor": 0.0, "roughnessFactor": 0.8}})
+        for primitive in primitives:
+            primitive["material"] = len(doc["materials"]) - 1
+    return _pack(doc, binary)
+
+
 def export_body(mesh: trimesh.Trimesh, path: Path, rig: Rig | None = None) -> Path:
     """GLB (node "body", skin PBR material, skinned to `rig` if given) or OBJ, by suffix."""
     suffix = path.suffix.lower()
@@ -50,4 +69,4 @@ def load_glb_node(path: Path, name: str) -> trimesh.Trimesh:
     raise KeyError(f"{path} has no node named {name!r}; nodes: {sorted(scene.graph.nodes_geometry)}")
 
 
-__all__ = ["export_body", "load_glb_node", "scene_of"]
+__all__ = ["export_body", "export_glb", "load_glb_node", "scene_of"]

@@ -179,12 +179,12 @@ def fit(measurements_file, garment, gender, size_label, garment_file, out, repor
         _fail(str(exc))
     summary = result.fit.as_dict()
     if out:
-        from avatars.export import scene_of
+        from avatars.export import export_glb
 
         out.parent.mkdir(parents=True, exist_ok=True)
         cloth = result.drape.mesh
         cloth.visual.vertex_colors = (np.array([0.25, 0.42, 0.78, 1.0]) * 255).astype(np.uint8)
-        out.write_bytes(scene_of({"body": avatar.mesh, "garment": cloth}).export(file_type="glb"))
+        out.write_bytes(export_glb({"body": avatar.mesh, "garment": cloth}))
     if report:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(summary, indent=2))
@@ -333,6 +333,28 @@ def _print_summary(result: dict[str, Any]) -> None:
         table.add_row(key, f"{result['requested'][key]:.1f}", f"{result['measured'][key]:.1f}",
                       f"{result['error_mm'][key]:+.1f}", filled)
     Console(stderr=True).print(table)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--redis", "redis_url", default=None, help="redis://host:port: share one store among several server processes")
+@click.option("--data", "data_dir", default="out/store", show_default=True, type=click.Path(path_type=Path, file_okay=False),
+              help="where the store's SQLite file and try-on files live")
+@click.option("--designer-token", envvar="FITROOM_DESIGNER_TOKEN", default=None,
+              help="token that lets a client edit the store (default: a new one, printed at start)")
+@click.option("--tick-hz", default=20.0, show_default=True, type=float, help="state updates per second")
+@click.option("--workers", default=1, show_default=True, type=int, help="processes for try-ons (drape, render)")
+@click.option("--naive", is_flag=True, help="benchmark baseline: full JSON state to everyone every tick")
+def serve(host: str, port: int, redis_url: str | None, data_dir: Path, designer_token: str | None, tick_hz: float,
+          workers: int, naive: bool) -> None:
+    """Open the store: web client at http://HOST:PORT, websocket at ws://HOST:PORT/ws."""
+    from server.serve import run
+
+    if not 1 <= tick_hz <= 120 or workers < 1:
+        _fail("--tick-hz must be 1 to 120 and --workers at least 1")
+    run(host, port, data_dir, redis_url=redis_url, designer_token=designer_token, tick_hz=tick_hz,
+        workers=workers, naive=naive)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from typing import Any
 from avatars.errors import MeasurementError
 from avatars.measurements import BodyMeasurements
 from engine.store_layout import StoreLayout
-from recommender.catalog import CatalogError
+from recommender.catalog import COLOUR_HEX, CatalogError
 from recommender.recommender import Recommender
 from recommender.shop import Shop
 from recommender.store import PREFERENCES, VERDICTS, StoreError
@@ -227,6 +227,7 @@ class StoreCore:
     def _product(self, product_id: str) -> dict[str, Any]:
         p = self.catalog.get(product_id)
         return {"id": p.id, "name": p.name, "category": p.category, "gender": p.gender, "colours": list(p.colours),
+                "hex": COLOUR_HEX.get(p.colours[0], "#888888"),
                 "price": p.price, "style": p.style, "stock": dict(p.sizes),
                 "placement": self.layout.placements.get(p.id)}
 
@@ -277,7 +278,7 @@ class StoreCore:
         self._jobs[job] = (client.id, shopper.id, product.id, size)
         self.shop.store.record(shopper.id, product.id, "tryon", size)
         payload = {"measurements": shopper.measurements, "category": product.category, "gender": product.gender,
-                   "size": size, "product": product.id}
+                   "size": size, "product": product.id, "hex": COLOUR_HEX.get(product.colours[0], "#888888")}
         return self._reply(client, {"type": "try_on_progress", "job": job, "product": product.id, "size": size,
                                     "stage": "queued"}) + [Job(job, "try_on", client.id, payload)]
 

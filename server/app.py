@@ -1,0 +1,202 @@
+"""The store server's I/O: websockets on `/ws`, static HTTP for the web client and try-on files, one port.
+
+The sans-I/O `StoreCore` decides; this module moves bytes. Every send is `broadcast()` (it never
+waits on a slow socket); at each tick a client whose write buffer is still full is skipped, so
+its next delta carries the changes coalesced, and one past `SLOW_CLIENT_BYTES` is dropped.
+Try-ons run in a process pool fed by a queue, with progress messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import mimetypes
+import statistics
+import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from server.core import Close, Job, Send, StoreCore
+from server.protocol import MAX_FRAME_BYTES
+from server.worker import init_worker, run_try_on
+
+log = logging.getLogger("fitroom.server")
+WEB_ROOT = Path(__file__).resolve().parent / "web"
+READY_BYTES = 64 * 1024  # a client with more than this unsent gets no frame this tick
+SLOW_CLIENT_BYTES = 4 * 1024 * 1024  # a client this far behind is dropped
+WEB_FILES = (".html", ".js", ".css", ".png", ".json", ".glb", ".svg")
+
+
+@dataclass
+class Stats:
+    """What the server measures about itself (served at /stats)."""
+
+    tick_seconds: deque = field(default_factory=lambda: deque(maxlen=2000))
+    bytes_sent: int = 0
+    frames_sent: int = 0
+    started: float = field(default_factory=time.time)
+
+    def as_dict(self, core: StoreCore) -> dict[str, Any]:
+        ticks = sorted(self.tick_seconds)
+        pct = (lambda q: round(1000 * ticks[min(len(ticks) - 1, int(q * len(ticks)))], 3)) if ticks else (lambda q: None)
+        return {"clients": len(core.clients), "shoppers": len(core.shoppers), "tick": core.tick_no,
+                "tick_ms_p50": pct(0.5), "tick_ms_p99": pct(0.99),
+                "tick_ms_mean": round(1000 * statistics.fmean(ticks), 3) if ticks else None,
+                "bytes_sent": self.bytes_sent, "frames_sent": self.frames_sent,
+                "uptime_s": round(time.time() - self.started, 1)}
+
+
+class StoreServer:
+    def __init__(self, core: StoreCore, files_dir: Path, *, workers: int = 1, web_root: Path = WEB_ROOT) -> None:
+        self.core = core
+        self.files_dir = files_dir
+        self.web_root = web_root
+        self.workers = workers
+        self.connections: dict[int, ServerConnection] = {}
+        self.stats = Stats()
+        self.jobs: asyncio.Queue[Job] = asyncio.Queue()
+        self.pool: ProcessPoolExecutor | None = None
+        self.fanout = None  # set by server.redis_fanout when several processes share the store
+
+    # --- HTTP ------------------------------------------------------------------------------------
+    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path == "/ws":
+            return None
+        if path == "/stats":
+            return self._response(HTTPStatus.OK, json.dumps(self.stats.as_dict(self.core)).encode(), "application/json")
+        if path == "/":
+            path = "/index.html"
+        if path.startswith("/files/"):
+            return self._file(self.files_dir, path[len("/files/"):], immutable=True)
+        if path.startswith("/node_modules/") and not path.startswith("/node_modules/three/"):
+            return self._response(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
+        return self._file(self.web_root, path.lstrip("/"))
+
+    def _file(self, root: Path, relative: str, immutable: bool = False) -> Response:
+        """A file under `root` (never outside it: no '..', no absolute paths, no symlinks out)."""
+        root = root.resolve()
+        target = (root / relative).resolve()
+        if ".." in Path(relative).parts or not target.is_relative_to(root):
+            return self._response(HTTPStatus.FORBIDDEN, b"forbidden", "text/plain")
+        if target.suffix not in WEB_FILES or not target.is_file():
+            return self._response(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if target.suffix == ".js":
+            kind = "text/javascript"
+        cache = "public, max-age=31536000, immutable" if immutable else "no-cache"
+        return self._response(HTTPStatus.OK, target.read_bytes(), kind, cache)
+
+    @staticmethod
+    def _response(status: HTTPStatus, body: bytes, kind: str, cache: str = "no-store") -> Response:
+        headers = Headers({"Content-Type": kind, "Content-Length": str(len(body)), "Cache-Control": cache,
+                           "X-Content-Type-Options": "nosniff"})
+        return Response(status.value, status.phrase, headers, body)
+
+    # --- websockets ------------------------------------------------------------------------------
+    async def handle(self, connection: ServerConnection) -> None:
+        client = self.core.connect()
+        self.connections[client] = connection
+        try:
+            async for frame in connection:
+                self.dispatch(self.core.receive(client, frame))
+        except ConnectionClosed:
+            pass
+        finally:
+            self.connections.pop(client, None)
+            self.dispatch(self.core.disconnect(client))
+
+    def dispatch(self, actions: list) -> None:
+        """Carry out the core's actions: sends (never waiting), closes, and jobs for the pool."""
+        for action in actions:
+            if isinstance(action, Send):
+                if action.to is None:
+                    targets = [c for cid, c in self.connections.items()
+                               if cid != action.exclude and self.core.clients.get(cid) and self.core.clients[cid].shopper]
+                else:
+                    targets = [self.connections[cid] for cid in action.to if cid in self.connections]
+                broadcast(targets, action.data)
+                self.stats.bytes_sent += len(action.data) * len(targets)
+                self.stats.frames_sent += len(targets)
+                if self.fanout is not None and action.to is None:
+                    self.fanout.publish_event(action.data)
+            elif isinstance(action, Close):
+                connection = self.connections.get(action.client)
+                if connection is not None:
+                    asyncio.ensure_future(connection.close(action.code, action.reason))
+            elif isinstance(action, Job):
+                self.jobs.put_nowait(action)
+                self.dispatch(self.core.job_progress(action.id, "queued", position=self.jobs.qsize()))
+
+    async def tick_loop(self) -> None:
+        period = 1.0 / self.core.tick_hz
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        while True:
+            next_at += period
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            started = time.perf_counter()
+            ready = []
+            for cid, connection in list(self.connections.items()):
+                buffered = connection.transport.get_write_buffer_size() if connection.transport else 0
+                if buffered > SLOW_CLIENT_BYTES:
+                    asyncio.ensure_future(connection.close(1008, "client too slow to keep up"))
+                elif buffered <= READY_BYTES:
+                    ready.append(cid)
+            if self.fanout is not None:
+                self.fanout.publish_transforms()
+            self.dispatch(self.core.tick(ready))
+            self.stats.tick_seconds.append(time.perf_counter() - started)
+            if loop.time() > next_at + 5 * period:  # far behind: skip rather than burst
+                next_at = loop.time()
+
+    async def job_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            job = await self.jobs.get()
+            if job.client not in self.core.clients:
+                self.dispatch(self.core.job_done(job.id, None, "the shopper left"))
+                continue
+            self.dispatch(self.core.job_progress(job.id, "draping"))
+            try:
+                result = await loop.run_in_executor(self.pool, run_try_on, job.id, job.payload,
+                                                    str(self.files_dir / "tryon"))
+                self.dispatch(self.core.job_done(job.id, result))
+            except Exception as exc:  # a failed try-on must not take the server down
+                log.exception("try-on %s failed", job.id)
+                self.dispatch(self.core.job_done(job.id, None, f"the try-on failed: {exc}"))
+
+    async def retrain_loop(self, every_seconds: float = 120.0) -> None:
+        while True:
+            await asyncio.sleep(every_seconds)
+            if self.core.recommender is not None:
+                self.core.recommender.train()
+
+    async def run(self, host: str, port: int, ready: asyncio.Event | None = None) -> None:
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=init_worker)
+        tasks = [asyncio.ensure_future(self.tick_loop()), asyncio.ensure_future(self.retrain_loop())]
+        tasks += [asyncio.ensure_future(self.job_loop()) for _ in range(self.workers)]
+        if self.fanout is not None:
+            tasks.append(asyncio.ensure_future(self.fanout.listen()))
+        try:
+            async with serve(self.handle, host, port, process_request=self.process_request,
+                             max_size=MAX_FRAME_BYTES, max_queue=64, ping_interval=20, ping_timeout=20) as server:
+                log.info("store open at http://%s:%d (websocket ws://%s:%d/ws)", host, port, host, port)
+                if ready is not None:
+                    ready.set()
+                await server.serve_forever()
+        finally:
+            for task in tasks:
+                task.cancel()
+            self.pool.shutdown(wait=False, cancel_futures=True)

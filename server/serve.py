@@ -1,0 +1,46 @@
+"""Assemble and run a store: catalogue, layout, SQLite file, recommender, core and I/O (`fitroom serve`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from pathlib import Path
+
+from engine.store_layout import DEFAULT_LAYOUT, StoreLayout
+from recommender.catalog import Catalog
+from recommender.recommender import Recommender
+from recommender.shop import Shop
+from recommender.store import Store
+from server.app import StoreServer
+from server.core import StoreCore
+
+
+def build_server(data_dir: Path, *, designer_token: str | None = None, layout_path: Path = DEFAULT_LAYOUT,
+                 tick_hz: float = 20.0, workers: int = 1, naive: bool = False) -> StoreServer:
+    """A store server whose persisted state (SQLite, try-on files) lives in `data_dir`."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    catalog = Catalog.load()
+    store = Store(data_dir / "store.sqlite", catalog)
+    shop = Shop(store)
+    core = StoreCore(StoreLayout.load(catalog, layout_path), shop, Recommender(store, catalog),
+                     designer_token=designer_token, tick_hz=tick_hz, naive=naive)
+    return StoreServer(core, data_dir / "files", workers=workers)
+
+
+def run(host: str, port: int, data_dir: Path, *, redis_url: str | None = None, designer_token: str | None = None,
+        tick_hz: float = 20.0, workers: int = 1, naive: bool = False) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    token = designer_token or secrets.token_urlsafe(12)
+    server = build_server(data_dir, designer_token=token, tick_hz=tick_hz, workers=workers, naive=naive)
+    if redis_url:
+        from server.redis_fanout import RedisFanout
+
+        server.fanout = RedisFanout(redis_url, server)
+    if designer_token is None:
+        logging.getLogger("fitroom.server").info("designer token for this run: %s", token)
+    try:
+        asyncio.run(server.run(host, port))
+    except KeyboardInterrupt:
+        pass

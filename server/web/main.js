@@ -1,0 +1,518 @@
+// Fitroom's store client: three.js scene of the store, shoppers moving smoothly, try-on results on
+// your avatar, and WebXR. Speaks docs/protocol.md over ws(s)://<host>/ws.
+import * as THREE from 'three';
+import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
+import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
+import { VRButton } from 'three/addons/webxr/VRButton.js';
+import { Reflector } from 'three/addons/objects/Reflector.js';
+
+const PROTOCOL = 1;
+const KEYFRAME = 2;
+const INTERPOLATION_DELAY_MS = 100;
+const WALK_SPEED = 1.4; // m/s
+const params = new URLSearchParams(location.search);
+
+// What tests and curious people can look at: window.fitroom
+const state = window.fitroom = {
+  connected: false, you: null, products: new Map(), shoppers: new Map(), bySlot: new Map(),
+  frames: 0, keyframes: 0, cart: [], recommendations: [], tryOn: null, selected: null, chosenSize: null,
+  errors: [], messages: [],
+};
+
+// --- scene --------------------------------------------------------------------------------------
+const renderer = new THREE.WebGLRenderer({ antialias: true });
+renderer.setPixelRatio(Math.min(devicePixelRatio, 2));
+renderer.setSize(innerWidth, innerHeight);
+renderer.xr.enabled = true;
+document.getElementById('scene').appendChild(renderer.domElement);
+document.body.appendChild(VRButton.createButton(renderer));
+
+const scene = new THREE.Scene();
+scene.background = new THREE.Color(0xe9e6e1);
+const camera = new THREE.PerspectiveCamera(55, innerWidth / innerHeight, 0.05, 100);
+const dolly = new THREE.Group(); // carries the camera in VR, to where your avatar stands
+dolly.add(camera);
+scene.add(dolly);
+camera.position.set(0, 2.2, 9);
+const controls = new OrbitControls(camera, renderer.domElement);
+controls.target.set(0, 1.1, 5);
+controls.maxPolarAngle = Math.PI * 0.49;
+scene.add(new THREE.HemisphereLight(0xffffff, 0x8d7c6a, 1.6));
+const sun = new THREE.DirectionalLight(0xffffff, 1.6);
+sun.position.set(4, 8, 6);
+scene.add(sun);
+
+const pickables = [];
+const loader = new GLTFLoader();
+let floor = null;
+
+function box(w, h, d, color, x, y, z) {
+  const mesh = new THREE.Mesh(new THREE.BoxGeometry(w, h, d), new THREE.MeshStandardMaterial({ color, roughness: 0.8 }));
+  mesh.position.set(x, y, z);
+  return mesh;
+}
+
+function buildStore(store) {
+  const { width_m: W, depth_m: D } = store.floor;
+  const H = store.wall_height_m;
+  floor = new THREE.Mesh(new THREE.PlaneGeometry(W, D), new THREE.MeshStandardMaterial({ color: 0xcdb89a, roughness: 0.9 }));
+  floor.rotation.x = -Math.PI / 2;
+  floor.name = 'floor';
+  scene.add(floor);
+  scene.add(box(W, H, 0.1, 0xf4f1ec, 0, H / 2, -D / 2), box(0.1, H, D, 0xf4f1ec, -W / 2, H / 2, 0),
+            box(0.1, H, D, 0xf4f1ec, W / 2, H / 2, 0));
+  for (const rack of store.racks) {
+    const group = new THREE.Group();
+    group.position.set(rack.position[0], 0, rack.position[1]);
+    group.rotation.y = THREE.MathUtils.degToRad(rack.heading_deg);
+    group.add(box(rack.length_m, 0.03, 0.03, 0x555555, 0, 1.7, 0),
+              box(0.04, 1.7, 0.04, 0x555555, -rack.length_m / 2, 0.85, 0), box(0.04, 1.7, 0.04, 0x555555, rack.length_m / 2, 0.85, 0));
+    group.name = rack.id;
+    scene.add(group);
+  }
+  for (const room of store.fitting_rooms) {
+    scene.add(box(1.4, 2.2, 0.05, 0x7a5c8e, room.position[0], 1.1, room.position[1] + 0.7));
+    scene.add(box(0.05, 2.2, 1.4, 0xdedad4, room.position[0] - 0.7, 1.1, room.position[1]));
+    scene.add(box(0.05, 2.2, 1.4, 0xdedad4, room.position[0] + 0.7, 1.1, room.position[1]));
+  }
+  for (const mirror of store.mirrors) {
+    const glass = new Reflector(new THREE.PlaneGeometry(mirror.width_m, 2.0), {
+      textureWidth: 256, textureHeight: 256, color: 0xb8c4cc });
+    glass.position.set(mirror.position[0], 1.1, mirror.position[1] + 0.02);
+    glass.rotation.y = THREE.MathUtils.degToRad(mirror.heading_deg);
+    scene.add(glass);
+  }
+}
+
+function productMesh(product) {
+  const mesh = box(0.42, 0.6, 0.04, new THREE.Color(product.hex), ...product.placement.position);
+  mesh.position.y -= 0.05;
+  mesh.rotation.y = Math.PI / 2;
+  mesh.userData.productId = product.id;
+  mesh.name = product.id;
+  return mesh;
+}
+
+// --- shoppers -----------------------------------------------------------------------------------
+function nameLabel(text) {
+  const canvas = document.createElement('canvas');
+  canvas.width = 256; canvas.height = 48;
+  const g = canvas.getContext('2d');
+  g.fillStyle = '#ffffffd0'; g.fillRect(0, 0, 256, 48);
+  g.fillStyle = '#222'; g.font = '26px system-ui'; g.textAlign = 'center'; g.fillText(text, 128, 33);
+  const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: new THREE.CanvasTexture(canvas), depthTest: false }));
+  sprite.scale.set(0.8, 0.15, 1);
+  return sprite;
+}
+
+function mannequin(shopper) {
+  const height = (shopper.stature || 170) / 100;
+  const colour = shopper.sex === 'female' ? 0xc98f7a : shopper.sex === 'male' ? 0x8f7a6a : 0xa89888;
+  const material = new THREE.MeshStandardMaterial({ color: colour, roughness: 0.7 });
+  const group = new THREE.Group();
+  const body = new THREE.Mesh(new THREE.CapsuleGeometry(0.17 * height / 1.7, height - 0.62, 6, 12), material);
+  body.position.y = (height - 0.25) / 2;
+  const head = new THREE.Mesh(new THREE.SphereGeometry(0.11, 16, 12), material);
+  head.position.y = height - 0.12;
+  const nose = new THREE.Mesh(new THREE.ConeGeometry(0.03, 0.08, 8), material); // shows where they face
+  nose.rotation.x = Math.PI / 2;
+  nose.position.set(0, height - 0.12, 0.12);
+  group.add(body, head, nose);
+  group.name = 'mannequin';
+  return group;
+}
+
+function addShopper(s) {
+  removeShopper(s.id);
+  const node = new THREE.Group();
+  node.name = `shopper-${s.id}`;
+  node.add(mannequin(s));
+  const label = nameLabel(s.name);
+  label.position.y = (s.stature || 170) / 100 + 0.2;
+  node.add(label);
+  node.position.set(s.x, 0, s.z);
+  node.rotation.y = THREE.MathUtils.degToRad(s.heading);
+  scene.add(node);
+  const entry = { ...s, node, samples: [{ at: performance.now(), x: s.x, z: s.z, h: s.heading }] };
+  state.shoppers.set(s.id, entry);
+  state.bySlot.set(s.slot, entry);
+  if (s.wearing && s.wearing.garment_url) dress(entry, s.wearing.garment_url);
+  updateCount();
+  return entry;
+}
+
+function removeShopper(id) {
+  const s = state.shoppers.get(id);
+  if (!s) return;
+  scene.remove(s.node);
+  state.shoppers.delete(id);
+  if (state.bySlot.get(s.slot) === s) state.bySlot.delete(s.slot);
+  updateCount();
+}
+
+function dress(shopper, url) {
+  // the try-on GLB holds the shopper's own body ("body") and the draped garment ("garment")
+  return new Promise((resolve, reject) => loader.load(url, (gltf) => {
+    const old = shopper.node.getObjectByName('tryon');
+    if (old) shopper.node.remove(old);
+    gltf.scene.name = 'tryon';
+    shopper.node.add(gltf.scene);
+    shopper.node.getObjectByName('mannequin').visible = false;
+    resolve(gltf.scene);
+  }, undefined, reject));
+}
+
+function updateCount() {
+  document.getElementById('count').textContent = `· ${state.shoppers.size} in the store`;
+}
+
+function shortestAngle(a, b) { return ((b - a + 540) % 360) - 180; }
+
+function interpolate(now) {
+  const renderAt = now - INTERPOLATION_DELAY_MS;
+  for (const s of state.shoppers.values()) {
+    if (state.you && s.id === state.you.shopper_id) continue;
+    const samples = s.samples;
+    while (samples.length > 2 && samples[1].at <= renderAt) samples.shift();
+    let x = samples[0].x, z = samples[0].z, h = samples[0].h;
+    if (samples.length > 1 && renderAt > samples[0].at) {
+      const [a, b] = samples;
+      const t = Math.min(1, (renderAt - a.at) / Math.max(1, b.at - a.at));
+      x = a.x + (b.x - a.x) * t; z = a.z + (b.z - a.z) * t; h = a.h + shortestAngle(a.h, b.h) * t;
+    }
+    s.node.position.set(x, 0, z);
+    s.node.rotation.y = THREE.MathUtils.degToRad(h);
+    s.x = x; s.z = z; s.heading = h;
+  }
+}
+
+function decodeFrame(buffer) {
+  const view = new DataView(buffer);
+  const kind = view.getUint8(0), version = view.getUint8(1), count = view.getUint16(2, true);
+  const tick = view.getUint32(4, true), sentAt = view.getFloat64(8, true);
+  if (version !== PROTOCOL) throw new Error(`frame of protocol ${version}`);
+  const entries = [];
+  for (let i = 0, off = 16; i < count; i++, off += 8) {
+    entries.push([view.getUint16(off, true), view.getInt16(off + 2, true) / 100, view.getInt16(off + 4, true) / 100,
+                  view.getInt16(off + 6, true) / 100]);
+  }
+  return { kind, tick, sentAt, entries };
+}
+
+function applyFrame(buffer) {
+  const frame = decodeFrame(buffer);
+  const now = performance.now();
+  state.frames++;
+  if (frame.kind === KEYFRAME) state.keyframes++;
+  state.lastFrameLatencyMs = Date.now() - frame.sentAt * 1000;
+  for (const [slot, x, z, h] of frame.entries) {
+    const s = state.bySlot.get(slot);
+    if (!s || (state.you && s.id === state.you.shopper_id)) continue;
+    s.samples.push({ at: now, x, z, h });
+    if (s.samples.length > 30) s.samples.shift();
+  }
+}
+
+// --- connection -----------------------------------------------------------------------------------
+let socket = null;
+function send(message) {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+}
+state.send = send;
+
+function connect() {
+  socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+  socket.binaryType = 'arraybuffer';
+  socket.onopen = () => {
+    const saved = JSON.parse(localStorage.getItem('fitroom-shopper') || 'null');
+    const join = { type: 'join', protocol: PROTOCOL, name: params.get('name') || undefined };
+    if (saved && !params.has('fresh')) Object.assign(join, saved);
+    const body = params.get('body');
+    if (body && !join.shopper_id) join.measurements = JSON.parse(body);
+    send(join);
+  };
+  socket.onmessage = (event) => {
+    if (event.data instanceof ArrayBuffer) applyFrame(event.data);
+    else handle(JSON.parse(event.data));
+  };
+  socket.onclose = (event) => {
+    state.connected = false;
+    document.getElementById('connection').textContent = `disconnected (${event.code}); retrying…`;
+    setTimeout(connect, 2000);
+  };
+}
+
+function say(text, isError = false) {
+  const p = document.getElementById('message');
+  p.textContent = text;
+  p.className = isError ? 'error' : '';
+}
+
+const handlers = {
+  snapshot(m) {
+    state.connected = true;
+    state.you = m.you;
+    if (m.you.secret) localStorage.setItem('fitroom-shopper', JSON.stringify({ shopper_id: m.you.shopper_id, secret: m.you.secret }));
+    if (!floor) buildStore(m.store);
+    for (const p of m.products) {
+      if (!state.products.has(p.id) && p.placement) {
+        const mesh = productMesh(p);
+        scene.add(mesh);
+        pickables.push(mesh);
+      }
+      state.products.set(p.id, p);
+    }
+    for (const s of [...state.shoppers.keys()]) removeShopper(s);
+    for (const s of m.shoppers) addShopper(s);
+    state.cart = m.cart;
+    renderCart();
+    document.getElementById('connection').textContent = `connected as ${me().name}`;
+    const you = me();
+    state.lookAt(you.x, 1.2, you.z - 2, you.x, 2.0, you.z + 3.2); // behind you, looking into the store
+    send({ type: 'recommend', k: 6 });
+  },
+  shopper_joined(m) { addShopper(m.shopper); },
+  shopper_left(m) { removeShopper(m.id); },
+  shopper(m) {
+    const s = state.shoppers.get(m.id);
+    if (!s) return;
+    if ('holding' in m) s.holding = m.holding;
+    if (m.wearing) { s.wearing = m.wearing; dress(s, m.wearing.garment_url); }
+  },
+  product(m) { state.products.set(m.product.id, m.product); showProduct(m.product.id); },
+  size_advice(m) {
+    document.getElementById('advice').textContent = m.size ? `Your size: ${m.size}. ${m.reason}` : m.reason;
+    if (m.size) chooseSize(m.size);
+  },
+  size_chosen(m) { if (!m.in_stock) say(`${m.size} is sold out`, true); },
+  try_on_progress(m) {
+    document.getElementById('fit').hidden = false;
+    document.getElementById('fit-progress').textContent =
+      `Trying on ${m.size}: ${m.stage}${m.position ? ` (place ${m.position} in the queue)` : ''}…`;
+  },
+  async try_on_result(m) {
+    state.tryOn = m;
+    const you = me();
+    you.wearing = { product: m.product, size: m.size, garment_url: m.garment_url };
+    await dress(you, m.garment_url);
+    document.getElementById('fit-progress').textContent = m.fit.summary;
+    const rows = Object.entries(m.fit.regions).map(([region, r]) =>
+      `<tr><td>${region}</td><td>${r.ease_cm === null ? '' : `${r.ease_cm > 0 ? '+' : ''}${r.ease_cm} cm`}</td>` +
+      `<td>${r.strain_pct}%</td><td class="${r.verdict}">${r.verdict}</td></tr>`);
+    document.getElementById('fit-regions').innerHTML = '<tr><th>region</th><th>ease</th><th>strain</th><th></th></tr>' + rows.join('');
+    document.getElementById('fit-map').src = m.fit_map_url;
+    document.getElementById('heatmap').checked = false;
+    state.tryOnShown = true;
+    lookAtMe();
+  },
+  feedback_saved() { say('Thanks: your fit feedback makes the next size advice better.'); },
+  cart(m) { state.cart = m.lines; renderCart(); },
+  order(m) { say(`Order ${m.id} placed: ${m.total.toFixed(2)} EUR`); state.lastOrder = m; },
+  stock(m) {
+    const p = state.products.get(m.product);
+    if (p) p.stock = m.stock;
+    if (state.selected === m.product) showProduct(m.product);
+  },
+  recommendations(m) {
+    state.recommendations = m.items;
+    const list = document.getElementById('recommended');
+    list.innerHTML = '';
+    for (const item of m.items) {
+      const li = document.createElement('li');
+      const p = state.products.get(item.product);
+      li.textContent = `${p ? p.name : item.product} (${item.size}): ${item.reason}`;
+      li.onclick = () => send({ type: 'pick', product: item.product });
+      list.appendChild(li);
+    }
+  },
+  pong(m) { state.lastPong = m; },
+  error(m) { state.errors.push(m); say(`${m.code}: ${m.message}`, true); },
+};
+
+function handle(message) {
+  state.messages.push(message.type);
+  if (state.messages.length > 200) state.messages.shift();
+  const handler = handlers[message.type];
+  if (handler) handler(message);
+}
+
+function me() { return state.you ? state.shoppers.get(state.you.shopper_id) : null; }
+
+// --- panels ---------------------------------------------------------------------------------------
+function showProduct(id) {
+  const p = state.products.get(id);
+  state.selected = id;
+  document.getElementById('product').hidden = false;
+  document.getElementById('product-name').textContent = p.name;
+  document.getElementById('product-meta').textContent = `${p.price.toFixed(2)} EUR · ${p.colours.join(', ')} · ${p.style}`;
+  const sizes = document.getElementById('sizes');
+  sizes.innerHTML = '';
+  for (const [size, count] of Object.entries(p.stock)) {
+    const b = document.createElement('button');
+    b.textContent = size;
+    b.disabled = count === 0;
+    b.title = count === 0 ? 'sold out' : `${count} in stock`;
+    b.dataset.size = size;
+    b.onclick = () => chooseSize(size);
+    sizes.appendChild(b);
+  }
+  if (state.chosenSize && p.stock[state.chosenSize]) chooseSize(state.chosenSize);
+}
+
+function chooseSize(size) {
+  state.chosenSize = size;
+  for (const b of document.querySelectorAll('#sizes button')) b.classList.toggle('chosen', b.dataset.size === size);
+  if (state.selected) send({ type: 'choose_size', product: state.selected, size });
+}
+
+function renderCart() {
+  const list = document.getElementById('cart-lines');
+  list.innerHTML = '';
+  let total = 0;
+  for (const line of state.cart) {
+    const li = document.createElement('li');
+    const p = state.products.get(line.product);
+    li.textContent = `${p ? p.name : line.product}, ${line.size} × ${line.quantity}`;
+    list.appendChild(li);
+    total += line.price * line.quantity;
+  }
+  document.getElementById('cart-total').textContent = state.cart.length ? `Total ${total.toFixed(2)} EUR` : 'Empty';
+  document.getElementById('buy').disabled = !state.cart.length;
+}
+
+document.getElementById('ask-size').onclick = () => send({ type: 'ask_size', product: state.selected });
+document.getElementById('try-on').onclick = () => send({ type: 'try_on', product: state.selected, size: state.chosenSize || undefined });
+document.getElementById('add-to-cart').onclick = () => {
+  if (!state.chosenSize) return say('Choose a size first', true);
+  send({ type: 'cart_add', product: state.selected, size: state.chosenSize });
+};
+document.getElementById('buy').onclick = () => send({ type: 'buy' });
+for (const b of document.querySelectorAll('#fit button[data-verdict]')) {
+  b.onclick = () => state.tryOn && send({ type: 'feedback', product: state.tryOn.product, size: state.tryOn.size, verdict: b.dataset.verdict });
+}
+document.getElementById('heatmap').onchange = (event) => showHeatmap(event.target.checked);
+
+async function showHeatmap(on) {
+  const you = me();
+  if (!you || !state.tryOn) return;
+  const tryon = you.node.getObjectByName('tryon');
+  if (!tryon) return;
+  let heat = you.node.getObjectByName('heatmap');
+  if (on && !heat) {
+    heat = (await new Promise((resolve, reject) => loader.load(state.tryOn.heatmap_url, resolve, undefined, reject))).scene;
+    heat.name = 'heatmap';
+    you.node.add(heat);
+  }
+  tryon.getObjectByName('garment').visible = !on;
+  if (heat) heat.visible = on;
+}
+
+// --- walking, looking, picking --------------------------------------------------------------------
+const keys = new Set();
+addEventListener('keydown', (e) => { if (!e.target.closest('input, textarea')) keys.add(e.key.toLowerCase()); });
+addEventListener('keyup', (e) => keys.delete(e.key.toLowerCase()));
+let lastSent = 0, dirty = false;
+
+function walk(dt) {
+  const you = me();
+  if (!you) return;
+  const forward = new THREE.Vector3();
+  camera.getWorldDirection(forward);
+  forward.y = 0; forward.normalize();
+  const right = new THREE.Vector3().crossVectors(forward, new THREE.Vector3(0, 1, 0));
+  const move = new THREE.Vector3();
+  if (keys.has('w') || keys.has('arrowup')) move.add(forward);
+  if (keys.has('s') || keys.has('arrowdown')) move.sub(forward);
+  if (keys.has('d') || keys.has('arrowright')) move.add(right);
+  if (keys.has('a') || keys.has('arrowleft')) move.sub(right);
+  if (move.lengthSq() === 0) return;
+  move.normalize().multiplyScalar(WALK_SPEED * dt);
+  placeMe(you.x + move.x, you.z + move.z, THREE.MathUtils.radToDeg(Math.atan2(move.x, move.z)));
+}
+
+function placeMe(x, z, heading) {
+  const you = me();
+  const dx = x - you.x, dz = z - you.z;
+  you.x = x; you.z = z; you.heading = heading;
+  you.node.position.set(x, 0, z);
+  you.node.rotation.y = THREE.MathUtils.degToRad(heading);
+  camera.position.x += dx; camera.position.z += dz;
+  controls.target.x += dx; controls.target.z += dz;
+  dirty = true;
+}
+
+function lookAtMe() {
+  const you = me();
+  if (!you) return;
+  const h = THREE.MathUtils.degToRad(you.heading);
+  controls.target.set(you.x, 1.0, you.z);
+  camera.position.set(you.x + 2.6 * Math.sin(h), 1.3, you.z + 2.6 * Math.cos(h));
+  controls.update();
+}
+
+const raycaster = new THREE.Raycaster();
+let downAt = null;
+renderer.domElement.addEventListener('pointerdown', (e) => { downAt = [e.clientX, e.clientY]; });
+renderer.domElement.addEventListener('pointerup', (e) => {
+  if (!downAt || Math.hypot(e.clientX - downAt[0], e.clientY - downAt[1]) > 5) return;
+  const pointer = new THREE.Vector2((e.clientX / innerWidth) * 2 - 1, -(e.clientY / innerHeight) * 2 + 1);
+  raycaster.setFromCamera(pointer, camera);
+  const hit = raycaster.intersectObjects(pickables, false)[0];
+  if (hit) send({ type: 'pick', product: hit.object.userData.productId });
+});
+
+// VR: point with a controller and pull the trigger to pick a garment, or to walk to a spot on the floor
+for (const index of [0, 1]) {
+  const controller = renderer.xr.getController(index);
+  controller.add(new THREE.Line(new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(), new THREE.Vector3(0, 0, -5)]),
+                                new THREE.LineBasicMaterial({ color: 0xffffff })));
+  controller.addEventListener('selectstart', () => {
+    const origin = new THREE.Vector3().setFromMatrixPosition(controller.matrixWorld);
+    const direction = new THREE.Vector3(0, 0, -1).applyQuaternion(controller.getWorldQuaternion(new THREE.Quaternion()));
+    raycaster.set(origin, direction);
+    const hit = raycaster.intersectObjects([...pickables, floor], false)[0];
+    if (!hit) return;
+    if (hit.object.userData.productId) send({ type: 'pick', product: hit.object.userData.productId });
+    else placeMe(hit.point.x, hit.point.z, me().heading);
+  });
+  dolly.add(controller);
+}
+
+// tests drive the page through these, as a person would through the mouse and keyboard
+state.screenPositionOf = (productId) => {
+  const mesh = pickables.find((m) => m.userData.productId === productId);
+  const v = mesh.getWorldPosition(new THREE.Vector3()).project(camera);
+  return { x: (v.x + 1) / 2 * innerWidth, y: (1 - v.y) / 2 * innerHeight, visible: v.z < 1 };
+};
+state.lookAt = (x, y, z, fromX, fromY, fromZ) => { controls.target.set(x, y, z); camera.position.set(fromX, fromY, fromZ); controls.update(); };
+state.lookAtMe = lookAtMe;
+state.walkTo = (x, z, heading = 0) => placeMe(x, z, heading);
+state.showHeatmap = showHeatmap;
+state.positionOf = (id) => { const s = state.shoppers.get(id); return s && { x: s.x, z: s.z, heading: s.heading }; };
+
+const MIN_FRAME_MS = 1000 / 40; // headless and slow GPUs: no more frames than anyone sees
+let previousFrame = performance.now();
+renderer.setAnimationLoop(() => {
+  if (!renderer.xr.isPresenting && performance.now() - previousFrame < MIN_FRAME_MS) return;
+  const dt = Math.min((performance.now() - previousFrame) / 1000, 0.1);
+  previousFrame = performance.now();
+  walk(dt);
+  const now = performance.now();
+  if (dirty && now - lastSent > 50) {
+    const you = me();
+    send({ type: 'move', x: you.x, z: you.z, heading: you.heading });
+    lastSent = now; dirty = false;
+  }
+  interpolate(now);
+  if (renderer.xr.isPresenting && me()) dolly.position.set(me().x, 0, me().z);
+  else controls.update();
+  renderer.render(scene, camera);
+});
+
+addEventListener('resize', () => {
+  camera.aspect = innerWidth / innerHeight;
+  camera.updateProjectionMatrix();
+  renderer.setSize(innerWidth, innerHeight);
+});
+
+connect();

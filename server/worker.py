@@ -1,0 +1,71 @@
+"""Heavy work off the event loop, in worker processes: a try-on is avatar + drape + fit + files.
+
+Each worker loads the body model once and keeps the last few shoppers' avatars. A try-on writes
+`<job>.glb` (nodes "body" and "garment" in the product's colour), `<job>_heat.glb` (the garment
+painted by strain) and `<job>_fitmap.png` under the output folder, and returns their URLs with
+the fit summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_AVATARS: OrderedDict[str, Any] = OrderedDict()
+AVATAR_CACHE = 32
+
+
+def init_worker() -> None:
+    """Load the body model before the first job (a second, once per worker)."""
+    os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+    from avatars.body_model import load_body_model
+
+    load_body_model()
+
+
+def _avatar(measurements: dict[str, Any]):
+    from avatars import Avatar
+
+    key = json.dumps(measurements, sort_keys=True)
+    if key not in _AVATARS:
+        _AVATARS[key] = Avatar.from_measurements(measurements)
+        while len(_AVATARS) > AVATAR_CACHE:
+            _AVATARS.popitem(last=False)
+    _AVATARS.move_to_end(key)
+    return _AVATARS[key]
+
+
+def run_try_on(job: str, payload: dict[str, Any], out_dir: str, url_prefix: str = "/files/tryon") -> dict[str, Any]:
+    """Drape the product's garment in the size on the shopper's avatar; write the files; summarise the fit."""
+    import trimesh
+
+    from avatars.export import export_glb
+    from engine.fit_map import MAPS, _colours, fit_map, vertex_values
+    from engine.render import save_png
+    from engine.tryon import try_on
+
+    avatar = _avatar(payload["measurements"])
+    result = try_on(avatar, payload["category"], payload["size"], payload["gender"])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    colour = np.array([int(payload["hex"][i:i + 2], 16) for i in (1, 3, 5)] + [255], dtype=np.uint8)
+    cloth = trimesh.Trimesh(result.drape.mesh.vertices, result.drape.mesh.faces, process=False)
+    cloth.visual.vertex_colors = np.tile(colour, (len(cloth.vertices), 1))
+    (out / f"{job}.glb").write_bytes(export_glb({"body": avatar.mesh, "garment": cloth}))
+    low, high, _, _ = MAPS["strain"]
+    heat = cloth.copy()
+    heat.visual.vertex_colors = _colours(vertex_values(result, "strain"), low, high)
+    (out / f"{job}_heat.glb").write_bytes(export_glb({"garment": heat}))
+    save_png(fit_map(result, "strain", size=(256, 512)), out / f"{job}_fitmap.png")
+    fit = result.fit.as_dict()
+    return {
+        "garment_url": f"{url_prefix}/{job}.glb", "heatmap_url": f"{url_prefix}/{job}_heat.glb",
+        "fit_map_url": f"{url_prefix}/{job}_fitmap.png",
+        "fit": {"regions": fit["regions"], "summary": result.fit.summary(),
+                "penetration_mm_max": fit.get("penetration_mm_max")},
+    }

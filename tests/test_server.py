@@ -1,0 +1,197 @@
+"""The store server over real sockets: `fitroom serve`, websockets at /ws, static HTTP, try-ons, crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import urllib.error
+import urllib.request
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from server.protocol import decode_transforms
+from store_server import DESIGNER_TOKEN, ServerProcess
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    process = ServerProcess(tmp_path_factory.mktemp("store") / "data").start()
+    yield process
+    process.stop()
+
+
+async def next_of(ws, kind: str, timeout: float = 10.0) -> dict:
+    """The next text message of a type (binary frames and other messages pass by)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = await ws.recv()
+            if isinstance(frame, str) and json.loads(frame)["type"] == kind:
+                return json.loads(frame)
+
+
+async def joined(url: str, **fields):
+    ws = await connect(url, max_size=2**22)
+    await ws.send(json.dumps({"type": "join", **fields}))
+    return ws, await next_of(ws, "snapshot")
+
+
+def test_join_move_and_see_each_other(server):
+    async def scenario():
+        a, snap_a = await joined(server.ws, name="Ada")
+        b, snap_b = await joined(server.ws, name="Bo")
+        assert (await next_of(a, "shopper_joined"))["shopper"]["name"] == "Bo"
+        await b.send(json.dumps({"type": "move", "x": -2.5, "z": 1.25, "heading": 90}))
+        slot = snap_b["you"]["slot"]
+        async with asyncio.timeout(5):
+            while True:
+                frame = await a.recv()
+                if isinstance(frame, bytes):
+                    entries = decode_transforms(frame)[3]
+                    if entries.get(slot) == (-2.5, 1.25, 90.0):
+                        break
+        await b.close()
+        assert (await next_of(a, "shopper_left"))["id"] == snap_b["you"]["shopper_id"]
+        await a.close()
+
+    asyncio.run(scenario())
+
+
+def test_bad_input_gets_errors_and_the_right_close_codes(server):
+    async def scenario():
+        ws, _ = await joined(server.ws)
+        for frame, code in [("nonsense", "bad_json"), ('{"type": "fly"}', "unknown_type"),
+                            ('{"type": "pick", "product": "NOPE"}', "unknown_product"),
+                            ('{"type": "move", "x": null, "z": 0, "heading": 0}', "bad_field")]:
+            await ws.send(frame)
+            assert (await next_of(ws, "error"))["code"] == code
+        await ws.send(json.dumps({"type": "ping", "t": 1}))
+        assert (await next_of(ws, "pong"))["t"] == 1  # still connected after all that
+        await ws.send("x" * 200_000)  # over the frame limit
+        with pytest.raises(ConnectionClosed) as closed:
+            await next_of(ws, "never")
+        assert closed.value.rcvd.code == 1009
+
+        flood, _ = await joined(server.ws)
+        with pytest.raises(ConnectionClosed) as closed:
+            for _ in range(2000):
+                await flood.send('{"type": "ping"}')
+            await next_of(flood, "never")
+        assert closed.value.rcvd.code == 1008
+
+        other, _ = await joined(server.ws)  # the server is up for everyone else
+        await other.send('{"type": "ping"}')
+        assert (await next_of(other, "pong"))["type"] == "pong"
+        await other.close()
+
+    asyncio.run(scenario())
+
+
+def test_static_files_and_no_path_traversal(server):
+    page = urllib.request.urlopen(server.url + "/").read().decode()
+    assert "importmap" in page and "/node_modules/three/build/three.module.js" in page
+    three = urllib.request.urlopen(server.url + "/node_modules/three/build/three.module.js")
+    assert three.headers["Content-Type"] == "text/javascript" and b"REVISION" in three.read()
+    for path, status in [("/files/../store.sqlite", 403), ("/files/%2e%2e/store.sqlite", 403),
+                         ("/node_modules/.package-lock.json", 404), ("/missing.js", 404), ("/main.py", 404)]:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(server.url + path)
+        assert refused.value.code in (status, 404), path
+    stats = json.loads(urllib.request.urlopen(server.url + "/stats").read())
+    assert stats["tick"] > 0 and stats["tick_ms_p99"] is not None
+
+
+def test_try_on_over_the_socket_gives_files_and_a_fit(server):
+    async def scenario():
+        ws, _ = await joined(server.ws, measurements={"stature": 172, "sex": "female", "chest": 96, "waist": 80, "hip": 100})
+        watcher, _ = await joined(server.ws)
+        await ws.send(json.dumps({"type": "try_on", "product": "P0008"}))
+        stages = [(await next_of(ws, "try_on_progress"))["stage"]]
+        async with asyncio.timeout(180):
+            while True:
+                frame = await ws.recv()
+                if isinstance(frame, bytes):
+                    continue
+                message = json.loads(frame)
+                if message["type"] == "try_on_progress":
+                    stages.append(message["stage"])
+                elif message["type"] == "try_on_result":
+                    break
+        assert stages[0] == "queued" and "draping" in stages
+        assert message["fit"]["regions"]["chest"]["verdict"] in ("tight", "fit", "loose")
+        glb = urllib.request.urlopen(server.url + message["garment_url"])
+        assert glb.read(4) == b"glTF" and "immutable" in glb.headers["Cache-Control"]
+        assert urllib.request.urlopen(server.url + message["fit_map_url"]).read(4) == b"\x89PNG"
+        wearing = await next_of(watcher, "shopper", timeout=10)
+        assert wearing["wearing"]["garment_url"] == message["garment_url"]
+        await ws.close()
+        await watcher.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_crash_loses_no_acknowledged_cart_order_stock_or_feedback(tmp_path):
+    server = ServerProcess(tmp_path / "data").start()
+    acknowledged: dict[str, list] = {"orders": [], "feedback": 0, "carts": {}}
+    credentials = []
+
+    async def traffic():
+        clients = [await joined(server.ws, name=f"T{i}") for i in range(4)]
+        credentials.extend(snap["you"] for _, snap in clients)
+        products = [p for p in clients[0][1]["products"] if sum(p["stock"].values()) > 10][:8]
+        for round_ in range(6):
+            for i, (ws, snap) in enumerate(clients):
+                product = products[(round_ + i) % len(products)]
+                size = next(s for s, n in product["stock"].items() if n > 3)
+                await ws.send(json.dumps({"type": "cart_add", "product": product["id"], "size": size}))
+                cart = await next_of(ws, "cart")
+                acknowledged["carts"][snap["you"]["shopper_id"]] = cart["lines"]
+                await ws.send(json.dumps({"type": "feedback", "product": product["id"], "size": size, "verdict": "fit"}))
+                await next_of(ws, "feedback_saved")
+                acknowledged["feedback"] += 1
+                if round_ % 2 == 1:
+                    await ws.send(json.dumps({"type": "buy"}))
+                    order = await next_of(ws, "order")
+                    acknowledged["orders"].append(order["id"])
+                    acknowledged["carts"][snap["you"]["shopper_id"]] = []
+        return clients
+
+    asyncio.run(traffic())
+    db = sqlite3.connect(tmp_path / "data" / "store.sqlite")
+    stock_before = db.execute("SELECT product_id, size, count FROM stock ORDER BY 1, 2").fetchall()
+    db.close()
+    server.kill()  # mid-traffic: clients still connected
+    server = ServerProcess(tmp_path / "data", server.port).start()
+    try:
+        db = sqlite3.connect(tmp_path / "data" / "store.sqlite")
+        assert [r[0] for r in db.execute("SELECT id FROM orders ORDER BY id")] == acknowledged["orders"]
+        assert db.execute("SELECT COUNT(*) FROM fit_feedback").fetchone()[0] == acknowledged["feedback"]
+        assert db.execute("SELECT product_id, size, count FROM stock ORDER BY 1, 2").fetchall() == stock_before
+
+        async def resume():
+            for you in credentials:  # each shopper comes back to their own cart
+                ws, snap = await joined(server.ws, shopper_id=you["shopper_id"], secret=you["secret"])
+                lines = [(line["product"], line["size"], line["quantity"]) for line in snap["cart"]]
+                assert lines == [(line["product"], line["size"], line["quantity"])
+                                 for line in acknowledged["carts"][you["shopper_id"]]]
+                await ws.close()
+
+        asyncio.run(resume())
+    finally:
+        server.stop()
+
+
+def test_designer_token_is_needed_to_restock(server):
+    async def scenario():
+        shopper, _ = await joined(server.ws)
+        await shopper.send(json.dumps({"type": "restock", "product": "P0001", "size": "M", "count": 3}))
+        assert (await next_of(shopper, "error"))["code"] == "forbidden"
+        designer, _ = await joined(server.ws, designer_token=DESIGNER_TOKEN)
+        await designer.send(json.dumps({"type": "restock", "product": "P0001", "size": "M", "count": 3}))
+        assert (await next_of(shopper, "stock"))["stock"]["M"] == 3
+        await shopper.close()
+        await designer.close()
+
+    asyncio.run(scenario())
