@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import trimesh
 
 from avatars.rig import Rig, add_skin
@@ -20,6 +21,18 @@ def scene_of(nodes: dict[str, trimesh.Trimesh]) -> trimesh.Scene:
     return scene
 
 
+def _linear_colours(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+    """A copy whose vertex colours are linear, as glTF's COLOR_0 is (ours are sRGB, as people pick them)."""
+    if getattr(mesh.visual, "kind", None) != "vertex":
+        return mesh
+    srgb = mesh.visual.vertex_colors[:, :3] / 255.0
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    out = mesh.copy()
+    out.visual.vertex_colors = np.concatenate(
+        [np.round(linear * 255), mesh.visual.vertex_colors[:, 3:]], axis=1).astype(np.uint8)
+    return out
+
+
 def export_glb(nodes: dict[str, trimesh.Trimesh]) -> bytes:
     """GLB of named nodes with normals, and a matte material wherever a mesh has none.
 
@@ -29,7 +42,8 @@ def export_glb(nodes: dict[str, trimesh.Trimesh]) -> bytes:
     """
     from avatars.rig import _chunks, _pack
 
-    doc, binary = _chunks(scene_of(nodes).export(file_type="glb", include_normals=True))
+    doc, binary = _chunks(scene_of({name: _linear_colours(mesh) for name, mesh in nodes.items()})
+                          .export(file_type="glb", include_normals=True))
     primitives = [p for mesh in doc.get("meshes", []) for p in mesh["primitives"] if "material" not in p]
     if primitives:
         doc.setdefault("materials", []).append({"name": "matte", "pbrMetallicRoughness": {

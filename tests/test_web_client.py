@@ -1,0 +1,123 @@
+"""The web client in a real browser: Debian's Chromium driven by Playwright (no browser download).
+
+One shopper loads the store, clicks a garment on a rack, asks for a size, tries it on and sees
+it on their avatar (screenshot pixels of the garment's colour); a second browser sees the first
+shopper walk.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from store_server import ServerProcess
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+BODY = json.dumps({"stature": 168, "sex": "female", "chest": 92, "waist": 76, "hip": 100})
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    process = ServerProcess(tmp_path_factory.mktemp("web") / "data").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api").sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+def open_store(browser, server, name: str):
+    page = browser.new_page(viewport={"width": 900, "height": 560})
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server.url}/?fresh=1&name={name}&body={BODY}")
+    page.wait_for_function("window.fitroom && window.fitroom.connected", timeout=60_000)
+    return page, errors
+
+
+def screenshot(page) -> np.ndarray:
+    import cv2
+
+    png = np.frombuffer(page.screenshot(), np.uint8)
+    return cv2.cvtColor(cv2.imdecode(png, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def near(image: np.ndarray, hex_colour: str, tolerance: float = 40.0) -> int:
+    """Pixels of the 3D view (left of the panels) of a colour, lit or shaded (brightness divided out)."""
+    rgb = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.float64)
+    view = image[:, :560].astype(np.float64)
+    brightness = view.sum(axis=2, keepdims=True) / rgb.sum()
+    same_hue = np.linalg.norm(view / np.maximum(brightness, 1e-3) - rgb, axis=2) < tolerance
+    return int((same_hue & (brightness[..., 0] > 0.4)).sum())
+
+
+def test_pick_try_on_and_see_the_garment_on_the_avatar(browser, server):
+    page, errors = open_store(browser, server, "Ada")
+    assert page.evaluate("fitroom.products.size") == 240
+    assert page.locator("#connection").inner_text().startswith("connected as Ada")
+    scene = screenshot(page)
+    assert scene[:, :560].std() > 20  # the store is drawn, not a blank canvas
+    # walk to the end of the women's tees rack and click the first garment on it
+    product = page.evaluate("[...fitroom.products.values()].find(p => p.placement.rack === 'rack-women-tee').id")
+    x, _, z = page.evaluate(f"fitroom.products.get('{product}').placement.position")
+    page.evaluate(f"fitroom.walkTo({x - 1.0}, {z + 1.5}, 90); fitroom.lookAt({x}, 1.3, {z}, {x - 1.2}, 1.35, {z})")
+    page.wait_for_timeout(300)
+    spot = page.evaluate(f"fitroom.screenPositionOf('{product}')")
+    assert spot["visible"]
+    page.mouse.click(spot["x"], spot["y"])
+    page.wait_for_function("fitroom.selected !== null", timeout=10_000)
+    picked = page.evaluate("fitroom.selected")
+    assert picked == product
+    assert page.locator("#product-name").inner_text() == page.evaluate(f"fitroom.products.get('{picked}').name")
+    page.click("#ask-size")
+    page.wait_for_function("fitroom.chosenSize !== null", timeout=10_000)
+    assert "Your size" in page.locator("#advice").inner_text()
+    # stand in the open, facing the camera: the garment's colour before and after the try-on
+    page.evaluate("fitroom.walkTo(0, 5.0, 180); fitroom.lookAtMe()")
+    page.wait_for_timeout(500)
+    colour = page.evaluate(f"fitroom.products.get('{picked}').hex")
+    before = near(screenshot(page), colour)
+    page.click("#try-on")
+    page.wait_for_function("fitroom.tryOnShown === true", timeout=300_000)
+    page.evaluate("fitroom.walkTo(0, 5.0, 180); fitroom.lookAtMe()")
+    page.wait_for_timeout(1000)
+    after = near(screenshot(page), colour)
+    assert after > before + 2000, (before, after)  # the garment is on the avatar
+    assert page.locator("#fit-regions td.fit, #fit-regions td.tight, #fit-regions td.loose").count() >= 3
+    page.check("#heatmap")
+    page.wait_for_function("window.fitroom.tryOnShown && document.querySelector('#heatmap').checked")
+    page.wait_for_timeout(1000)
+    assert near(screenshot(page), colour) < after / 2  # the heat-map replaces the garment's colour
+    assert errors == []
+    page.close()
+
+
+def test_a_second_browser_sees_the_first_shopper_walk(browser, server):
+    walker, errors = open_store(browser, server, "Walker")
+    watcher, _ = open_store(browser, server, "Watcher")
+    walker_id = walker.evaluate("fitroom.you.shopper_id")
+    watcher.wait_for_function(f"fitroom.shoppers.has('{walker_id}')", timeout=10_000)
+    start = watcher.evaluate(f"fitroom.positionOf('{walker_id}')")
+    walker.locator("canvas").first.click(position={"x": 20, "y": 300})  # focus the page
+    walker.keyboard.down("w")
+    walker.wait_for_timeout(1200)
+    walker.keyboard.up("w")
+    walker.wait_for_timeout(200)
+    there = walker.evaluate("fitroom.positionOf(fitroom.you.shopper_id)")
+    assert np.hypot(there["x"] - start["x"], there["z"] - start["z"]) > 0.5  # walked half a metre or more
+    watcher.wait_for_function(
+        f"(() => {{ const p = fitroom.positionOf('{walker_id}'); return Math.hypot(p.x - {there['x']}, p.z - {there['z']}) < 0.05; }})()",
+        timeout=10_000)
+    assert watcher.evaluate("fitroom.frames") > 0 and errors == []
