@@ -111,8 +111,8 @@ class Transform:
 
 def quantise(x: float, z: float, heading_deg: float) -> Transform:
     """Centimetres and centidegrees (heading wrapped to [-180, 180))."""
-    heading = int(round(((heading_deg + 180.0) % 360.0 - 180.0) * 100))
-    return Transform(int(round(x * 100)), int(round(z * 100)), heading - 36000 if heading >= 18000 else heading)
+    heading = round(((heading_deg + 180.0) % 360.0 - 180.0) * 100)
+    return Transform(round(x * 100), round(z * 100), heading - 36000 if heading >= 18000 else heading)
 
 
 def encode_transforms(kind: int, tick: int, sent_at: float, entries: dict[int, Transform]) -> bytes:
@@ -124,6 +124,8 @@ def encode_transforms(kind: int, tick: int, sent_at: float, entries: dict[int, T
 
 def decode_transforms(frame: bytes) -> tuple[int, int, float, dict[int, tuple[float, float, float]]]:
     """(kind, tick, server time, {slot: (x m, z m, heading deg)}) of a binary frame."""
+    if len(frame) < HEADER.size:
+        raise ProtocolError("bad_frame", f"binary frame of {len(frame)} bytes is shorter than its header")
     kind, version, count, tick, sent_at = HEADER.unpack_from(frame)
     if version != PROTOCOL_VERSION or len(frame) != HEADER.size + count * ENTRY.size:
         raise ProtocolError("bad_frame", "binary frame of another protocol version or truncated")
