@@ -49,3 +49,19 @@ def complete(body: BodyMeasurements) -> tuple[dict[str, float], list[str]]:
     values = {key: given[key] if key in given else round(float(np.mean([f[key] for f in fills])), 2)
               for key in MEASUREMENT_KEYS}
     return values, filled_keys
+
+
+def sample_bodies(count: int, rng: np.random.Generator) -> list[dict[str, float | str]]:
+    """Plausible shoppers: sex, then stature, chest, waist and hip drawn from that sex's Gaussian."""
+    bodies: list[dict[str, float | str]] = []
+    while len(bodies) < count:
+        sex = "female" if rng.random() < 0.5 else "male"
+        mean, cov = _stats()[sex]
+        draw = dict(zip(POPULATION_KEYS, rng.multivariate_normal(mean, cov)))
+        body = {"sex": sex, **{k: round(float(draw[k]), 1) for k in ("stature", "chest", "waist", "hip")}}
+        try:
+            BodyMeasurements.from_dict(body)
+        except ValueError:
+            continue  # a draw from the Gaussian's tails no body has
+        bodies.append(body)
+    return bodies

@@ -357,5 +357,62 @@ def serve(host: str, port: int, redis_url: str | None, data_dir: Path, designer_
         workers=workers, naive=naive)
 
 
+@main.command()
+@click.option("--shoppers", default=50, show_default=True, type=click.IntRange(1, 2000), help="bots in the store at once")
+@click.option("--minutes", default=5.0, show_default=True, type=click.FloatRange(0.05, 600))
+@click.option("--url", default=None, help="ws://HOST:PORT/ws of a running store (default: start one here)")
+@click.option("--data", "data_dir", default="out/simulation", show_default=True, type=click.Path(path_type=Path, file_okay=False),
+              help="analytics.json, floor_heatmap.png (and the store's files when started here)")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--try-on-rate", default=0.1, show_default=True, type=click.FloatRange(0, 1),
+              help="how keen bots are to try things on (each try-on is a drape)")
+def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, seed: int, try_on_rate: float) -> None:
+    """Fill a store with simulated shoppers over real websockets; write store analytics."""
+    import asyncio
+
+    from rich.console import Console
+    from rich.table import Table
+    from tqdm import tqdm
+
+    from server.bots import analyse, floor_heatmap
+    from server.bots import simulate as run_bots
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = None
+    if url is None:
+        from server.local import start_local_server
+
+        server = start_local_server(data_dir / "store")
+        url = server.ws
+
+    async def with_progress():
+        bar = tqdm(total=round(60 * minutes), unit="s", desc=f"{shoppers} shoppers in the store")
+        task = asyncio.ensure_future(run_bots(url, shoppers, minutes, seed, try_on_rate))
+        while not task.done():
+            await asyncio.sleep(1.0)
+            bar.update(min(1, bar.total - bar.n))
+        bar.close()
+        return task.result()
+
+    try:
+        logs, seconds = asyncio.run(with_progress())
+    finally:
+        if server is not None:
+            server.stop()
+    result = analyse(logs, seconds)
+    (data_dir / "analytics.json").write_text(json.dumps(result.as_dict(), indent=2))
+    store = next((log.store for log in logs if log.store), None)
+    if store:
+        floor_heatmap(logs, store, data_dir / "floor_heatmap.png")
+    table = Table(title=f"Store analytics: {result.joined} shoppers in {seconds:.0f} s")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in result.as_dict().items():
+        table.add_row(key.replace("_", " "), f"{value:.1%}" if key in ("conversion", "try_on_to_buy") else str(value))
+    Console().print(table)
+    if result.joined == 0:
+        _fail(f"no bot could join the store at {url}")
+
+
 if __name__ == "__main__":
     main()

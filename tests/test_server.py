@@ -195,3 +195,22 @@ def test_designer_token_is_needed_to_restock(server):
         await designer.close()
 
     asyncio.run(scenario())
+
+
+def test_simulated_shoppers_browse_buy_and_leave_analytics(server, tmp_path):
+    import subprocess
+
+    import cv2
+
+    from store_server import FITROOM
+
+    done = subprocess.run([str(FITROOM), "simulate", "--shoppers", "6", "--minutes", "0.4", "--url", server.ws,
+                           "--data", str(tmp_path), "--try-on-rate", "0"], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    analytics = json.loads((tmp_path / "analytics.json").read_text())
+    assert analytics["joined"] >= 6 and analytics["picks"] >= 6 and 0.0 <= analytics["conversion"] <= 1.0
+    assert analytics["errors"] == {}
+    heatmap = cv2.imread(str(tmp_path / "floor_heatmap.png"))
+    assert heatmap.shape[:2] == (420, 600) and heatmap.std() > 5  # 14 x 20 m at 30 px/m, paths drawn
+    stats = json.loads(urllib.request.urlopen(server.url + "/stats").read())
+    assert stats["frames_sent"] > 0
