@@ -117,8 +117,12 @@ class StoreServer:
             self.connections.pop(client, None)
             self.dispatch(self.core.disconnect(client))
 
-    def dispatch(self, actions: list) -> None:
-        """Carry out the core's actions: sends (never waiting), closes, and jobs for the pool."""
+    def dispatch(self, actions: list, local_only: bool = False) -> None:
+        """Carry out the core's actions: sends (never waiting), closes, and jobs for the pool.
+
+        With Redis, what other processes need (shared events, orders, jobs) is published too,
+        unless the actions came from another process (`local_only`).
+        """
         for action in actions:
             if isinstance(action, Send):
                 if action.to is None:
@@ -129,7 +133,7 @@ class StoreServer:
                 broadcast(targets, action.data)
                 self.stats.bytes_sent += len(action.data) * len(targets)
                 self.stats.frames_sent += len(targets)
-                if self.fanout is not None and action.to is None:
+                if self.fanout is not None and not local_only and isinstance(action.data, str):
                     self.fanout.publish_event(action.data)
             elif isinstance(action, Close):
                 connection = self.connections.get(action.client)
@@ -137,6 +141,8 @@ class StoreServer:
                     asyncio.ensure_future(connection.close(action.code, action.reason))
             elif isinstance(action, Job):
                 self.jobs.put_nowait(action)
+                if self.fanout is not None:
+                    self.fanout.publish_job(action.id, action.payload)
                 self.dispatch(self.core.job_progress(action.id, "queued", position=self.jobs.qsize()))
 
     async def tick_loop(self) -> None:

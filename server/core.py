@@ -72,6 +72,8 @@ class Shopper:
     holding: str | None = None
     wearing: dict[str, Any] | None = None
     client: int | None = None
+    remote: bool = False  # connected to another server process (see server.redis_fanout)
+    seen_at: float = 0.0
 
     def public(self) -> dict[str, Any]:
         """What every client may know about this shopper."""
@@ -353,6 +355,53 @@ class StoreCore:
         shopper.wearing = {"product": product, "size": size, "garment_url": result["garment_url"]}
         return [Send(dumps({"type": "try_on_result", "job": job, "product": product, "size": size, **result}), (client_id,)),
                 Send(dumps({"type": "shopper", "id": shopper_id, "wearing": shopper.wearing}), exclude=client_id)]
+
+    # --- shoppers of other server processes (server.redis_fanout) ------------------------------------
+    def local_transforms(self) -> list[list]:
+        """[id, x, z, heading] of the shoppers connected here, for other processes."""
+        return [[s.id, round(s.x, 3), round(s.z, 3), round(s.heading, 2)] for s in self.shoppers.values() if not s.remote]
+
+    def apply_remote(self, message: dict[str, Any]) -> list[Action]:
+        """An event or transforms from another process: update our copy and tell our clients."""
+        kind = message.get("type")
+        if kind == "transforms":
+            now = self.clock()
+            for shopper_id, x, z, heading in message["shoppers"]:
+                shopper = self.shoppers.get(shopper_id)
+                if shopper is not None and shopper.remote:
+                    shopper.x, shopper.z, shopper.heading, shopper.seen_at = x, z, heading, now
+            return []
+        if kind == "shopper_joined":
+            public = message["shopper"]
+            if public["id"] in self.shoppers:
+                return []
+            shopper = Shopper(public["id"], public["name"], self._free_slot(),
+                              {"sex": public.get("sex"), "stature": public["stature"]}, public["x"], public["z"],
+                              public["heading"], public.get("holding"), public.get("wearing"), None, True, self.clock())
+            self.shoppers[shopper.id] = shopper
+            return [Send(dumps({"type": "shopper_joined", "shopper": shopper.public()}))]
+        shopper = self.shoppers.get(message.get("id", ""))
+        if kind == "shopper_left" and shopper is not None and shopper.remote:
+            del self.shoppers[shopper.id]
+            return [Send(dumps({"type": "shopper_left", "id": shopper.id, "slot": shopper.slot}))]
+        if kind == "shopper" and shopper is not None and shopper.remote:
+            for key in ("holding", "wearing"):
+                if key in message:
+                    setattr(shopper, key, message[key])
+            return [Send(dumps(message))]
+        if kind == "stock":
+            self.shop.refresh_stock()  # the database is shared: read what the other process wrote
+            return [Send(dumps(message))]
+        return []
+
+    def drop_stale_remotes(self, older_than_seconds: float = 10.0) -> list[Action]:
+        """Forget shoppers of a process that stopped talking (it crashed or lost Redis)."""
+        now = self.clock()
+        stale = [s for s in self.shoppers.values() if s.remote and now - s.seen_at > older_than_seconds]
+        actions: list[Action] = []
+        for shopper in stale:
+            actions += self.apply_remote({"type": "shopper_left", "id": shopper.id})
+        return actions
 
     # --- ticks ---------------------------------------------------------------------------------
     def tick(self, ready: Iterable[int] | None = None) -> list[Send]:

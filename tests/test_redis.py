@@ -1,0 +1,83 @@
+"""Two server processes, one store, through a real redis-server: each side sees the other's shoppers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from server.protocol import decode_transforms
+from store_server import ServerProcess, free_port
+from test_server import joined, next_of
+
+REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    port = free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen([REDIS, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(folder)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(port=port)
+    for _ in range(50):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(10)
+
+
+def test_a_client_on_each_process_sees_the_other(redis_url, tmp_path):
+    data = tmp_path / "data"
+    first = ServerProcess(data, None, "--redis", redis_url).start()
+    second = ServerProcess(data, None, "--redis", redis_url).start()
+    try:
+        async def scenario():
+            a, snap_a = await joined(first.ws, name="OnFirst")
+            b, snap_b = await joined(second.ws, name="OnSecond")
+            # A hears of B's arrival through Redis, with a slot of A's own server
+            arrival = await next_of(a, "shopper_joined")
+            assert arrival["shopper"]["id"] == snap_b["you"]["shopper_id"]
+            slot_of_b = arrival["shopper"]["slot"]
+            await b.send(json.dumps({"type": "move", "x": 3.0, "z": -1.5, "heading": 45}))
+            async with asyncio.timeout(10):
+                while True:
+                    frame = await a.recv()
+                    if isinstance(frame, bytes) and decode_transforms(frame)[3].get(slot_of_b) == (3.0, -1.5, 45.0):
+                        break
+            # a third shopper joining the second process finds A in its snapshot
+            c, snap_c = await joined(second.ws, name="Late")
+            assert snap_a["you"]["shopper_id"] in {s["id"] for s in snap_c["shoppers"]}
+            # a purchase on one process: the stock change reaches the other's clients, the order the stream
+            product = next(p for p in snap_a["products"] if sum(p["stock"].values()) > 5)
+            size = next(s for s, n in product["stock"].items() if n > 0)
+            await a.send(json.dumps({"type": "cart_add", "product": product["id"], "size": size}))
+            await next_of(a, "cart")
+            await a.send(json.dumps({"type": "buy"}))
+            order = await next_of(a, "order")
+            stock = await next_of(b, "stock")
+            assert stock["product"] == product["id"] and stock["stock"][size] == product["stock"][size] - 1
+            await a.close()
+            assert (await next_of(b, "shopper_left"))["id"] == snap_a["you"]["shopper_id"]
+            for ws in (b, c):
+                await ws.close()
+            return order
+
+        order = asyncio.run(scenario())
+        import redis
+
+        entries = redis.Redis.from_url(redis_url).xrange("fitroom:orders")
+        assert any(json.loads(fields[b"message"])["id"] == order["id"] for _, fields in entries)
+    finally:
+        first.stop()
+        second.stop()
