@@ -42,6 +42,7 @@ bench: setup
 	$(PY) benchmarks/size_feedback.py --json out/size_feedback.json
 	$(PY) benchmarks/recommend_latency.py --json out/recommend_latency.json
 	$(PY) benchmarks/photo_avatar.py --json out/photo_avatar.json
+	$(PY) benchmarks/store_load.py --json out/store_load.json
 
 clean:
 	rm -rf out
