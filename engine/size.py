@@ -62,3 +62,16 @@ def recommend_size(avatar: Avatar, category: str, preference: str = "regular", g
     if choice == len(labels) - 1 and not _tight_nowhere(tries[chosen]):
         reason += "; even the largest size is tight"
     return SizeAdvice(category, chosen, preference, tries, reason)
+
+
+def chart_ease(category: str, gender: str, size: str, body: dict[str, float]) -> dict[str, dict]:
+    """Per region, the chart's girth minus the body's (cm) and the fit rule's verdict: advice without a drape."""
+    chart = load_chart(category, gender).size(size)
+    limits = fit_rules()["ease_cm"].get(category, {})
+    regions = {}
+    for region, (tight, loose) in limits.items():
+        if region in chart and region in body:
+            ease = float(chart[region]) - float(body[region])
+            verdict = "tight" if ease < tight else "loose" if ease > loose else "fit"
+            regions[region] = {"ease_cm": round(ease, 1), "verdict": verdict}
+    return regions

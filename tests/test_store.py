@@ -12,7 +12,7 @@ import time
 import pytest
 
 from recommender.catalog import Catalog, CatalogError
-from recommender.store import Store, StoreError
+from recommender.store import MIGRATIONS, Store, StoreError
 
 from conftest import ROOT
 
@@ -38,7 +38,7 @@ def test_catalogue_errors_name_the_problem(tmp_path):
 
 def test_store_round_trip_and_errors(tmp_path):
     store = Store(tmp_path / "shop.sqlite")
-    assert store.schema_version == 1
+    assert store.schema_version == len(list(MIGRATIONS.glob("*.sql"))) == 2
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.add_shopper("ana", {"stature": 165, "sex": "female"}, "snug")
     store.record("ana", "P0001", "view")
@@ -59,7 +59,7 @@ def test_store_round_trip_and_errors(tmp_path):
             call()
     store.close()
     reopened = Store(tmp_path / "shop.sqlite")  # migrations are not run twice
-    assert reopened.schema_version == 1 and len(reopened.history("ana")) == 2
+    assert reopened.schema_version == 2 and len(reopened.history("ana")) == 2
 
 
 WRITER = """
