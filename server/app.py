@@ -29,12 +29,13 @@ from websockets.http11 import Request, Response
 
 from server.core import Close, Job, Send, StoreCore
 from server.protocol import MAX_FRAME_BYTES
-from server.worker import init_worker, run_try_on
+from server.worker import init_worker, run_try_on, validate_garment
 
 log = logging.getLogger("fitroom.server")
 WEB_ROOT = Path(__file__).resolve().parent / "web"
 READY_BYTES = 64 * 1024  # a client with more than this unsent gets no frame this tick
 SLOW_CLIENT_BYTES = 4 * 1024 * 1024  # a client this far behind is dropped
+JOBS = {"try_on": (run_try_on, "tryon"), "validate_garment": (validate_garment, "garments")}  # work, folder
 WEB_FILES = (".html", ".js", ".css", ".png", ".json", ".glb", ".svg")
 
 
@@ -141,9 +142,10 @@ class StoreServer:
                     asyncio.ensure_future(connection.close(action.code, action.reason))
             elif isinstance(action, Job):
                 self.jobs.put_nowait(action)
-                if self.fanout is not None:
-                    self.fanout.publish_job(action.id, action.payload)
-                self.dispatch(self.core.job_progress(action.id, "queued", position=self.jobs.qsize()))
+                if action.kind == "try_on":
+                    if self.fanout is not None:
+                        self.fanout.publish_job(action.id, action.payload)
+                    self.dispatch(self.core.job_progress(action.id, "queued", position=self.jobs.qsize()))
 
     async def tick_loop(self) -> None:
         period = 1.0 / self.core.tick_hz
@@ -174,14 +176,15 @@ class StoreServer:
             if job.client not in self.core.clients:
                 self.dispatch(self.core.job_done(job.id, None, "the shopper left"))
                 continue
-            self.dispatch(self.core.job_progress(job.id, "draping"))
+            work, folder = JOBS[job.kind]
+            if job.kind == "try_on":
+                self.dispatch(self.core.job_progress(job.id, "draping"))
             try:
-                result = await loop.run_in_executor(self.pool, run_try_on, job.id, job.payload,
-                                                    str(self.files_dir / "tryon"))
+                result = await loop.run_in_executor(self.pool, work, job.id, job.payload, str(self.files_dir / folder))
                 self.dispatch(self.core.job_done(job.id, result))
-            except Exception as exc:  # a failed try-on must not take the server down
-                log.exception("try-on %s failed", job.id)
-                self.dispatch(self.core.job_done(job.id, None, f"the try-on failed: {exc}"))
+            except Exception as exc:  # a failed job must not take the server down
+                log.warning("%s %s failed: %s", job.kind, job.id, exc)
+                self.dispatch(self.core.job_done(job.id, None, str(exc)))
 
     async def retrain_loop(self, every_seconds: float = 120.0) -> None:
         while True:

@@ -10,6 +10,8 @@ skipped while its socket drains gets the changes coalesced next time, and a keyf
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -18,15 +20,20 @@ from typing import Any
 
 from avatars.errors import MeasurementError
 from avatars.measurements import BodyMeasurements
+from avatars.population import complete
+from engine.garments.charts import CATEGORIES as GARMENT_CATEGORIES
+from engine.size import chart_ease
 from engine.store_layout import StoreLayout
 from recommender.catalog import COLOUR_HEX, CatalogError
 from recommender.recommender import Recommender
 from recommender.shop import Shop
 from recommender.store import PREFERENCES, VERDICTS, StoreError
-from server.protocol import (DELTA, KEYFRAME, PROTOCOL_VERSION, ProtocolError, Transform, dumps,
+from server.protocol import (DELTA, KEYFRAME, MAX_BLOB, PROTOCOL_VERSION, ProtocolError, Transform, dumps,
                              encode_transforms, parse, quantise)
 
 MAX_SLOTS = 65535
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # a designer's garment file
+UPLOAD_FORMATS = ("glb", "obj", "ply")
 FLOOD_STRIKES = 50  # rate-limited messages before the client is dropped (1008)
 DEFAULT_BODY = {"stature": 170.0}
 
@@ -111,6 +118,8 @@ class StoreCore:
     tick_no: int = 0
     _history: dict[int, dict[int, Transform]] = field(default_factory=dict)
     _jobs: dict[str, tuple[int, str, str, str]] = field(default_factory=dict)  # job -> client, shopper, product, size
+    _uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # upload id -> owner, meta, chunks so far
+    garments: dict[str, dict[str, Any]] = field(default_factory=dict)  # uploaded garment id -> file, category, size
     _next_client: int = 0
 
     @property
@@ -129,6 +138,8 @@ class StoreCore:
 
     def disconnect(self, client_id: int) -> list[Action]:
         client = self.clients.pop(client_id, None)
+        for upload in [u for u, state in self._uploads.items() if state["client"] == client_id]:
+            del self._uploads[upload]  # an unfinished upload goes with its connection
         if client is None or client.shopper is None:
             return []
         shopper = self.shoppers.pop(client.shopper)
@@ -254,8 +265,11 @@ class StoreCore:
         if self.recommender is None:
             raise ProtocolError("unavailable", "size advice is not available in this store")
         advice = self.recommender.size_for(shopper.id, product_id)
+        product = self.catalog.get(product_id)
+        regions = {} if advice.size is None else chart_ease(
+            product.category, product.gender, advice.size, complete(BodyMeasurements.from_dict(shopper.measurements))[0])
         return {"type": "size_advice", "product": product_id, "size": advice.size, "reason": advice.reason,
-                "score": round(advice.score, 3)}
+                "score": round(advice.score, 3), "regions": regions}
 
     def _on_ask_size(self, client: Client, message: dict) -> list[Action]:
         self.catalog.get(message["product"])
@@ -267,6 +281,10 @@ class StoreCore:
                                     "in_stock": product.in_stock(message["size"])})
 
     def _on_try_on(self, client: Client, message: dict) -> list[Action]:
+        if message.get("garment") is not None:
+            return self._try_on_upload(client, message["garment"])
+        if message.get("product") is None:
+            raise ProtocolError("bad_field", "try_on: give a 'product' (or a designer's uploaded 'garment')")
         shopper = self._shopper(client)
         product = self.catalog.get(message["product"])
         size = message.get("size") or self._size_advice(shopper, product.id)["size"]
@@ -283,6 +301,71 @@ class StoreCore:
                    "size": size, "product": product.id, "hex": COLOUR_HEX.get(product.colours[0], "#888888")}
         return self._reply(client, {"type": "try_on_progress", "job": job, "product": product.id, "size": size,
                                     "stage": "queued"}) + [Job(job, "try_on", client.id, payload)]
+
+    def _try_on_upload(self, client: Client, garment_id: str) -> list[Action]:
+        """A designer previews an uploaded garment on their own avatar."""
+        if not client.designer:
+            raise ProtocolError("forbidden", "trying on uploaded garments needs a designer token at join")
+        garment = self.garments.get(garment_id)
+        if garment is None:
+            raise ProtocolError("unknown_garment", f"no uploaded garment {garment_id[:40]!r}")
+        if client.job is not None:
+            raise ProtocolError("busy", "a try-on of yours is still running; wait for its result")
+        shopper = self._shopper(client)
+        job = "J" + secrets.token_hex(6)
+        client.job = job
+        self._jobs[job] = (client.id, shopper.id, garment_id, garment["size"])
+        payload = {"measurements": shopper.measurements, "garment_file": garment["file"], "product": garment_id,
+                   "size": garment["size"], "hex": "#5b7bd5"}
+        return self._reply(client, {"type": "try_on_progress", "job": job, "product": garment_id,
+                                    "size": garment["size"], "stage": "queued"}) + [Job(job, "try_on", client.id, payload)]
+
+    def _on_upload_garment(self, client: Client, message: dict) -> list[Action]:
+        """A designer announces a garment file; its bytes follow as base64 `upload_chunk` messages."""
+        if not client.designer:
+            raise ProtocolError("forbidden", "garment uploads need a designer token at join")
+        if message["format"] not in UPLOAD_FORMATS:
+            raise ProtocolError("bad_field", f"upload_garment: format must be one of {list(UPLOAD_FORMATS)}")
+        if not 0 < message["bytes"] <= MAX_UPLOAD_BYTES:
+            raise ProtocolError("too_big", f"garment files are at most {MAX_UPLOAD_BYTES // 2**20} MiB")
+        if message["category"] not in GARMENT_CATEGORIES:
+            raise ProtocolError("bad_field", f"upload_garment: category must be one of {sorted(GARMENT_CATEGORIES)}")
+        if any(u["client"] == client.id for u in self._uploads.values()):
+            raise ProtocolError("busy", "finish (or abandon by reconnecting) your current upload first")
+        upload = "U" + secrets.token_hex(6)
+        chunk = MAX_BLOB // 4 * 3  # raw bytes per base64 chunk
+        self._uploads[upload] = {"client": client.id, "meta": {k: message[k] for k in ("name", "format", "bytes", "category")
+                                                               } | {"size": message.get("size", "custom"),
+                                                                    "fabric": message.get("fabric")},
+                                 "parts": [], "received": 0, "chunks": -(-message["bytes"] // chunk)}
+        return self._reply(client, {"type": "upload_ready", "upload": upload, "chunks": self._uploads[upload]["chunks"],
+                                    "chunk_bytes": chunk})
+
+    def _on_upload_chunk(self, client: Client, message: dict) -> list[Action]:
+        upload = self._uploads.get(message["upload"])
+        if upload is None or upload["client"] != client.id:
+            raise ProtocolError("unknown_upload", "no upload of yours by that id")
+        if message["index"] != len(upload["parts"]):
+            raise ProtocolError("bad_field", f"upload_chunk: expected index {len(upload['parts'])}")
+        try:
+            part = base64.b64decode(message["data"], validate=True)
+        except binascii.Error:
+            raise ProtocolError("bad_field", "upload_chunk: data must be base64") from None
+        upload["parts"].append(part)
+        upload["received"] += len(part)
+        if upload["received"] > upload["meta"]["bytes"]:
+            del self._uploads[message["upload"]]
+            raise ProtocolError("too_big", "more bytes arrived than the upload announced; upload abandoned")
+        if len(upload["parts"]) < upload["chunks"]:
+            return []
+        del self._uploads[message["upload"]]
+        if upload["received"] != upload["meta"]["bytes"]:
+            raise ProtocolError("bad_field", "the upload ended short of the bytes it announced; upload abandoned")
+        job = "G" + message["upload"][1:]
+        self._jobs[job] = (client.id, client.shopper, message["upload"], upload["meta"]["size"])
+        payload = {**upload["meta"], "data": b"".join(upload["parts"]), "garment": job}
+        return self._reply(client, {"type": "upload_progress", "upload": message["upload"], "stage": "validating"}) + [
+            Job(job, "validate_garment", client.id, payload)]
 
     def _on_feedback(self, client: Client, message: dict) -> list[Action]:
         if message["verdict"] not in VERDICTS:
@@ -348,6 +431,11 @@ class StoreCore:
         client = self.clients.get(client_id)
         if client is None or shopper_id not in self.shoppers:
             return []  # the shopper left mid-try-on: nobody to tell
+        if job.startswith("G"):  # a designer's garment was checked
+            if result is None:
+                return [self._error(client_id, "garment_rejected", error or "the garment file was refused")]
+            self.garments[job] = {"file": result.pop("file"), "category": result["category"], "size": result["size"]}
+            return [Send(dumps({"type": "garment_uploaded", "garment": job, **result}), (client_id,))]
         client.job = None
         if result is None:
             return [self._error(client_id, "try_on_failed", error or "the try-on failed")]

@@ -16,6 +16,7 @@ from typing import Any
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 64 * 1024  # larger frames close the connection with 1009
 MAX_STRING = 200
+MAX_BLOB = 60_000  # characters of one base64 upload chunk (a frame stays under MAX_FRAME_BYTES)
 
 #: Binary frame: kind u8, version u8, count u16, tick u32, server time f64 (unix seconds);
 #: then per shopper: slot u16, x i16 (cm), z i16 (cm), heading i16 (centidegrees, -18000..17999).
@@ -50,7 +51,7 @@ SCHEMAS: dict[str, Schema] = {
     "pick": PRODUCT,
     "ask_size": PRODUCT,
     "choose_size": PRODUCT_SIZE,
-    "try_on": {"product": ("str", True), "size": ("str", False)},
+    "try_on": {"product": ("str", False), "size": ("str", False), "garment": ("str", False)},
     "feedback": {**PRODUCT_SIZE, "verdict": ("str", True), "region": ("str", False)},
     "cart_add": {**PRODUCT_SIZE, "quantity": ("int", False)},
     "cart_remove": PRODUCT_SIZE,
@@ -58,6 +59,9 @@ SCHEMAS: dict[str, Schema] = {
     "recommend": {"k": ("int", False), "category": ("str", False), "max_price": ("num", False)},
     "ping": {"t": ("num", False)},
     "restock": {**PRODUCT_SIZE, "count": ("int", True)},
+    "upload_garment": {"name": ("str", True), "format": ("str", True), "bytes": ("int", True),
+                       "category": ("str", True), "size": ("str", False), "fabric": ("str", False)},
+    "upload_chunk": {"upload": ("str", True), "index": ("int", True), "data": ("blob", True)},
 }
 
 
@@ -66,6 +70,8 @@ def _check(kind: str, value: Any) -> bool:
         return isinstance(value, str) and 0 < len(value) <= MAX_STRING
     if kind == "int":
         return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**31
+    if kind == "blob":
+        return isinstance(value, str) and 0 < len(value) <= MAX_BLOB
     if kind == "num":
         return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     return isinstance(value, dict)
@@ -93,7 +99,8 @@ def parse(data: str | bytes) -> dict[str, Any]:
             continue
         if not _check(expected, message[field]):
             words = {"str": f"a non-empty string of at most {MAX_STRING} characters", "int": "an integer",
-                     "num": "a finite number", "obj": "a JSON object"}[expected]
+                     "num": "a finite number", "obj": "a JSON object",
+                     "blob": f"a non-empty string of at most {MAX_BLOB} characters"}[expected]
             raise ProtocolError("bad_field", f"{kind}: field {field!r} must be {words}")
     return message
 

@@ -50,7 +50,13 @@ def run_try_on(job: str, payload: dict[str, Any], out_dir: str, url_prefix: str 
     from engine.tryon import try_on
 
     avatar = _avatar(payload["measurements"])
-    result = try_on(avatar, payload["category"], payload["size"], payload["gender"])
+    if "garment_file" in payload:  # a designer's uploaded garment, checked by validate_garment
+        from engine.garments.importer import garment_from_file
+
+        made = garment_from_file(avatar, payload["garment_file"])
+        result = try_on(avatar, made.category, made.size, garment=made)
+    else:
+        result = try_on(avatar, payload["category"], payload["size"], payload["gender"])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     colour = np.array([int(payload["hex"][i:i + 2], 16) for i in (1, 3, 5)] + [255], dtype=np.uint8)
@@ -69,3 +75,29 @@ def run_try_on(job: str, payload: dict[str, Any], out_dir: str, url_prefix: str 
         "fit": {"regions": fit["regions"], "summary": result.fit.summary(),
                 "penetration_mm_max": fit.get("penetration_mm_max")},
     }
+
+
+def validate_garment(job: str, payload: dict[str, Any], out_dir: str, url_prefix: str = "/files/garments") -> dict[str, Any]:
+    """Write an uploaded garment under a name of our making, with its sidecar, and check it as
+    `fitroom fit --garment-file` does; a refused file is deleted and the GarmentError says why."""
+    from engine.garments.importer import read_garment_mesh, read_sidecar
+
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{job}.{payload['format']}"
+    sidecar = path.with_suffix(".json")
+    path.write_bytes(payload["data"])
+    meta = {"category": payload["category"], "size": payload["size"]}
+    if payload.get("fabric"):
+        meta["fabric"] = payload["fabric"]
+    sidecar.write_text(json.dumps(meta))
+    try:
+        meta = read_sidecar(path)
+        mesh = read_garment_mesh(path)
+    except Exception:
+        path.unlink(missing_ok=True)
+        sidecar.unlink(missing_ok=True)
+        raise
+    return {"file": str(path), "url": f"{url_prefix}/{path.name}" if path.suffix == ".glb" else None,
+            "name": payload["name"], "category": meta["category"], "size": str(meta["size"]),
+            "fabric": meta["fabric"], "vertices": len(mesh.vertices), "faces": len(mesh.faces)}

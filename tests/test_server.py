@@ -214,3 +214,52 @@ def test_simulated_shoppers_browse_buy_and_leave_analytics(server, tmp_path):
     assert heatmap.shape[:2] == (420, 600) and heatmap.std() > 5  # 14 x 20 m at 30 px/m, paths drawn
     stats = json.loads(urllib.request.urlopen(server.url + "/stats").read())
     assert stats["frames_sent"] > 0
+
+
+def test_designers_upload_a_garment_and_preview_it(server, tmp_path):
+    import base64
+
+    from avatars import Avatar
+    from engine.garments.build import build_garment
+
+    avatar = Avatar.from_measurements({"stature": 170.0})
+    garment = build_garment(avatar, "tee", "M", "women")
+    mesh = garment.mesh(garment.rest)
+    glb = mesh.export(file_type="glb")
+
+    async def upload(ws, data: bytes, fmt: str = "glb", category: str = "tee"):
+        await ws.send(json.dumps({"type": "upload_garment", "name": "my tee", "format": fmt, "bytes": len(data),
+                                  "category": category, "size": "M"}))
+        ready = await next_of(ws, "upload_ready")
+        step = ready["chunk_bytes"]
+        for index, start in enumerate(range(0, len(data), step)):
+            await ws.send(json.dumps({"type": "upload_chunk", "upload": ready["upload"], "index": index,
+                                      "data": base64.b64encode(data[start:start + step]).decode()}))
+
+    async def scenario():
+        shopper, _ = await joined(server.ws)
+        await shopper.send(json.dumps({"type": "upload_garment", "name": "x", "format": "glb", "bytes": 10,
+                                       "category": "tee"}))
+        assert (await next_of(shopper, "error"))["code"] == "forbidden"
+        designer, _ = await joined(server.ws, designer_token=DESIGNER_TOKEN,
+                                   measurements={"stature": 170.0})
+        await designer.send(json.dumps({"type": "upload_garment", "name": "huge", "format": "glb",
+                                        "bytes": 50 * 2**20, "category": "tee"}))
+        assert (await next_of(designer, "error"))["code"] == "too_big"
+        await upload(designer, b"definitely not a mesh" * 100)
+        refused = await next_of(designer, "error", timeout=60)
+        assert refused["code"] == "garment_rejected" and "cannot read" in refused["message"]
+        await upload(designer, glb)
+        uploaded = await next_of(designer, "garment_uploaded", timeout=60)
+        assert uploaded["vertices"] == len(mesh.vertices) and uploaded["url"].startswith("/files/garments/G")
+        assert urllib.request.urlopen(server.url + uploaded["url"]).read(4) == b"glTF"
+        await designer.send(json.dumps({"type": "try_on", "garment": uploaded["garment"]}))
+        result = await next_of(designer, "try_on_result", timeout=240)
+        assert result["fit"]["regions"] and result["garment_url"].endswith(".glb")
+        await shopper.send(json.dumps({"type": "try_on", "garment": uploaded["garment"]}))
+        assert (await next_of(shopper, "error"))["code"] == "forbidden"
+        for ws in (shopper, designer):
+            await ws.close()
+
+    asyncio.run(scenario())
+

@@ -144,6 +144,17 @@ def test_buying_decrements_stock_atomically_and_sold_out_is_broadcast(core):
     assert core.shop.stock(product.id)[size] == 0 and len(core.shop.orders()) == 1
 
 
+def test_size_advice_names_a_size_in_stock_with_reasons_per_region(core):
+    a, _ = join(core, measurements={"stature": 172, "sex": "female", "chest": 96, "waist": 80, "hip": 100})
+    advice = texts(core.receive(a, json.dumps({"type": "ask_size", "product": "P0008"})), a)[0]
+    assert advice["type"] == "size_advice" and core.catalog.get("P0008").sizes[advice["size"]] > 0
+    chest = advice["regions"]["chest"]
+    from engine.garments.charts import load_chart
+
+    assert chest["ease_cm"] == load_chart("tee", "women").size(advice["size"])["chest"] - 96
+    assert chest["verdict"] in ("tight", "fit", "loose")
+
+
 def test_try_on_is_a_job_and_its_result_reaches_the_shopper_and_the_floor(core):
     a, snap = join(core, measurements={"stature": 172, "sex": "female", "chest": 96})
     b, _ = join(core)

@@ -281,7 +281,9 @@ const handlers = {
   },
   product(m) { state.products.set(m.product.id, m.product); showProduct(m.product.id); },
   size_advice(m) {
-    document.getElementById('advice').textContent = m.size ? `Your size: ${m.size}. ${m.reason}` : m.reason;
+    const regions = Object.entries(m.regions || {}).map(([region, r]) =>
+      `${region} ${r.ease_cm > 0 ? '+' : ''}${r.ease_cm} cm (${r.verdict})`).join(', ');
+    document.getElementById('advice').textContent = m.size ? `Your size: ${m.size}. ${m.reason}${regions ? `. By the chart: ${regions}` : ''}` : m.reason;
     if (m.size) chooseSize(m.size);
   },
   size_chosen(m) { if (!m.in_stock) say(`${m.size} is sold out`, true); },
