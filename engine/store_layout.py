@@ -57,7 +57,7 @@ class StoreLayout:
     placements: dict[str, dict[str, Any]]  # product id -> {"rack", "position": [x, y, z]}
 
     @classmethod
-    def load(cls, catalog: Catalog, path: str | Path = DEFAULT_LAYOUT) -> "StoreLayout":
+    def load(cls, catalog: Catalog, path: str | Path = DEFAULT_LAYOUT) -> StoreLayout:
         try:
             data = json.loads(Path(path).read_text())
         except (OSError, json.JSONDecodeError) as exc:
@@ -65,7 +65,7 @@ class StoreLayout:
         return cls.from_dict(data, catalog)
 
     @classmethod
-    def from_dict(cls, data: dict, catalog: Catalog) -> "StoreLayout":
+    def from_dict(cls, data: dict, catalog: Catalog) -> StoreLayout:
         try:
             floor = data["floor"]
             width, depth = float(floor["width_m"]), float(floor["depth_m"])

@@ -39,7 +39,7 @@ class Taste:
     buys: float  # probability to buy what is in the cart before leaving
 
     @classmethod
-    def draw(cls, rng: random.Random, try_on_rate: float) -> "Taste":
+    def draw(cls, rng: random.Random, try_on_rate: float) -> Taste:
         return cls(tuple(rng.sample(CATEGORIES, 2)), tuple(rng.sample(COLOURS, 3)), rng.uniform(30, 160),
                    try_on_rate * rng.uniform(0.5, 1.5), rng.uniform(0.1, 0.8), rng.uniform(0.3, 0.9))
 
@@ -89,7 +89,7 @@ class Bot:
                     await self._shop()
                 finally:
                     reader.cancel()
-        except (OSError, ConnectionClosed, InvalidHandshake, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError, ConnectionClosed, InvalidHandshake) as exc:
             self.log.errors[type(exc).__name__] += 1
         return self.log
 

@@ -28,8 +28,18 @@ from recommender.catalog import COLOUR_HEX, CatalogError
 from recommender.recommender import Recommender
 from recommender.shop import Shop
 from recommender.store import PREFERENCES, VERDICTS, StoreError
-from server.protocol import (DELTA, KEYFRAME, MAX_BLOB, PROTOCOL_VERSION, ProtocolError, Transform, dumps,
-                             encode_transforms, parse, quantise)
+from server.protocol import (
+    DELTA,
+    KEYFRAME,
+    MAX_BLOB,
+    PROTOCOL_VERSION,
+    ProtocolError,
+    Transform,
+    dumps,
+    encode_transforms,
+    parse,
+    quantise,
+)
 
 MAX_SLOTS = 65535
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # a designer's garment file

@@ -30,6 +30,12 @@ class LocalServer:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
+    def kill(self) -> None:
+        """SIGKILL: no goodbye, no flush: what a crash looks like."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

@@ -29,7 +29,7 @@ SHARED_EVENTS = ("shopper_joined", "shopper_left", "shopper", "stock")
 
 
 class RedisFanout:
-    def __init__(self, url: str, server: "StoreServer") -> None:
+    def __init__(self, url: str, server: StoreServer) -> None:
         self.redis = redis.Redis.from_url(url)
         self.server = server
         self.origin = uuid.uuid4().hex

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+FITROOM = Path(sys.executable).parent / "fitroom"  # the console script, as users run it
 EXAMPLE_BODY = json.loads((ROOT / "examples" / "body.json").read_text())
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import trimesh
+from conftest import EXAMPLE_BODY
 
 from avatars import Avatar, AvatarError, measure
 from avatars.export import load_glb_node
 from avatars.measurements import MEASUREMENT_KEYS
-
-from conftest import EXAMPLE_BODY
 
 
 def test_example_body_is_within_5_mm(example_avatar):

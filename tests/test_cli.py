@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from conftest import PHOTO_POSE, ROOT, photo_of
-
-FITROOM = Path(sys.executable).parent / "fitroom"
+from conftest import FITROOM, PHOTO_POSE, ROOT, photo_of
 
 
 def run(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from recommender.collaborative import BPR, Hybrid, ItemKNN, Popularity
-from recommender.interactions import Interactions, ranking_metrics, stratified_split, top_k
+from recommender.interactions import (
+    Interactions,
+    ranking_metrics,
+    stratified_split,
+    top_k,
+)
 
 
 def planted(seed: int = 0) -> Interactions:

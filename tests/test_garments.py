@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import trimesh
 
+from avatars.tape import girth_at_height
 from engine.garments import CATEGORIES, GarmentError, load_chart
 from engine.garments.build import build_garment
 from engine.garments.importer import garment_from_file
-from avatars.tape import girth_at_height
 
 GIRTHS = {"top": "chest", "dress": "chest", "trousers": "hip", "skirt": "hip"}
 

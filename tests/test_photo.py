@@ -6,7 +6,15 @@ import cv2
 import numpy as np
 import pytest
 
-from avatars.photo import LEFT_ANKLE, LEFT_SHOULDER, NOSE, RIGHT_SHOULDER, PhotoError, find_body, read_photo
+from avatars.photo import (
+    LEFT_ANKLE,
+    LEFT_SHOULDER,
+    NOSE,
+    RIGHT_SHOULDER,
+    PhotoError,
+    find_body,
+    read_photo,
+)
 from engine.render import RenderItem, render, save_png
 from engine.render.scene import frame_camera
 

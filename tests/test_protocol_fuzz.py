@@ -86,7 +86,7 @@ def test_parse_accepts_or_names_the_problem(frame):
 @given(frame=st.binary(max_size=80))
 def test_binary_frames_decode_or_are_refused(frame):
     try:
-        kind, _, _, entries = decode_transforms(frame)
+        _, _, _, entries = decode_transforms(frame)
     except ProtocolError as exc:
         assert exc.code == "bad_frame"
     else:

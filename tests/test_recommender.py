@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from conftest import FITROOM, ROOT
 
 from recommender.catalog import Catalog, CatalogError
 from recommender.recommender import Recommender
 from recommender.store import Store, StoreError
-
-from conftest import ROOT
-
-FITROOM = Path(sys.executable).parent / "fitroom"
 
 
 @pytest.fixture()

@@ -9,10 +9,10 @@ import subprocess
 import time
 
 import pytest
+from store_server import free_port, serve
+from test_server import joined, next_of
 
 from server.protocol import decode_transforms
-from store_server import ServerProcess, free_port
-from test_server import joined, next_of
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -39,8 +39,8 @@ def redis_url(tmp_path_factory):
 
 def test_a_client_on_each_process_sees_the_other(redis_url, tmp_path):
     data = tmp_path / "data"
-    first = ServerProcess(data, None, "--redis", redis_url).start()
-    second = ServerProcess(data, None, "--redis", redis_url).start()
+    first = serve(data, "--redis", redis_url)
+    second = serve(data, "--redis", redis_url)
     try:
         async def scenario():
             a, snap_a = await joined(first.ws, name="OnFirst")

@@ -9,11 +9,10 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from engine.render import RenderItem, render, save_png, turntable
 from engine.render.scene import frame_camera
-
-from conftest import ROOT
 
 
 def silhouette(image: np.ndarray) -> np.ndarray:

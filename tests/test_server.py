@@ -9,16 +9,16 @@ import urllib.error
 import urllib.request
 
 import pytest
+from store_server import DESIGNER_TOKEN, serve
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from server.protocol import decode_transforms
-from store_server import DESIGNER_TOKEN, ServerProcess
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    process = ServerProcess(tmp_path_factory.mktemp("store") / "data").start()
+    process = serve(tmp_path_factory.mktemp("store") / "data")
     yield process
     process.stop()
 
@@ -40,7 +40,7 @@ async def joined(url: str, **fields):
 
 def test_join_move_and_see_each_other(server):
     async def scenario():
-        a, snap_a = await joined(server.ws, name="Ada")
+        a, _ = await joined(server.ws, name="Ada")
         b, snap_b = await joined(server.ws, name="Bo")
         assert (await next_of(a, "shopper_joined"))["shopper"]["name"] == "Bo"
         await b.send(json.dumps({"type": "move", "x": -2.5, "z": 1.25, "heading": 90}))
@@ -133,7 +133,7 @@ def test_try_on_over_the_socket_gives_files_and_a_fit(server):
 
 
 def test_a_crash_loses_no_acknowledged_cart_order_stock_or_feedback(tmp_path):
-    server = ServerProcess(tmp_path / "data").start()
+    server = serve(tmp_path / "data")
     acknowledged: dict[str, list] = {"orders": [], "feedback": 0, "carts": {}}
     credentials = []
 
@@ -163,7 +163,7 @@ def test_a_crash_loses_no_acknowledged_cart_order_stock_or_feedback(tmp_path):
     stock_before = db.execute("SELECT product_id, size, count FROM stock ORDER BY 1, 2").fetchall()
     db.close()
     server.kill()  # mid-traffic: clients still connected
-    server = ServerProcess(tmp_path / "data", server.port).start()
+    server = serve(tmp_path / "data", port=server.port)
     try:
         db = sqlite3.connect(tmp_path / "data" / "store.sqlite")
         assert [r[0] for r in db.execute("SELECT id FROM orders ORDER BY id")] == acknowledged["orders"]
@@ -201,8 +201,7 @@ def test_simulated_shoppers_browse_buy_and_leave_analytics(server, tmp_path):
     import subprocess
 
     import cv2
-
-    from store_server import FITROOM
+    from conftest import FITROOM
 
     done = subprocess.run([str(FITROOM), "simulate", "--shoppers", "6", "--minutes", "0.4", "--url", server.ws,
                            "--data", str(tmp_path), "--try-on-rate", "0"], capture_output=True, text=True, timeout=180)

@@ -34,7 +34,7 @@ def test_cold_start_is_the_chart_rule():
 def test_learns_offsets_and_beats_the_rule():
     body, offsets, girths, data = simulate()
     train = np.arange(len(data.verdict)) % 5 != 0
-    part = lambda m: Feedback(data.shopper[m], data.product[m], data.garment_cm[m], data.verdict[m])  # noqa: E731
+    part = lambda m: Feedback(data.shopper[m], data.product[m], data.garment_cm[m], data.verdict[m])
     model = LatentSizeModel(body, 12, 2.0, 20.0).fit(part(train))
     held = part(~train)
     learned = model.predict_proba(held.shopper, held.product, held.garment_cm).argmax(axis=1)

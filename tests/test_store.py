@@ -10,11 +10,10 @@ import sys
 import time
 
 import pytest
+from conftest import ROOT
 
 from recommender.catalog import Catalog, CatalogError
 from recommender.store import MIGRATIONS, Store, StoreError
-
-from conftest import ROOT
 
 
 def test_default_catalogue_is_large_and_valid():

@@ -66,7 +66,7 @@ def test_join_gives_a_snapshot_and_others_hear_of_it(core):
 
 
 def test_deltas_carry_changed_transforms_only_and_keyframes_resync(core):
-    a, snap_a = join(core)
+    a, _ = join(core)
     b, snap_b = join(core)
     first = frame_for(core.tick(), a)
     assert first[0] == KEYFRAME and len(first[3]) == 2  # a new client starts from a keyframe
@@ -137,7 +137,7 @@ def test_buying_decrements_stock_atomically_and_sold_out_is_broadcast(core):
                      client)[0]["type"] == "cart"
     bought = core.receive(a, json.dumps({"type": "buy"}))
     assert texts(bought, a)[0]["type"] == "order"
-    stock = [m for m in texts(bought, b) if m["type"] == "stock"][0]
+    stock = next(m for m in texts(bought, b) if m["type"] == "stock")
     assert stock["product"] == product.id and stock["sold_out"] == [size] and stock["stock"][size] == 0
     refused = texts(core.receive(b, json.dumps({"type": "buy"})), b)[0]
     assert refused["code"] == "rejected" and "sold out" in refused["message"]
@@ -156,7 +156,7 @@ def test_size_advice_names_a_size_in_stock_with_reasons_per_region(core):
 
 
 def test_try_on_is_a_job_and_its_result_reaches_the_shopper_and_the_floor(core):
-    a, snap = join(core, measurements={"stature": 172, "sex": "female", "chest": 96})
+    a, _ = join(core, measurements={"stature": 172, "sex": "female", "chest": 96})
     b, _ = join(core)
     actions = core.receive(a, json.dumps({"type": "try_on", "product": "P0001"}))
     job = next(x for x in actions if isinstance(x, Job))

@@ -12,8 +12,7 @@ import shutil
 
 import numpy as np
 import pytest
-
-from store_server import ServerProcess
+from store_server import serve
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -24,7 +23,7 @@ BODY = json.dumps({"stature": 168, "sex": "female", "chest": 92, "waist": 76, "h
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    process = ServerProcess(tmp_path_factory.mktemp("web") / "data").start()
+    process = serve(tmp_path_factory.mktemp("web") / "data")
     yield process
     process.stop()
 
