@@ -10,8 +10,6 @@ skipped while its socket drains gets the changes coalesced next time, and a keyf
 
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -21,7 +19,6 @@ from typing import Any
 from avatars.errors import MeasurementError
 from avatars.measurements import BodyMeasurements
 from avatars.population import complete
-from engine.garments.charts import CATEGORIES as GARMENT_CATEGORIES
 from engine.size import chart_ease
 from engine.store_layout import StoreLayout
 from recommender.catalog import COLOUR_HEX, CatalogError
@@ -31,7 +28,6 @@ from recommender.store import PREFERENCES, VERDICTS, StoreError
 from server.protocol import (
     DELTA,
     KEYFRAME,
-    MAX_BLOB,
     PROTOCOL_VERSION,
     ProtocolError,
     Transform,
@@ -40,10 +36,9 @@ from server.protocol import (
     parse,
     quantise,
 )
+from server.uploads import Uploads
 
 MAX_SLOTS = 65535
-MAX_UPLOAD_BYTES = 8 * 1024 * 1024  # a designer's garment file
-UPLOAD_FORMATS = ("glb", "obj", "ply")
 FLOOD_STRIKES = 50  # rate-limited messages before the client is dropped (1008)
 DEFAULT_BODY = {"stature": 170.0}
 
@@ -128,7 +123,7 @@ class StoreCore:
     tick_no: int = 0
     _history: dict[int, dict[int, Transform]] = field(default_factory=dict)
     _jobs: dict[str, tuple[int, str, str, str]] = field(default_factory=dict)  # job -> client, shopper, product, size
-    _uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # upload id -> owner, meta, chunks so far
+    uploads: Uploads = field(default_factory=Uploads)
     garments: dict[str, dict[str, Any]] = field(default_factory=dict)  # uploaded garment id -> file, category, size
     _next_client: int = 0
 
@@ -148,8 +143,7 @@ class StoreCore:
 
     def disconnect(self, client_id: int) -> list[Action]:
         client = self.clients.pop(client_id, None)
-        for upload in [u for u, state in self._uploads.items() if state["client"] == client_id]:
-            del self._uploads[upload]  # an unfinished upload goes with its connection
+        self.uploads.drop(client_id)
         if client is None or client.shopper is None:
             return []
         shopper = self.shoppers.pop(client.shopper)
@@ -334,47 +328,16 @@ class StoreCore:
         """A designer announces a garment file; its bytes follow as base64 `upload_chunk` messages."""
         if not client.designer:
             raise ProtocolError("forbidden", "garment uploads need a designer token at join")
-        if message["format"] not in UPLOAD_FORMATS:
-            raise ProtocolError("bad_field", f"upload_garment: format must be one of {list(UPLOAD_FORMATS)}")
-        if not 0 < message["bytes"] <= MAX_UPLOAD_BYTES:
-            raise ProtocolError("too_big", f"garment files are at most {MAX_UPLOAD_BYTES // 2**20} MiB")
-        if message["category"] not in GARMENT_CATEGORIES:
-            raise ProtocolError("bad_field", f"upload_garment: category must be one of {sorted(GARMENT_CATEGORIES)}")
-        if any(u["client"] == client.id for u in self._uploads.values()):
-            raise ProtocolError("busy", "finish (or abandon by reconnecting) your current upload first")
-        upload = "U" + secrets.token_hex(6)
-        chunk = MAX_BLOB // 4 * 3  # raw bytes per base64 chunk
-        self._uploads[upload] = {"client": client.id, "meta": {k: message[k] for k in ("name", "format", "bytes", "category")
-                                                               } | {"size": message.get("size", "custom"),
-                                                                    "fabric": message.get("fabric")},
-                                 "parts": [], "received": 0, "chunks": -(-message["bytes"] // chunk)}
-        return self._reply(client, {"type": "upload_ready", "upload": upload, "chunks": self._uploads[upload]["chunks"],
-                                    "chunk_bytes": chunk})
+        return self._reply(client, self.uploads.begin(client.id, message))
 
     def _on_upload_chunk(self, client: Client, message: dict) -> list[Action]:
-        upload = self._uploads.get(message["upload"])
-        if upload is None or upload["client"] != client.id:
-            raise ProtocolError("unknown_upload", "no upload of yours by that id")
-        if message["index"] != len(upload["parts"]):
-            raise ProtocolError("bad_field", f"upload_chunk: expected index {len(upload['parts'])}")
-        try:
-            part = base64.b64decode(message["data"], validate=True)
-        except binascii.Error:
-            raise ProtocolError("bad_field", "upload_chunk: data must be base64") from None
-        upload["parts"].append(part)
-        upload["received"] += len(part)
-        if upload["received"] > upload["meta"]["bytes"]:
-            del self._uploads[message["upload"]]
-            raise ProtocolError("too_big", "more bytes arrived than the upload announced; upload abandoned")
-        if len(upload["parts"]) < upload["chunks"]:
+        done = self.uploads.add(client.id, message)
+        if done is None:
             return []
-        del self._uploads[message["upload"]]
-        if upload["received"] != upload["meta"]["bytes"]:
-            raise ProtocolError("bad_field", "the upload ended short of the bytes it announced; upload abandoned")
-        job = "G" + message["upload"][1:]
-        self._jobs[job] = (client.id, client.shopper, message["upload"], upload["meta"]["size"])
-        payload = {**upload["meta"], "data": b"".join(upload["parts"]), "garment": job}
-        return self._reply(client, {"type": "upload_progress", "upload": message["upload"], "stage": "validating"}) + [
+        upload_id, payload = done
+        job = "G" + upload_id[1:]
+        self._jobs[job] = (client.id, client.shopper, upload_id, payload["size"])
+        return self._reply(client, {"type": "upload_progress", "upload": upload_id, "stage": "validating"}) + [
             Job(job, "validate_garment", client.id, payload)]
 
     def _on_feedback(self, client: Client, message: dict) -> list[Action]:
