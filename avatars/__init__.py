@@ -2,10 +2,17 @@
 
 from avatars.avatar import Avatar
 from avatars.errors import AvatarError, MeasurementError, MeshError
-from avatars.tape import measure, measure_body
 from avatars.measurements import BODY_MEASUREMENTS, MEASUREMENT_KEYS, BodyMeasurements
+from avatars.tape import measure, measure_body
 
 __all__ = [
-    "Avatar", "AvatarError", "BODY_MEASUREMENTS", "BodyMeasurements", "MEASUREMENT_KEYS",
-    "MeasurementError", "MeshError", "measure", "measure_body",
+    "BODY_MEASUREMENTS",
+    "MEASUREMENT_KEYS",
+    "Avatar",
+    "AvatarError",
+    "BodyMeasurements",
+    "MeasurementError",
+    "MeshError",
+    "measure",
+    "measure_body",
 ]

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import roma
 import torch
 import trimesh
 
-from avatars.body_model import ANNY_TO_AVATAR, MEAN_PARAMETERS, BodyModel, load_body_model, parameters_dict
+from avatars.body_model import (
+    ANNY_TO_AVATAR,
+    MEAN_PARAMETERS,
+    BodyModel,
+    load_body_model,
+    parameters_dict,
+)
 from avatars.errors import AvatarError
 from avatars.fitting import fit_measurements
-from avatars.tape import measure, measure_body
 from avatars.measurements import MEASUREMENT_KEYS, BodyMeasurements
 from avatars.population import complete
+from avatars.tape import measure, measure_body
 from avatars.warm_start import warm_start
 
 #: Arms of Anny's rest pose hang about this far below horizontal; the T-pose lifts them by it.
@@ -76,7 +83,7 @@ class Avatar:
     def from_measurements(
         cls, measurements: BodyMeasurements | Mapping[str, Any] | None = None,
         *, model: BodyModel | None = None, **kwargs: Any,
-    ) -> "Avatar":
+    ) -> Avatar:
         """Fit an avatar to measurements in cm (a `BodyMeasurements`, a dict, or keywords).
 
         Missing measurements are filled from the population given the known ones; raises

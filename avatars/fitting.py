@@ -15,8 +15,8 @@ import torch
 import trimesh
 
 from avatars.body_model import PARAMETER_NAMES, BodyModel, clamp_parameters
-from avatars.tape import MeasuredBody, measure_body
 from avatars.measurements import MEASUREMENT_KEYS
+from avatars.tape import MeasuredBody, measure_body
 
 #: How strongly each parameter is held at its prior value (per unit of parameter, in cm of error).
 PRIOR_WEIGHT = {"gender": 30.0, "age": 20.0}

@@ -63,20 +63,25 @@ class PhotoAvatar:
 
     def overlay(self, image: np.ndarray, model: BodyModel | None = None) -> np.ndarray:
         """The photo with MediaPipe's landmarks and skeleton, and the fitted avatar's outline, drawn on it."""
-        canvas = np.ascontiguousarray(image.copy())
-        mesh = self.posed_mesh(model)
-        points = np.round(self.pose.project(mesh.vertices)).astype(np.int32)
-        silhouette = np.zeros(image.shape[:2], np.uint8)
-        cv2.fillPoly(silhouette, list(points[mesh.faces]), 255)
-        contours, _ = cv2.findContours(silhouette, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        thickness = max(2, image.shape[0] // 400)
-        cv2.drawContours(canvas, contours, -1, (40, 220, 255), thickness)
-        pixels = np.round(self.front.pixels).astype(int)
-        for a, b in SKELETON:
-            cv2.line(canvas, tuple(pixels[a]), tuple(pixels[b]), (255, 255, 255), thickness)
-        for (x, y), seen in zip(pixels, self.front.visibility >= 0.5):
-            cv2.circle(canvas, (x, y), 2 * thickness, (255, 60, 60) if seen else (120, 120, 120), -1)
-        return canvas
+        return draw_overlay(image, self.posed_mesh(model), self.pose, self.front.pixels, self.front.visibility)
+
+
+def draw_overlay(image: np.ndarray, mesh: trimesh.Trimesh, pose: PhotoPose, pixels: np.ndarray,
+                 visibility: np.ndarray) -> np.ndarray:
+    """A copy of the image with landmarks, their skeleton, and the outline of the posed mesh seen through `pose`."""
+    canvas = np.ascontiguousarray(image.copy())
+    points = np.round(pose.project(mesh.vertices)).astype(np.int32)
+    silhouette = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(silhouette, list(points[mesh.faces]), 255)
+    contours, _ = cv2.findContours(silhouette, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    thickness = max(2, image.shape[0] // 400)
+    cv2.drawContours(canvas, contours, -1, (40, 220, 255), thickness)
+    marks = np.round(pixels).astype(int)
+    for a, b in SKELETON:
+        cv2.line(canvas, tuple(marks[a]), tuple(marks[b]), (255, 255, 255), thickness)
+    for (x, y), seen in zip(marks, visibility >= 0.5):
+        cv2.circle(canvas, (x, y), 2 * thickness, (255, 60, 60) if seen else (120, 120, 120), -1)
+    return canvas
 
 
 def _measurements(stature: float, estimate: PhotoEstimate, sex: str | None) -> tuple[BodyMeasurements, dict[str, str]]:

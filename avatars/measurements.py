@@ -8,8 +8,9 @@ and the accepted range, and never clamps silently.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from avatars.errors import MeasurementError
 
@@ -72,7 +73,7 @@ class BodyMeasurements:
     age: float | None = None
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "BodyMeasurements":
+    def from_dict(cls, data: Mapping[str, Any]) -> BodyMeasurements:
         """Validate a plain mapping (as in the CLI's JSON file) into measurements."""
         if not isinstance(data, Mapping):
             raise MeasurementError("measurements", data, "a JSON object of measurements in cm")

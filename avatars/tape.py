@@ -52,12 +52,12 @@ class MaterialPoints:
     w: np.ndarray
 
     @classmethod
-    def vertices(cls, indices, weights=None) -> "MaterialPoints":
+    def vertices(cls, indices, weights=None) -> MaterialPoints:
         idx = np.atleast_1d(np.asarray(indices, dtype=np.int64))
         w = np.full(len(idx), 1.0 / len(idx)) if weights is None else np.asarray(weights) / np.sum(weights)
         return cls(idx, idx, np.zeros(len(idx)), w)
 
-    def take(self, order: np.ndarray) -> "MaterialPoints":
+    def take(self, order: np.ndarray) -> MaterialPoints:
         return MaterialPoints(self.a[order], self.b[order], self.t[order], self.w[order] / self.w[order].sum())
 
     def at(self, vertices: np.ndarray) -> np.ndarray:
@@ -111,7 +111,7 @@ class Section:
     xyz: np.ndarray
     labels: np.ndarray
 
-    def loops(self) -> list["Section"]:
+    def loops(self) -> list[Section]:
         out = []
         for label in np.unique(self.labels):
             keep = np.flatnonzero(self.labels == label)

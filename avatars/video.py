@@ -63,19 +63,42 @@ class VideoPose:
     raw_pixels: np.ndarray  # (F, 33, 2) MediaPipe's landmarks before smoothing
     pixels: np.ndarray  # (F, 33, 2) after smoothing
 
+    visibility: np.ndarray  # (F, 33)
+
     @property
     def rotations(self) -> list[dict[str, tuple[float, float, float]]]:
         return [pose.rotations for pose in self.poses]
 
+    def overlay_frames(self, frames: list[np.ndarray], avatar: Avatar, model: BodyModel | None = None) -> list[np.ndarray]:
+        """Each frame with its smoothed landmarks and the outline of the avatar posed like the shopper."""
+        from avatars.from_photo import draw_overlay
+
+        return [draw_overlay(frame, avatar.posed(pose.rotations, model=model), pose, pixels, visibility)
+                for frame, pose, pixels, visibility in zip(frames, self.poses, self.pixels, self.visibility)]
+
+
+def write_video(frames: list[np.ndarray], fps: float, path: str | Path) -> Path:
+    """RGB frames as an MP4 (or AVI) file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    for frame in frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
 
 def poses_from_video(frames: list[np.ndarray], fps: float, avatar: Avatar, *,
                      model: BodyModel | None = None, model_dir: str | Path | None = None,
-                     smooth: bool = True) -> VideoPose:
+                     smooth: bool = True, progress: bool = False) -> VideoPose:
     """Pose `avatar` in every frame of a clip of the same person (frames RGB, all one size)."""
     model = model or load_body_model()
     bodies = []
+    from tqdm import tqdm
+
     with pose_solution(static_image=False, model_dir=model_dir) as pose:
-        for frame in frames:
+        for frame in tqdm(frames, desc="finding the body", unit="frame", disable=not progress):
             _check_image(frame)
             bodies.append(_landmarks(pose, frame))
     found = [i for i, body in enumerate(bodies) if body is not None]
@@ -90,8 +113,8 @@ def poses_from_video(frames: list[np.ndarray], fps: float, avatar: Avatar, *,
     rig = KeypointRig(model, avatar.parameters)
     stature = avatar.measured["stature"] / 100
     poses: list[PhotoPose] = []
-    for body, p, w in zip(bodies, pixels, world):
+    for body, p, w in tqdm(list(zip(bodies, pixels, world)), desc="posing the avatar", unit="frame", disable=not progress):
         previous = poses[-1].rotvecs if poses else None
         poses.append(solve_pose(rig, replace(body, pixels=p, world=w), stature, initial=previous,
                                 iterations=25 if poses else 60))
-    return VideoPose(fps, poses, raw, pixels)
+    return VideoPose(fps, poses, raw, pixels, np.stack([b.visibility for b in bodies]))

@@ -57,6 +57,8 @@ def main() -> None:
 @click.option("--photo", type=click.Path(path_type=Path, dir_okay=False),
               help="full-body front photo: measurements and pose come from it (needs --stature)")
 @click.option("--side", type=click.Path(path_type=Path, dir_okay=False), help="side photo to go with --photo")
+@click.option("--video", type=click.Path(path_type=Path, dir_okay=False),
+              help="a clip of the shopper (first frame full body): the avatar, and its pose in every frame (needs --stature)")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="write the avatar as .glb or .obj")
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False),
               help="write requested/measured/error_mm/seconds as JSON")
@@ -68,10 +70,13 @@ def main() -> None:
 @click.option("--renderer", type=click.Choice(["auto", "gl", "raster"]), default="auto", show_default=True,
               help="pyrender through OSMesa/EGL, or the numpy rasteriser")
 @click.option("--size", type=int, default=512, show_default=True, help="pixel size of each rendered view")
-def avatar(measurements_file: Path | None, photo: Path | None, side: Path | None, out: Path | None,
+def avatar(measurements_file: Path | None, photo: Path | None, side: Path | None, video: Path | None, out: Path | None,
            report: Path | None, render: Path | None, turntable: Path | None, pose: str | None, renderer: str,
            size: int, **measurements: Any) -> None:
-    """Build an avatar that has the given body measurements (or the body in a photo), and prove it."""
+    """Build an avatar that has the given body measurements (or the body in a photo or clip), and prove it."""
+    if video:
+        _avatar_from_video(video, measurements, out, report, render)
+        return
     pose = pose or ("photo" if photo else "A")
     if pose == "photo" and not photo:
         _fail("--pose photo needs --photo")
@@ -98,6 +103,38 @@ def avatar(measurements_file: Path | None, photo: Path | None, side: Path | None
             save_png(render_views(items, size=(size, 2 * size), backend=renderer), render)
         if turntable:
             render_turntable(items, turntable, size=(size, 2 * size), backend=renderer)
+    _print_summary(result)
+
+
+def _avatar_from_video(video: Path, measurements: dict[str, Any], out: Path | None, report: Path | None,
+                       render: Path | None) -> None:
+    """The avatar from a clip's first frame, posed frame by frame; --render writes the clip with its outline."""
+    from avatars import AvatarError
+    from avatars.from_photo import avatar_from_photo
+    from avatars.video import poses_from_video, read_video, write_video
+
+    if measurements.get("stature") is None:
+        _fail("--video needs --stature (your height in cm): a video alone has no scale")
+    if render and render.suffix.lower() not in (".mp4", ".avi"):
+        _fail("with --video, --render writes a video: give it a .mp4 or .avi name")
+    try:
+        frames, fps = read_video(video)
+        built = avatar_from_photo(frames[0], measurements["stature"], sex=measurements.get("sex"))
+        motion = poses_from_video(frames, fps, built.avatar, progress=True)
+    except AvatarError as exc:
+        _fail(str(exc))
+    result = built.report()
+    errors = [100 * p.reprojection_error for p in motion.poses]
+    result["video"] = {"frames": len(frames), "fps": fps, "reprojection_error_pct_mean": round(float(np.mean(errors)), 2),
+                       "pose_degrees_per_frame": [{b: [round(a, 1) for a in r] for b, r in rotations.items()}
+                                                  for rotations in motion.rotations]}
+    if out:
+        built.avatar.export(out)
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(result, indent=2))
+    if render:
+        write_video(motion.overlay_frames(frames, built.avatar), fps, render)
     _print_summary(result)
 
 

@@ -132,8 +132,10 @@ class Bot:
         self.x, self.z = x, z
 
     def _liked(self) -> list[dict]:
+        """In stock, on a rack, in the bot's categories and budget, cut for its sex."""
+        cut = {"female": "women", "male": "men"}[self.body["sex"]]
         return [p for p in self.products.values() if p["placement"] and p["category"] in self.taste.categories
-                and p["price"] <= self.taste.budget and any(s > 0 for s in p["stock"].values())]
+                and p["gender"] == cut and p["price"] <= self.taste.budget and any(s > 0 for s in p["stock"].values())]
 
     async def _shop(self) -> None:
         recommended: list[dict] = []
@@ -149,8 +151,9 @@ class Bot:
             elif liked:
                 favourite = [p for p in liked if p["colours"][0] in self.taste.colours]
                 product = self.rng.choice(favourite or liked)
-            else:
-                product = self.rng.choice(list(self.products.values()))
+            else:  # nothing to their taste: wander to any rack of their cut
+                cut = {"female": "women", "male": "men"}[self.body["sex"]]
+                product = self.rng.choice([p for p in self.products.values() if p["gender"] == cut])
             if product is None or not product["placement"]:
                 continue
             px, _, pz = product["placement"]["position"]

@@ -5,6 +5,7 @@ Ground truth comes from synthetic photos (`engine.render.studio`) of the example
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from avatars.photo import (
     find_body,
 )
 from avatars.photo_pose import NAMES, POSED_BONES, KeypointRig, solve_pose
-from avatars.video import one_euro, poses_from_video, read_video
+from avatars.video import one_euro, poses_from_video, read_video, write_video
 
 
 def rotvecs_of(rotations: dict) -> np.ndarray:
@@ -163,10 +164,7 @@ def test_video_poses_follow_the_movement(example_avatar, rig, body_model, tmp_pa
     truths = [{"upperarm01.L": (0.0, 0.0, float(a)), "upperarm01.R": (0.0, 0.0, -10.0)} for a in raises]
     path = tmp_path / "clip.mp4"
     frames = [photo_of(example_avatar, rotations, seed=0) for rotations in truths]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, frames[0].shape[1::-1])
-    for frame in frames:
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    writer.release()
+    write_video(frames, 10.0, path)
     clip, fps = read_video(path)
     assert len(clip) == len(frames) and fps == pytest.approx(10.0)
     video = poses_from_video(clip, fps, example_avatar, model=body_model)
@@ -174,6 +172,19 @@ def test_video_poses_follow_the_movement(example_avatar, rig, body_model, tmp_pa
                        for pose, truth in zip(video.poses, truths)])
     assert np.median(errors) < 10.0, errors  # left upper arm: the limb that moves
     assert max(p.reprojection_error for p in video.poses) < 0.03
+    # the CLI: avatar from the first frame, the clip back with the posed avatar's outline on every frame
+    import subprocess
+
+    from conftest import FITROOM
+
+    done = subprocess.run([str(FITROOM), "avatar", "--video", str(path), "--stature", "172", "--sex", "female",
+                           "--render", str(tmp_path / "overlay.mp4"), "--report", str(tmp_path / "r.json")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    overlay, _ = read_video(tmp_path / "overlay.mp4")
+    assert len(overlay) == len(frames) and np.abs(overlay[-1].astype(int) - clip[-1]).max() > 100
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert len(report["video"]["pose_degrees_per_frame"]) == len(frames) and report["video"]["reprojection_error_pct_mean"] < 3
     (tmp_path / "broken.mp4").write_bytes(b"nothing")
     with pytest.raises(PhotoError, match="no frames"):
         read_video(tmp_path / "broken.mp4")

@@ -1,0 +1,121 @@
+"""The recommender on the simulated store's own logs: leave the last product out, then recommend.
+
+    .venv/bin/python benchmarks/store_logs.py [--shoppers 30] [--minutes 3] [--json out/store_logs.json]
+
+Bots (`fitroom simulate`'s, with bodies, tastes and budgets) shop in a fresh store over real
+websockets; their views, carts and purchases land in the store's SQLite file. For every shopper
+with three or more products in their history, the product of their last event is held out
+(all their events on it are removed), the `Recommender` is trained on what is left, and its
+top-10 for that shopper is checked for the held-out product. Peers in the same run: popularity
+(most interacted products, same gender, unseen) and random choice (expected value).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sqlite3
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from recommender.catalog import Catalog
+from recommender.recommender import Recommender
+from recommender.shop import Shop
+from recommender.store import Store
+from server.bots import simulate
+from server.local import start_local_server
+
+K = 10
+GENDER = {"female": "women", "male": "men"}
+
+
+def held_out(db_path: Path) -> dict[str, str]:
+    """Shopper -> the product of their last event, for shoppers who met three or more products."""
+    db = sqlite3.connect(db_path)
+    rows = db.execute("SELECT shopper_id, product_id FROM events ORDER BY id").fetchall()
+    db.close()
+    history: dict[str, list[str]] = {}
+    for shopper, product in rows:
+        history.setdefault(shopper, []).append(product)
+    return {s: products[-1] for s, products in history.items() if len(set(products)) >= 3}
+
+
+def ndcg(rank: int | None) -> float:
+    return 0.0 if rank is None else 1.0 / np.log2(rank + 2)
+
+
+def evaluate(db_path: Path, folder: Path) -> dict:
+    targets = held_out(db_path)
+    train_path = folder / "train.sqlite"
+    shutil.copy(db_path, train_path)
+    db = sqlite3.connect(train_path)
+    db.executemany("DELETE FROM events WHERE shopper_id = ? AND product_id = ?", list(targets.items()))
+    db.commit()
+    events = db.execute("SELECT shopper_id, product_id FROM events").fetchall()
+    db.close()
+    catalog = Catalog.load()
+    store = Store(train_path, catalog)
+    Shop(store)  # the store's stock, as the simulation left it
+    recommender = Recommender(store, catalog)
+    popularity = Counter(product for _, product in events)
+    seen: dict[str, set] = {}
+    for shopper, product in events:
+        seen.setdefault(shopper, set()).add(product)
+    scores = {"fitroom": [], "popularity": [], "random": []}
+    for shopper, target in targets.items():
+        sex = store.shopper(shopper)["measurements"].get("sex")
+        ours = [r.product_id for r in recommender.recommend(shopper, k=K)]
+        candidates = [p for p in catalog.products.values() if p.id not in seen.get(shopper, set())
+                      and (sex is None or p.gender == GENDER[sex])]
+        popular = sorted(candidates, key=lambda p: -popularity[p.id])[:K]
+        for name, ranked in (("fitroom", ours), ("popularity", [p.id for p in popular])):
+            rank = ranked.index(target) if target in ranked else None
+            scores[name].append((rank is not None, ndcg(rank)))
+        chance = min(1.0, K / max(len(candidates), 1))
+        scores["random"].append((chance, chance * np.mean([ndcg(r) for r in range(K)])))
+    store.close()
+    return {
+        "shoppers_evaluated": len(targets), "training_events": len(events),
+        **{name: {"hit_rate@10": round(float(np.mean([h for h, _ in rows])), 4),
+                  "ndcg@10": round(float(np.mean([n for _, n in rows])), 4)} for name, rows in scores.items()},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shoppers", type=int, default=30)
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        server = start_local_server(folder / "store")
+        try:
+            logs, seconds = asyncio.run(simulate(server.ws, args.shoppers, args.minutes, args.seed, try_on_rate=0.0))
+        finally:
+            server.stop()
+        result = {"bots": len(logs), "simulated_seconds": round(seconds), **evaluate(folder / "store" / "store.sqlite", folder)}
+    table = Table(title=f"Leave-last-out on the simulated store: {result['shoppers_evaluated']} shoppers, "
+                        f"{result['training_events']} training events")
+    for column in ("method", "HitRate@10", "NDCG@10"):
+        table.add_column(column, justify="right")
+    for name in ("fitroom", "popularity", "random"):
+        table.add_row(name, f"{result[name]['hit_rate@10']:.3f}", f"{result[name]['ndcg@10']:.3f}")
+    console = Console()
+    console.print(table)
+    console.print(f"Fitroom / popularity HitRate@10: {result['fitroom']['hit_rate@10'] / max(result['popularity']['hit_rate@10'], 1e-9):.1f}x")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
