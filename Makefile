@@ -43,6 +43,7 @@ bench: setup
 	$(PY) benchmarks/recommend_latency.py --json out/recommend_latency.json
 	$(PY) benchmarks/photo_avatar.py --json out/photo_avatar.json
 	$(PY) benchmarks/store_load.py --json out/store_load.json
+	$(PY) benchmarks/store_logs.py --json out/store_logs.json
 
 clean:
 	rm -rf out
