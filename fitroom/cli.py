@@ -386,12 +386,15 @@ def _print_summary(result: dict[str, Any]) -> None:
 def serve(host: str, port: int, redis_url: str | None, data_dir: Path, designer_token: str | None, tick_hz: float,
           workers: int, naive: bool) -> None:
     """Open the store: web client at http://HOST:PORT, websocket at ws://HOST:PORT/ws."""
-    from server.serve import run
+    from server.serve import ServeError, run
 
     if not 1 <= tick_hz <= 120 or workers < 1:
         _fail("--tick-hz must be 1 to 120 and --workers at least 1")
-    run(host, port, data_dir, redis_url=redis_url, designer_token=designer_token, tick_hz=tick_hz,
-        workers=workers, naive=naive)
+    try:
+        run(host, port, data_dir, redis_url=redis_url, designer_token=designer_token, tick_hz=tick_hz,
+            workers=workers, naive=naive)
+    except ServeError as exc:
+        _fail(str(exc))
 
 
 @main.command()

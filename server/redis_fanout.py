@@ -28,6 +28,18 @@ STREAM_LENGTH = 100_000
 SHARED_EVENTS = ("shopper_joined", "shopper_left", "shopper", "stock")
 
 
+def check_redis(url: str) -> None:
+    """Fail now, with the reason, if Redis at `url` does not answer (not later, silently)."""
+    import redis as sync_redis
+
+    from server.serve import ServeError
+
+    try:
+        sync_redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except (sync_redis.RedisError, ValueError) as exc:
+        raise ServeError(f"Redis at {url} does not answer: {exc}") from exc
+
+
 class RedisFanout:
     def __init__(self, url: str, server: StoreServer) -> None:
         self.redis = redis.Redis.from_url(url)

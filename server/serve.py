@@ -28,15 +28,21 @@ def build_server(data_dir: Path, *, designer_token: str | None = None, layout_pa
     return StoreServer(core, data_dir / "files", workers=workers)
 
 
+class ServeError(RuntimeError):
+    """The store cannot open: the port is taken, Redis does not answer, ..."""
+
+
 def run(host: str, port: int, data_dir: Path, *, redis_url: str | None = None, designer_token: str | None = None,
         tick_hz: float = 20.0, workers: int = 1, naive: bool = False) -> None:
+    """Open the store and serve until interrupted; ServeError says why it could not open."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
     token = designer_token or secrets.token_urlsafe(12)
     server = build_server(data_dir, designer_token=token, tick_hz=tick_hz, workers=workers, naive=naive)
     if redis_url:
-        from server.redis_fanout import RedisFanout
+        from server.redis_fanout import RedisFanout, check_redis
 
+        check_redis(redis_url)
         server.fanout = RedisFanout(redis_url, server)
     if designer_token is None:
         logging.getLogger("fitroom.server").info("designer token for this run: %s", token)
@@ -44,3 +50,5 @@ def run(host: str, port: int, data_dir: Path, *, redis_url: str | None = None, d
         asyncio.run(server.run(host, port))
     except KeyboardInterrupt:
         pass
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc

@@ -262,3 +262,27 @@ def test_designers_upload_a_garment_and_preview_it(server, tmp_path):
 
     asyncio.run(scenario())
 
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--redis", "redis://127.0.0.1:1/0"], "does not answer"),
+    (["--tick-hz", "0"], "--tick-hz"),
+])
+def test_serve_refuses_to_start_with_a_clear_line(tmp_path, extra, words):
+    import subprocess
+
+    from conftest import FITROOM
+
+    done = subprocess.run([str(FITROOM), "serve", "--port", "0", "--data", str(tmp_path), *extra],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_says_when_the_port_is_taken(server, tmp_path):
+    import subprocess
+
+    from conftest import FITROOM
+
+    done = subprocess.run([str(FITROOM), "serve", "--port", str(server.port), "--data", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{server.port}" in done.stderr
