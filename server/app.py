@@ -9,6 +9,7 @@ Try-ons run in a process pool fed by a queue, with progress messages.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import mimetypes
@@ -29,13 +30,15 @@ from websockets.http11 import Request, Response
 
 from server.core import Close, Job, Send, StoreCore
 from server.protocol import MAX_FRAME_BYTES
-from server.worker import init_worker, run_try_on, validate_garment
+from server.worker import build_avatar, init_worker, run_try_on, validate_garment
 
 log = logging.getLogger("fitroom.server")
 WEB_ROOT = Path(__file__).resolve().parent / "web"
 READY_BYTES = 64 * 1024  # a client with more than this unsent gets no frame this tick
 SLOW_CLIENT_BYTES = 4 * 1024 * 1024  # a client this far behind is dropped
-JOBS = {"try_on": (run_try_on, "tryon"), "validate_garment": (validate_garment, "garments")}  # work, folder
+#: job kind -> (work, folder of its files, priority: lower runs first)
+JOBS = {"try_on": (run_try_on, "tryon", 0), "validate_garment": (validate_garment, "garments", 0),
+        "avatar": (build_avatar, "avatars", 1)}
 WEB_FILES = (".html", ".js", ".css", ".png", ".json", ".glb", ".svg")
 
 
@@ -66,7 +69,8 @@ class StoreServer:
         self.workers = workers
         self.connections: dict[int, ServerConnection] = {}
         self.stats = Stats()
-        self.jobs: asyncio.Queue[Job] = asyncio.Queue()
+        self.jobs: asyncio.PriorityQueue[tuple[int, int, Job]] = asyncio.PriorityQueue()
+        self._job_order = itertools.count()
         self.pool: ProcessPoolExecutor | None = None
         self.fanout = None  # set by server.redis_fanout when several processes share the store
 
@@ -141,7 +145,7 @@ class StoreServer:
                 if connection is not None:
                     asyncio.ensure_future(connection.close(action.code, action.reason))
             elif isinstance(action, Job):
-                self.jobs.put_nowait(action)
+                self.jobs.put_nowait((JOBS[action.kind][2], next(self._job_order), action))
                 if action.kind == "try_on":
                     if self.fanout is not None:
                         self.fanout.publish_job(action.id, action.payload)
@@ -172,11 +176,11 @@ class StoreServer:
     async def job_loop(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            job = await self.jobs.get()
+            _, _, job = await self.jobs.get()
             if job.client not in self.core.clients:
                 self.dispatch(self.core.job_done(job.id, None, "the shopper left"))
                 continue
-            work, folder = JOBS[job.kind]
+            work, folder, _ = JOBS[job.kind]
             if job.kind == "try_on":
                 self.dispatch(self.core.job_progress(job.id, "draping"))
             try:

@@ -86,12 +86,14 @@ class Shopper:
     client: int | None = None
     remote: bool = False  # connected to another server process (see server.redis_fanout)
     seen_at: float = 0.0
+    avatar_url: str | None = None  # the shopper's body as GLB, once a worker has built it
 
     def public(self) -> dict[str, Any]:
         """What every client may know about this shopper."""
         return {"id": self.id, "name": self.name, "slot": self.slot, "sex": self.measurements.get("sex"),
                 "stature": self.measurements["stature"], "x": round(self.x, 3), "z": round(self.z, 3),
-                "heading": round(self.heading, 2), "holding": self.holding, "wearing": self.wearing}
+                "heading": round(self.heading, 2), "holding": self.holding, "wearing": self.wearing,
+                "avatar_url": self.avatar_url}
 
 
 @dataclass
@@ -231,8 +233,11 @@ class StoreCore:
             "you": you, "store": self.layout.as_dict(), "products": [self._product(p) for p in self.catalog.products],
             "shoppers": [s.public() for s in self.shoppers.values()], "cart": self.shop.cart(shopper_id),
         }
+        avatar_job = "A" + secrets.token_hex(6)  # the body everyone sees, built off the loop (cached on disk)
+        self._jobs[avatar_job] = (client.id, shopper_id, "", "")
         return [Send(dumps(snapshot), (client.id,)),
-                Send(dumps({"type": "shopper_joined", "shopper": shopper.public()}), exclude=client.id)]
+                Send(dumps({"type": "shopper_joined", "shopper": shopper.public()}), exclude=client.id),
+                Job(avatar_job, "avatar", client.id, {"measurements": measurements})]
 
     def _free_slot(self) -> int:
         used = {s.slot for s in self.shoppers.values()}
@@ -404,6 +409,11 @@ class StoreCore:
         client = self.clients.get(client_id)
         if client is None or shopper_id not in self.shoppers:
             return []  # the shopper left mid-try-on: nobody to tell
+        if job.startswith("A"):  # the shopper's body: everyone may now draw it
+            if result is None:
+                return []  # the capsule stays; nothing the shopper needs to hear
+            self.shoppers[shopper_id].avatar_url = result["avatar_url"]
+            return [Send(dumps({"type": "shopper", "id": shopper_id, "avatar_url": result["avatar_url"]}))]
         if job.startswith("G"):  # a designer's garment was checked
             if result is None:
                 return [self._error(client_id, "garment_rejected", error or "the garment file was refused")]
@@ -438,7 +448,8 @@ class StoreCore:
                 return []
             shopper = Shopper(public["id"], public["name"], self._free_slot(),
                               {"sex": public.get("sex"), "stature": public["stature"]}, public["x"], public["z"],
-                              public["heading"], public.get("holding"), public.get("wearing"), None, True, self.clock())
+                              public["heading"], public.get("holding"), public.get("wearing"), None, True, self.clock(),
+                              public.get("avatar_url"))
             self.shoppers[shopper.id] = shopper
             return [Send(dumps({"type": "shopper_joined", "shopper": shopper.public()}))]
         shopper = self.shoppers.get(message.get("id", ""))
@@ -446,7 +457,7 @@ class StoreCore:
             del self.shoppers[shopper.id]
             return [Send(dumps({"type": "shopper_left", "id": shopper.id, "slot": shopper.slot}))]
         if kind == "shopper" and shopper is not None and shopper.remote:
-            for key in ("holding", "wearing"):
+            for key in ("holding", "wearing", "avatar_url"):
                 if key in message:
                     setattr(shopper, key, message[key])
             return [Send(dumps(message))]

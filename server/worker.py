@@ -101,3 +101,19 @@ def validate_garment(job: str, payload: dict[str, Any], out_dir: str, url_prefix
     return {"file": str(path), "url": f"{url_prefix}/{path.name}" if path.suffix == ".glb" else None,
             "name": payload["name"], "category": meta["category"], "size": str(meta["size"]),
             "fabric": meta["fabric"], "vertices": len(mesh.vertices), "faces": len(mesh.faces)}
+
+
+def build_avatar(job: str, payload: dict[str, Any], out_dir: str, url_prefix: str = "/files/avatars") -> dict[str, Any]:
+    """The shopper's body as a GLB named by its measurements, so equal bodies share one file (and browsers cache it)."""
+    import hashlib
+
+    from avatars.export import export_glb
+
+    key = hashlib.sha1(json.dumps(payload["measurements"], sort_keys=True).encode()).hexdigest()[:16]
+    path = Path(out_dir) / f"{key}.glb"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(export_glb({"body": _avatar(payload["measurements"]).mesh}))
+        partial.replace(path)  # readers never see half a file
+    return {"avatar_url": f"{url_prefix}/{path.name}"}

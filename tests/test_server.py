@@ -23,13 +23,15 @@ def server(tmp_path_factory):
     process.stop()
 
 
-async def next_of(ws, kind: str, timeout: float = 10.0) -> dict:
-    """The next text message of a type (binary frames and other messages pass by)."""
+async def next_of(ws, kind: str, timeout: float = 10.0, having: str | None = None) -> dict:
+    """The next text message of a type (with the field `having`); binary frames and other messages pass by."""
     async with asyncio.timeout(timeout):
         while True:
             frame = await ws.recv()
-            if isinstance(frame, str) and json.loads(frame)["type"] == kind:
-                return json.loads(frame)
+            if isinstance(frame, str):
+                message = json.loads(frame)
+                if message["type"] == kind and (having is None or having in message):
+                    return message
 
 
 async def joined(url: str, **fields):
@@ -107,6 +109,9 @@ def test_try_on_over_the_socket_gives_files_and_a_fit(server):
     async def scenario():
         ws, _ = await joined(server.ws, measurements={"stature": 172, "sex": "female", "chest": 96, "waist": 80, "hip": 100})
         watcher, _ = await joined(server.ws)
+        body = await next_of(watcher, "shopper", timeout=120, having="avatar_url")  # the body, built off the loop
+        assert body["avatar_url"].startswith("/files/avatars/")
+        assert urllib.request.urlopen(server.url + body["avatar_url"]).read(4) == b"glTF"
         await ws.send(json.dumps({"type": "try_on", "product": "P0008"}))
         stages = [(await next_of(ws, "try_on_progress"))["stage"]]
         async with asyncio.timeout(180):
@@ -124,7 +129,7 @@ def test_try_on_over_the_socket_gives_files_and_a_fit(server):
         glb = urllib.request.urlopen(server.url + message["garment_url"])
         assert glb.read(4) == b"glTF" and "immutable" in glb.headers["Cache-Control"]
         assert urllib.request.urlopen(server.url + message["fit_map_url"]).read(4) == b"\x89PNG"
-        wearing = await next_of(watcher, "shopper", timeout=10)
+        wearing = await next_of(watcher, "shopper", timeout=10, having="wearing")
         assert wearing["wearing"]["garment_url"] == message["garment_url"]
         await ws.close()
         await watcher.close()

@@ -120,3 +120,5 @@ def test_a_second_browser_sees_the_first_shopper_walk(browser, server):
         f"(() => {{ const p = fitroom.positionOf('{walker_id}'); return Math.hypot(p.x - {there['x']}, p.z - {there['z']}) < 0.05; }})()",
         timeout=10_000)
     assert watcher.evaluate("fitroom.frames") > 0 and errors == []
+    # the capsule gives way to the walker's own body once the server has built it
+    watcher.wait_for_function(f"!!fitroom.shoppers.get('{walker_id}').node.getObjectByName('avatar')", timeout=120_000)

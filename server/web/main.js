@@ -137,6 +137,7 @@ function addShopper(s) {
   state.shoppers.set(s.id, entry);
   state.bySlot.set(s.slot, entry);
   if (s.wearing && s.wearing.garment_url) dress(entry, s.wearing.garment_url);
+  else if (s.avatar_url) embody(entry, s.avatar_url);
   updateCount();
   return entry;
 }
@@ -150,16 +151,32 @@ function removeShopper(id) {
   updateCount();
 }
 
-function dress(shopper, url) {
-  // the try-on GLB holds the shopper's own body ("body") and the draped garment ("garment")
+function loadInto(shopper, url, name) {
+  // a GLB in the avatar frame (feet at y = 0, facing +z) becomes a child of the shopper's node
   return new Promise((resolve, reject) => loader.load(url, (gltf) => {
-    const old = shopper.node.getObjectByName('tryon');
+    const old = shopper.node.getObjectByName(name);
     if (old) shopper.node.remove(old);
-    gltf.scene.name = 'tryon';
+    gltf.scene.name = name;
     shopper.node.add(gltf.scene);
-    shopper.node.getObjectByName('mannequin').visible = false;
     resolve(gltf.scene);
   }, undefined, reject));
+}
+
+async function embody(shopper, url) {
+  // the shopper's own body replaces the capsule, unless a try-on (which carries the body) is shown
+  const body = await loadInto(shopper, url, 'avatar');
+  body.visible = !shopper.node.getObjectByName('tryon');
+  shopper.node.getObjectByName('mannequin').visible = false;
+}
+
+function dress(shopper, url) {
+  // the try-on GLB holds the shopper's own body ("body") and the draped garment ("garment")
+  return loadInto(shopper, url, 'tryon').then((scene) => {
+    shopper.node.getObjectByName('mannequin').visible = false;
+    const body = shopper.node.getObjectByName('avatar');
+    if (body) body.visible = false;
+    return scene;
+  });
 }
 
 function updateCount() {
@@ -278,6 +295,7 @@ const handlers = {
     if (!s) return;
     if ('holding' in m) s.holding = m.holding;
     if (m.wearing) { s.wearing = m.wearing; dress(s, m.wearing.garment_url); }
+    if (m.avatar_url) { s.avatar_url = m.avatar_url; embody(s, m.avatar_url); }
   },
   product(m) { state.products.set(m.product.id, m.product); showProduct(m.product.id); },
   size_advice(m) {
