@@ -18,6 +18,7 @@ import numpy as np
 
 _AVATARS: OrderedDict[str, Any] = OrderedDict()
 AVATAR_CACHE = 32
+UNDERWEAR_RGBA = (70, 78, 96, 255)
 
 
 def init_worker() -> None:
@@ -26,6 +27,18 @@ def init_worker() -> None:
     from avatars.body_model import load_body_model
 
     load_body_model()
+
+
+def _dressed_body(avatar) -> Any:
+    """The avatar's skin with plain underwear painted on (a store is a public place)."""
+    from engine.render.studio import swimwear_mask
+
+    body = avatar.mesh
+    covered = swimwear_mask(body, avatar.landmarks, avatar.inputs.get("sex") == "female")
+    colours = body.visual.vertex_colors.copy()
+    colours[covered] = UNDERWEAR_RGBA
+    body.visual.vertex_colors = colours
+    return body
 
 
 def _avatar(measurements: dict[str, Any]):
@@ -62,7 +75,7 @@ def run_try_on(job: str, payload: dict[str, Any], out_dir: str, url_prefix: str 
     colour = np.array([int(payload["hex"][i:i + 2], 16) for i in (1, 3, 5)] + [255], dtype=np.uint8)
     cloth = trimesh.Trimesh(result.drape.mesh.vertices, result.drape.mesh.faces, process=False)
     cloth.visual.vertex_colors = np.tile(colour, (len(cloth.vertices), 1))
-    (out / f"{job}.glb").write_bytes(export_glb({"body": avatar.mesh, "garment": cloth}))
+    (out / f"{job}.glb").write_bytes(export_glb({"body": _dressed_body(avatar), "garment": cloth}))
     low, high, _, _ = MAPS["strain"]
     heat = cloth.copy()
     heat.visual.vertex_colors = _colours(vertex_values(result, "strain"), low, high)
@@ -114,6 +127,6 @@ def build_avatar(job: str, payload: dict[str, Any], out_dir: str, url_prefix: st
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".part")
-        partial.write_bytes(export_glb({"body": _avatar(payload["measurements"]).mesh}))
+        partial.write_bytes(export_glb({"body": _dressed_body(_avatar(payload["measurements"]))}))
         partial.replace(path)  # readers never see half a file
     return {"avatar_url": f"{url_prefix}/{path.name}"}
