@@ -168,7 +168,8 @@ class StoreCore:
             return getattr(self, f"_on_{message['type']}")(client, message)
         except ProtocolError as exc:
             actions: list[Action] = [Send(dumps(exc.as_message()), (client_id,))]
-            return actions + [Close(client_id, 1008, exc.message[:120])] if exc.fatal else actions
+            reason = exc.message.encode()[:120].decode(errors="ignore")  # a close reason fits in 123 bytes
+            return actions + [Close(client_id, 1008, reason)] if exc.fatal else actions
         except CatalogError as exc:
             return [self._error(client_id, "unknown_product", str(exc))]
         except MeasurementError as exc:

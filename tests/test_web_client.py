@@ -30,7 +30,9 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    playwright = pytest.importorskip("playwright.sync_api").sync_playwright().start()
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
     yield browser
     browser.close()
