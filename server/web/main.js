@@ -514,7 +514,7 @@ const MIN_FRAME_MS = 1000 / 40; // headless and slow GPUs: no more frames than a
 let previousFrame = performance.now();
 renderer.setAnimationLoop(() => {
   if (!renderer.xr.isPresenting && performance.now() - previousFrame < MIN_FRAME_MS) return;
-  const dt = Math.min((performance.now() - previousFrame) / 1000, 0.1);
+  const dt = Math.min((performance.now() - previousFrame) / 1000, 0.25);
   previousFrame = performance.now();
   walk(dt);
   const now = performance.now();
