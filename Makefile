@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(VENV)/bin/fitroom serve --host 127.0.0.1 --port 8000 --data out/store
+	$(VENV)/bin/fitroom serve --host 127.0.0.1 --port 8000 --data out/store --bots 6
 
 test: setup
 	$(VENV)/bin/pytest -q

@@ -383,8 +383,10 @@ def _print_summary(result: dict[str, Any]) -> None:
 @click.option("--tick-hz", default=20.0, show_default=True, type=float, help="state updates per second")
 @click.option("--workers", default=1, show_default=True, type=int, help="processes for try-ons (drape, render)")
 @click.option("--naive", is_flag=True, help="benchmark baseline: full JSON state to everyone every tick")
+@click.option("--bots", default=0, show_default=True, type=click.IntRange(0, 200),
+              help="simulated shoppers that keep the store alive (demos)")
 def serve(host: str, port: int, redis_url: str | None, data_dir: Path, designer_token: str | None, tick_hz: float,
-          workers: int, naive: bool) -> None:
+          workers: int, naive: bool, bots: int) -> None:
     """Open the store: web client at http://HOST:PORT, websocket at ws://HOST:PORT/ws."""
     from server.serve import ServeError, run
 
@@ -392,7 +394,7 @@ def serve(host: str, port: int, redis_url: str | None, data_dir: Path, designer_
         _fail("--tick-hz must be 1 to 120 and --workers at least 1")
     try:
         run(host, port, data_dir, redis_url=redis_url, designer_token=designer_token, tick_hz=tick_hz,
-            workers=workers, naive=naive)
+            workers=workers, naive=naive, bots=bots)
     except ServeError as exc:
         _fail(str(exc))
 

@@ -196,7 +196,13 @@ class StoreServer:
             if self.core.recommender is not None:
                 self.core.recommender.train()
 
-    async def run(self, host: str, port: int, ready: asyncio.Event | None = None) -> None:
+    async def run_bots(self, url: str, count: int) -> None:
+        """Simulated shoppers in this store for as long as it is open (demos)."""
+        from server.bots import simulate
+
+        await simulate(url, count, minutes=1e6, seed=1, try_on_rate=0.02)
+
+    async def run(self, host: str, port: int, ready: asyncio.Event | None = None, bots: int = 0) -> None:
         self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=init_worker)
         tasks = [asyncio.ensure_future(self.tick_loop()), asyncio.ensure_future(self.retrain_loop())]
         tasks += [asyncio.ensure_future(self.job_loop()) for _ in range(self.workers)]
@@ -208,6 +214,9 @@ class StoreServer:
                 log.info("store open at http://%s:%d (websocket ws://%s:%d/ws)", host, port, host, port)
                 if ready is not None:
                     ready.set()
+                if bots:
+                    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+                    tasks.append(asyncio.ensure_future(self.run_bots(f"ws://{local}:{port}/ws", bots)))
                 await server.serve_forever()
         finally:
             for task in tasks:

@@ -33,7 +33,7 @@ class ServeError(RuntimeError):
 
 
 def run(host: str, port: int, data_dir: Path, *, redis_url: str | None = None, designer_token: str | None = None,
-        tick_hz: float = 20.0, workers: int = 1, naive: bool = False) -> None:
+        tick_hz: float = 20.0, workers: int = 1, naive: bool = False, bots: int = 0) -> None:
     """Open the store and serve until interrupted; ServeError says why it could not open."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
@@ -47,7 +47,7 @@ def run(host: str, port: int, data_dir: Path, *, redis_url: str | None = None, d
     if designer_token is None:
         logging.getLogger("fitroom.server").info("designer token for this run: %s", token)
     try:
-        asyncio.run(server.run(host, port))
+        asyncio.run(server.run(host, port, bots=bots))
     except KeyboardInterrupt:
         pass
     except OSError as exc:

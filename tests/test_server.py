@@ -291,3 +291,26 @@ def test_serve_says_when_the_port_is_taken(server, tmp_path):
     done = subprocess.run([str(FITROOM), "serve", "--port", str(server.port), "--data", str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{server.port}" in done.stderr
+
+
+def test_bots_keep_a_demo_store_alive(tmp_path):
+    import time
+
+    server = serve(tmp_path / "data", "--bots", "3")
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            stats = json.loads(urllib.request.urlopen(server.url + "/stats").read())
+            if stats["shoppers"] == 3 and stats["frames_sent"] > 30:
+                break
+            time.sleep(0.5)
+        assert stats["shoppers"] == 3 and stats["frames_sent"] > 30
+
+        async def look():
+            ws, snap = await joined(server.ws)
+            await ws.close()
+            return snap
+
+        assert len(asyncio.run(look())["shoppers"]) == 4  # the three bots and me
+    finally:
+        server.stop()
