@@ -18,6 +18,8 @@ from recommender.catalog import Catalog
 
 DEFAULT_LAYOUT = Path(__file__).resolve().parent.parent / "assets" / "stores" / "default.json"
 HANGING_HEIGHT_M = 1.35
+RACK_DEPTH_M = 0.5  # garments hang across the rail this deep
+BODY_RADIUS_M = 0.25  # how close a shopper's centre comes to a fixture
 
 
 class LayoutError(ValueError):
@@ -94,11 +96,28 @@ class StoreLayout:
         return (float(np.clip(x, -self.width_m / 2, self.width_m / 2)),
                 float(np.clip(z, -self.depth_m / 2, self.depth_m / 2)))
 
+    def step_aside(self, x: float, z: float) -> tuple[float, float]:
+        """The point itself if it is clear of every rack, else the nearest point just outside the rack."""
+        for rack in self.racks:  # a few racks: each is a rectangle in its own frame
+            a = np.radians(rack.heading_deg)
+            along, across = np.array([np.cos(a), -np.sin(a)]), np.array([np.sin(a), np.cos(a)])
+            offset = np.array([x, z]) - np.asarray(rack.position)
+            u, v = float(offset @ along), float(offset @ across)
+            half_u, half_v = rack.length_m / 2 + BODY_RADIUS_M, RACK_DEPTH_M / 2 + BODY_RADIUS_M
+            if abs(u) < half_u and abs(v) < half_v:
+                if half_u - abs(u) < half_v - abs(v):
+                    u = float(np.copysign(half_u, u))
+                else:
+                    v = float(np.copysign(half_v, v if v != 0 else 1.0))
+                x, z = (np.asarray(rack.position) + u * along + v * across).tolist()
+        return x, z
+
     def as_dict(self) -> dict[str, Any]:
         """What clients draw: the room, fixtures and where products hang."""
         return {
             "name": self.name, "floor": {"width_m": self.width_m, "depth_m": self.depth_m},
             "wall_height_m": self.wall_height_m, "entrance": list(self.entrance),
+            "rack_depth_m": RACK_DEPTH_M, "body_radius_m": BODY_RADIUS_M,
             "racks": [asdict(r) for r in self.racks], "fitting_rooms": [asdict(f) for f in self.fitting_rooms],
             "mirrors": [asdict(m) for m in self.mirrors], "placements": self.placements,
         }

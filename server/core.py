@@ -259,7 +259,7 @@ class StoreCore:
 
     def _on_move(self, client: Client, message: dict) -> list[Action]:
         shopper = self._shopper(client)
-        shopper.x, shopper.z = self.layout.clamp(message["x"], message["z"])
+        shopper.x, shopper.z = self.layout.step_aside(*self.layout.clamp(message["x"], message["z"]))
         shopper.heading = (float(message["heading"]) + 180.0) % 360.0 - 180.0
         return []
 

@@ -87,9 +87,13 @@ def test_deltas_carry_changed_transforms_only_and_keyframes_resync(core):
         core.tick()
     kind, _, _, entries = frame_for(core.tick(), a)
     assert kind == KEYFRAME and len(entries) == 2
-    # moves stay on the floor
+    # moves stay on the floor, and out of the racks
     core.receive(b, json.dumps({"type": "move", "x": 500.0, "z": 0.0, "heading": 0.0}))
     assert core.shoppers[snap_b["you"]["shopper_id"]].x == core.layout.width_m / 2
+    rack = core.layout.racks[0]
+    core.receive(b, json.dumps({"type": "move", "x": rack.position[0], "z": rack.position[1] + 0.1, "heading": 0.0}))
+    me = core.shoppers[snap_b["you"]["shopper_id"]]
+    assert me.x == pytest.approx(rack.position[0]) and me.z == pytest.approx(rack.position[1] + 0.5)
 
 
 @pytest.mark.parametrize("frame, code", [

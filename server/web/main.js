@@ -270,6 +270,7 @@ const handlers = {
     state.connected = true;
     state.you = m.you;
     if (m.you.secret) localStorage.setItem('fitroom-shopper', JSON.stringify({ shopper_id: m.you.shopper_id, secret: m.you.secret }));
+    state.store = m.store;
     if (!floor) buildStore(m.store);
     for (const p of m.products) {
       if (!state.products.has(p.id) && p.placement) {
@@ -450,8 +451,30 @@ function walk(dt) {
   placeMe(you.x + move.x, you.z + move.z, THREE.MathUtils.radToDeg(Math.atan2(move.x, move.z)));
 }
 
+function stepAside(x, z) {
+  // the server's rule (engine/store_layout.py): shoppers stay on the floor and out of the racks
+  const store = state.store;
+  if (!store) return [x, z];
+  x = THREE.MathUtils.clamp(x, -store.floor.width_m / 2, store.floor.width_m / 2);
+  z = THREE.MathUtils.clamp(z, -store.floor.depth_m / 2, store.floor.depth_m / 2);
+  for (const rack of store.racks) {
+    const a = THREE.MathUtils.degToRad(rack.heading_deg);
+    const along = [Math.cos(a), -Math.sin(a)], across = [Math.sin(a), Math.cos(a)];
+    const dx = x - rack.position[0], dz = z - rack.position[1];
+    let u = dx * along[0] + dz * along[1], v = dx * across[0] + dz * across[1];
+    const hu = rack.length_m / 2 + store.body_radius_m, hv = store.rack_depth_m / 2 + store.body_radius_m;
+    if (Math.abs(u) < hu && Math.abs(v) < hv) {
+      if (hu - Math.abs(u) < hv - Math.abs(v)) u = Math.sign(u || 1) * hu; else v = Math.sign(v || 1) * hv;
+      x = rack.position[0] + u * along[0] + v * across[0];
+      z = rack.position[1] + u * along[1] + v * across[1];
+    }
+  }
+  return [x, z];
+}
+
 function placeMe(x, z, heading) {
   const you = me();
+  [x, z] = stepAside(x, z);
   const dx = x - you.x, dz = z - you.z;
   you.x = x; you.z = z; you.heading = heading;
   you.node.position.set(x, 0, z);
