@@ -13,7 +13,6 @@ import itertools
 import json
 import logging
 import mimetypes
-import statistics
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -23,6 +22,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
@@ -52,11 +52,11 @@ class Stats:
     started: float = field(default_factory=time.time)
 
     def as_dict(self, core: StoreCore) -> dict[str, Any]:
-        ticks = sorted(self.tick_seconds)
-        pct = (lambda q: round(1000 * ticks[min(len(ticks) - 1, int(q * len(ticks)))], 3)) if ticks else (lambda q: None)
+        ms = 1000.0 * np.array(self.tick_seconds)
+        figure = (lambda f: round(float(f(ms)), 3)) if len(ms) else (lambda f: None)
         return {"clients": len(core.clients), "shoppers": len(core.shoppers), "tick": core.tick_no,
-                "tick_ms_p50": pct(0.5), "tick_ms_p99": pct(0.99),
-                "tick_ms_mean": round(1000 * statistics.fmean(ticks), 3) if ticks else None,
+                "tick_ms_p50": figure(np.median), "tick_ms_p99": figure(lambda a: np.percentile(a, 99)),
+                "tick_ms_mean": figure(np.mean),
                 "bytes_sent": self.bytes_sent, "frames_sent": self.frames_sent,
                 "uptime_s": round(time.time() - self.started, 1)}
 
