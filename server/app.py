@@ -145,11 +145,12 @@ class StoreServer:
                 if connection is not None:
                     asyncio.ensure_future(connection.close(action.code, action.reason))
             elif isinstance(action, Job):
+                if action.kind == "try_on" and self.fanout is not None:
+                    self.fanout.submit(action)  # any process's workers may drape it
+                    continue
                 self.jobs.put_nowait((JOBS[action.kind][2], next(self._job_order), action))
-                if action.kind == "try_on":
-                    if self.fanout is not None:
-                        self.fanout.publish_job(action.id, action.payload)
-                    self.dispatch(self.core.job_progress(action.id, "queued", position=self.jobs.qsize()))
+                if action.kind == "try_on" and self.jobs.qsize() > 1:
+                    self.dispatch(self.core.job_progress(action.id, "waiting", position=self.jobs.qsize()))
 
     async def tick_loop(self) -> None:
         period = 1.0 / self.core.tick_hz
@@ -173,22 +174,25 @@ class StoreServer:
             if loop.time() > next_at + 5 * period:  # far behind: skip rather than burst
                 next_at = loop.time()
 
+    async def execute(self, job: Job) -> tuple[dict | None, str | None]:
+        """Run a job in the worker pool: (result, None), or (None, why it failed); never raises."""
+        work, folder, _ = JOBS[job.kind]
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.pool, work, job.id, job.payload, str(self.files_dir / folder)), None
+        except Exception as exc:  # a failed job must not take the server down
+            log.warning("%s %s failed: %s", job.kind, job.id, exc)
+            return None, str(exc)
+
     async def job_loop(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             _, _, job = await self.jobs.get()
             if job.client not in self.core.clients:
                 self.dispatch(self.core.job_done(job.id, None, "the shopper left"))
                 continue
-            work, folder, _ = JOBS[job.kind]
             if job.kind == "try_on":
                 self.dispatch(self.core.job_progress(job.id, "draping"))
-            try:
-                result = await loop.run_in_executor(self.pool, work, job.id, job.payload, str(self.files_dir / folder))
-                self.dispatch(self.core.job_done(job.id, result))
-            except Exception as exc:  # a failed job must not take the server down
-                log.warning("%s %s failed: %s", job.kind, job.id, exc)
-                self.dispatch(self.core.job_done(job.id, None, str(exc)))
+            self.dispatch(self.core.job_done(job.id, *await self.execute(job)))
 
     async def retrain_loop(self, every_seconds: float = 120.0) -> None:
         while True:
@@ -208,6 +212,7 @@ class StoreServer:
         tasks += [asyncio.ensure_future(self.job_loop()) for _ in range(self.workers)]
         if self.fanout is not None:
             tasks.append(asyncio.ensure_future(self.fanout.listen()))
+            tasks += [asyncio.ensure_future(self.fanout.work()) for _ in range(self.workers)]
         try:
             async with serve(self.handle, host, port, process_request=self.process_request,
                              max_size=MAX_FRAME_BYTES, max_queue=64, ping_interval=20, ping_timeout=20) as server:

@@ -5,7 +5,10 @@ keyframe, which doubles as a heartbeat) and every event it broadcasts to its cli
 leaves, what shoppers hold and wear, stock). The other processes apply them to their copy of the
 floor (`StoreCore.apply_remote`) and tell their clients. Stock, carts and orders live in the shared
 SQLite file, whose transactions keep them consistent; each order and each try-on job is also
-appended to a Redis stream (`fitroom:orders`, `fitroom:tryons`) for fulfilment and analytics.
+appended to the Redis stream `fitroom:orders` for fulfilment and analytics. Try-ons go into the
+stream `fitroom:tryons`, read by every process's workers as one consumer group, so whichever
+process is free drapes it; its progress and result come back to the shopper's process on
+`fitroom:results` (the try-on files land in the shared `--data` folder).
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ import redis.asyncio as redis
 
 if TYPE_CHECKING:
     from server.app import StoreServer
+    from server.core import Job
 
 log = logging.getLogger("fitroom.redis")
-EVENTS, TRANSFORMS = "fitroom:events", "fitroom:transforms"
-ORDERS, TRYONS = "fitroom:orders", "fitroom:tryons"
+EVENTS, TRANSFORMS, RESULTS = "fitroom:events", "fitroom:transforms", "fitroom:results"
+ORDERS, TRYONS, WORKERS = "fitroom:orders", "fitroom:tryons", "workers"
 STREAM_LENGTH = 100_000
 SHARED_EVENTS = ("shopper_joined", "shopper_left", "shopper", "stock")
 
@@ -62,8 +66,34 @@ class RedisFanout:
         elif message["type"] == "order":
             self._queue(ORDERS, message)
 
-    def publish_job(self, job_id: str, payload: dict) -> None:
-        self._queue(TRYONS, {"job": job_id, "product": payload["product"], "size": payload["size"]})
+    def submit(self, job: "Job") -> None:
+        """A try-on for whichever process's workers are free."""
+        self._queue(TRYONS, {"job": job.id, "kind": job.kind, "client": job.client, "payload": job.payload})
+
+    async def work(self) -> None:
+        """One worker's share of the try-on stream: take a job, drape it, send the result to its process."""
+        from server.core import Job
+
+        try:
+            await self.redis.xgroup_create(TRYONS, WORKERS, id="0", mkstream=True)
+        except redis.ResponseError:
+            pass  # another process made the group already
+        consumer = f"{self.origin}-{uuid.uuid4().hex[:6]}"
+        while True:
+            try:
+                batch = await self.redis.xreadgroup(WORKERS, consumer, {TRYONS: ">"}, count=1, block=1000)
+            except redis.RedisError as exc:
+                log.warning("reading try-on jobs failed (%s)", exc)
+                await asyncio.sleep(1.0)
+                continue
+            for _, entries in batch or []:
+                for entry_id, fields in entries:
+                    message = json.loads(fields[b"message"])
+                    job = Job(message["job"], message["kind"], message["client"], message["payload"])
+                    self._queue(RESULTS, {"for": message["origin"], "job": job.id, "stage": "draping"})
+                    result, error = await self.server.execute(job)
+                    self._queue(RESULTS, {"for": message["origin"], "job": job.id, "result": result, "error": error})
+                    await self.redis.xack(TRYONS, WORKERS, entry_id)
 
     def publish_transforms(self) -> None:
         core = self.server.core
@@ -89,7 +119,7 @@ class RedisFanout:
         """Apply what the other processes publish; runs for the server's life."""
         writer = asyncio.ensure_future(self._writer())
         pubsub = self.redis.pubsub()
-        await pubsub.subscribe(EVENTS, TRANSFORMS)
+        await pubsub.subscribe(EVENTS, TRANSFORMS, RESULTS)
         try:
             while True:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
@@ -97,6 +127,12 @@ class RedisFanout:
                     self.server.dispatch(self.server.core.drop_stale_remotes())
                     continue
                 data = json.loads(message["data"])
+                if message["channel"] == RESULTS.encode():
+                    if data["for"] == self.origin:  # one of our shoppers' try-ons, draped by some process
+                        core = self.server.core
+                        self.server.dispatch(core.job_progress(data["job"], data["stage"]) if "stage" in data
+                                             else core.job_done(data["job"], data["result"], data["error"]))
+                    continue
                 if data.pop("origin") == self.origin:
                     continue
                 self.server.dispatch(self.server.core.apply_remote(data), local_only=True)

@@ -67,6 +67,12 @@ def test_a_client_on_each_process_sees_the_other(redis_url, tmp_path):
             order = await next_of(a, "order")
             stock = await next_of(b, "stock")
             assert stock["product"] == product["id"] and stock["stock"][size] == product["stock"][size] - 1
+            # a try-on goes through the shared stream; whichever process drapes it, A gets the result
+            await a.send(json.dumps({"type": "try_on", "product": product["id"], "size": size}))
+            stages = [(await next_of(a, "try_on_progress"))["stage"], (await next_of(a, "try_on_progress", 120))["stage"]]
+            result = await next_of(a, "try_on_result", timeout=240)
+            assert stages == ["queued", "draping"] and result["fit"]["regions"]
+            assert (await next_of(b, "shopper", having="wearing"))["wearing"]["garment_url"] == result["garment_url"]
             await a.close()
             assert (await next_of(b, "shopper_left"))["id"] == snap_a["you"]["shopper_id"]
             for ws in (b, c):
@@ -76,8 +82,10 @@ def test_a_client_on_each_process_sees_the_other(redis_url, tmp_path):
         order = asyncio.run(scenario())
         import redis
 
-        entries = redis.Redis.from_url(redis_url).xrange("fitroom:orders")
+        client = redis.Redis.from_url(redis_url)
+        entries = client.xrange("fitroom:orders")
         assert any(json.loads(fields[b"message"])["id"] == order["id"] for _, fields in entries)
+        assert client.xlen("fitroom:tryons") == 1 and client.xpending("fitroom:tryons", "workers")["pending"] == 0
     finally:
         first.stop()
         second.stop()

@@ -309,7 +309,7 @@ const handlers = {
   try_on_progress(m) {
     document.getElementById('fit').hidden = false;
     document.getElementById('fit-progress').textContent =
-      `Trying on ${m.size}: ${m.stage}${m.position ? ` (place ${m.position} in the queue)` : ''}…`;
+      `Trying on ${m.size}: ${m.stage}${m.position ? ` (number ${m.position} in the queue)` : ''}…`;
   },
   async try_on_result(m) {
     state.tryOn = m;
