@@ -7,6 +7,7 @@ the floor plane (x right, z towards the entrance; y up), headings degrees about 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -96,20 +97,31 @@ class StoreLayout:
         return (float(np.clip(x, -self.width_m / 2, self.width_m / 2)),
                 float(np.clip(z, -self.depth_m / 2, self.depth_m / 2)))
 
+    @functools.cached_property
+    def _rack_frames(self) -> tuple[np.ndarray, ...]:
+        """Per rack: centre, unit vectors along and across it, and the half sizes a shopper keeps clear of."""
+        a = np.radians([r.heading_deg for r in self.racks])
+        centres = np.array([r.position for r in self.racks])
+        along, across = np.stack([np.cos(a), -np.sin(a)], axis=1), np.stack([np.sin(a), np.cos(a)], axis=1)
+        half = np.stack([np.array([r.length_m for r in self.racks]) / 2 + BODY_RADIUS_M,
+                         np.full(len(a), RACK_DEPTH_M / 2 + BODY_RADIUS_M)], axis=1)
+        return centres, along, across, half
+
     def step_aside(self, x: float, z: float) -> tuple[float, float]:
         """The point itself if it is clear of every rack, else the nearest point just outside the rack."""
-        for rack in self.racks:  # a few racks: each is a rectangle in its own frame
-            a = np.radians(rack.heading_deg)
-            along, across = np.array([np.cos(a), -np.sin(a)]), np.array([np.sin(a), np.cos(a)])
-            offset = np.array([x, z]) - np.asarray(rack.position)
-            u, v = float(offset @ along), float(offset @ across)
-            half_u, half_v = rack.length_m / 2 + BODY_RADIUS_M, RACK_DEPTH_M / 2 + BODY_RADIUS_M
-            if abs(u) < half_u and abs(v) < half_v:
-                if half_u - abs(u) < half_v - abs(v):
-                    u = float(np.copysign(half_u, u))
-                else:
-                    v = float(np.copysign(half_v, v if v != 0 else 1.0))
-                x, z = (np.asarray(rack.position) + u * along + v * across).tolist()
+        centres, along, across, half = self._rack_frames
+        offset = np.array([x, z]) - centres
+        u, v = (offset * along).sum(axis=1), (offset * across).sum(axis=1)
+        inside = np.flatnonzero((np.abs(u) < half[:, 0]) & (np.abs(v) < half[:, 1]))
+        if len(inside) == 0:
+            return x, z
+        i = int(inside[0])  # racks do not overlap
+        ui, vi = float(u[i]), float(v[i])
+        if half[i, 0] - abs(ui) < half[i, 1] - abs(vi):
+            ui = float(np.copysign(half[i, 0], ui))
+        else:
+            vi = float(np.copysign(half[i, 1], vi if vi != 0 else 1.0))
+        x, z = (centres[i] + ui * along[i] + vi * across[i]).tolist()
         return x, z
 
     def as_dict(self) -> dict[str, Any]:
