@@ -1,8 +1,10 @@
-"""Avatars: rigged Anny bodies fitted to ISO 8559-1 tape measurements, and the tape to check them."""
+"""Avatars: rigged Anny bodies fitted to ISO 8559-1 tape measurements or photos, and the tape to check them."""
 
 from avatars.avatar import Avatar
 from avatars.errors import AvatarError, MeasurementError, MeshError
+from avatars.from_photo import PhotoAvatar, avatar_from_photo
 from avatars.measurements import BODY_MEASUREMENTS, MEASUREMENT_KEYS, BodyMeasurements
+from avatars.photo import PhotoError
 from avatars.tape import measure, measure_body
 
 __all__ = [
@@ -13,6 +15,9 @@ __all__ = [
     "BodyMeasurements",
     "MeasurementError",
     "MeshError",
+    "PhotoAvatar",
+    "PhotoError",
+    "avatar_from_photo",
     "measure",
     "measure_body",
 ]

@@ -21,7 +21,7 @@ from avatars.measurements import BodyMeasurements
 from avatars.population import complete
 from engine.size import chart_ease
 from engine.store_layout import StoreLayout
-from recommender.catalog import COLOUR_HEX, CatalogError
+from recommender.catalog import COLOUR_HEX, Catalog, CatalogError
 from recommender.recommender import Recommender
 from recommender.shop import Shop
 from recommender.store import PREFERENCES, VERDICTS, StoreError
@@ -130,7 +130,7 @@ class StoreCore:
     _next_client: int = 0
 
     @property
-    def catalog(self):
+    def catalog(self) -> Catalog:
         return self.shop.catalog
 
     @property
