@@ -29,6 +29,34 @@ WALK_SPEED = 1.2  # m/s
 STEP_SECONDS = 0.1  # bots send a move at 10 Hz while walking
 
 
+def _blocked(store: dict, a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Does the straight walk from a to b pass through a rack (with a body's clearance)?"""
+    t = np.linspace(0.0, 1.0, max(2, int(np.hypot(b[0] - a[0], b[1] - a[1]) / 0.1) + 1))[:, None]
+    points = np.asarray(a) + t * (np.asarray(b) - np.asarray(a))
+    for rack in store["racks"]:
+        angle = np.radians(rack["heading_deg"])
+        offset = points - np.asarray(rack["position"])
+        u = offset @ np.array([np.cos(angle), -np.sin(angle)])
+        v = offset @ np.array([np.sin(angle), np.cos(angle)])
+        reach_u, reach_v = rack["length_m"] / 2 + store["body_radius_m"], store["rack_depth_m"] / 2 + store["body_radius_m"]
+        if ((np.abs(u) < reach_u) & (np.abs(v) < reach_v)).any():
+            return True
+    return False
+
+
+def route(store: dict | None, start: tuple[float, float], goal: tuple[float, float]) -> list[tuple[float, float]]:
+    """Waypoints from start to goal: straight when clear, else along an aisle, through a gap between racks."""
+    if store is None or not _blocked(store, start, goal):
+        return [start, goal]
+    gaps = sorted({round(r["position"][0] + side * (r["length_m"] / 2 + 0.45), 2)
+                   for r in store["racks"] for side in (-1, 1)}, key=lambda g: abs(g - start[0]) + abs(g - goal[0]))
+    for gap in gaps:
+        path = [start, (gap, start[1]), (gap, goal[1]), goal]
+        if not any(_blocked(store, a, b) for a, b in zip(path, path[1:])):
+            return path
+    return [start, goal]  # no clear way found: the server steps the shopper aside
+
+
 @dataclass
 class Taste:
     categories: tuple[str, ...]
@@ -104,9 +132,9 @@ class Bot:
                 self.inbox.put_nowait(message)
 
     async def _expect(self, kind: str, timeout: float) -> dict | None:
-        """The next message of a type (others are dropped), or None on timeout or error."""
+        """The next message of a type (others are dropped), or None on timeout, error, or closing time."""
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(min(timeout, max(0.5, self.deadline - time.time()))):
                 while True:
                     message = await self.inbox.get()
                     if message["type"] == kind:
@@ -120,6 +148,11 @@ class Bot:
         await self.ws.send(json.dumps(message))
 
     async def _walk_to(self, x: float, z: float) -> None:
+        """Walk there along the aisles (around the racks, as people do), sending moves at 10 Hz."""
+        for wx, wz in route(self.log.store, (self.x, self.z), (x, z))[1:]:
+            await self._walk_straight(wx, wz)
+
+    async def _walk_straight(self, x: float, z: float) -> None:
         steps = max(1, int(np.hypot(x - self.x, z - self.z) / (WALK_SPEED * STEP_SECONDS)))
         self.heading = float(np.degrees(np.arctan2(x - self.x, z - self.z)))
         for t in np.linspace(0, 1, steps + 1)[1:]:
@@ -187,7 +220,8 @@ class Bot:
             result = await self._expect("try_on_result", 120)
             if result:
                 self.log.try_ons.append(product["id"])
-                tight = [r for r, v in result["fit"]["regions"].items() if v["verdict"] != "fit"]
+                # judged by the body, not the neckline (our necklines read loose everywhere; see README)
+                tight = [r for r, v in result["fit"]["regions"].items() if v["verdict"] != "fit" and r != "neck"]
                 verdict = "fit" if not tight else ("small" if any(
                     result["fit"]["regions"][r]["verdict"] == "tight" for r in tight) else "large")
                 await self._send({"type": "feedback", "product": product["id"], "size": size, "verdict": verdict})
