@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -21,8 +24,27 @@ AVATAR_CACHE = 32
 UNDERWEAR_RGBA = (70, 78, 96, 255)
 
 
+def _die_with_parent() -> None:
+    """A worker outlives nothing: it ends when the server process ends, even by SIGKILL."""
+    parent = os.getppid()
+    try:  # Linux: the kernel sends SIGTERM when the parent dies
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:  # elsewhere (and in case the parent died before prctl): poll
+        while os.getppid() == parent:
+            time.sleep(2.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
 def init_worker() -> None:
-    """Load the body model before the first job (a second, once per worker)."""
+    """Tie the worker's life to the server's, then load the body model before the first job."""
+    _die_with_parent()
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
     from avatars.body_model import load_body_model
 

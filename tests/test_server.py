@@ -314,3 +314,33 @@ def test_bots_keep_a_demo_store_alive(tmp_path):
         assert len(asyncio.run(look())["shoppers"]) == 4  # the three bots and me
     finally:
         server.stop()
+
+
+def test_workers_end_with_a_killed_server(tmp_path):
+    import subprocess
+    import time
+
+    server = serve(tmp_path / "data")
+
+    async def shopper_with_a_body():  # the pool starts its worker for the first job: a shopper's body
+        ws, _ = await joined(server.ws, measurements={"stature": 171})
+        await next_of(ws, "shopper", timeout=120, having="avatar_url")
+        await ws.close()
+
+    asyncio.run(shopper_with_a_body())
+    workers = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True,
+                             check=False).stdout.split()
+    assert len(workers) >= 2  # the pool's worker and multiprocessing's resource tracker
+    server.kill()
+    deadline = time.time() + 15
+    while time.time() < deadline and any(_state(w) not in ("", "Z") for w in workers):
+        time.sleep(0.5)
+    assert all(_state(w) in ("", "Z") for w in workers), "a worker outlived its server"
+
+
+def _state(pid: str) -> str:
+    """The process state letter ("" when gone, "Z" for a zombie)."""
+    try:
+        return open(f"/proc/{pid}/stat").read().split(") ")[1][0]
+    except (OSError, IndexError):
+        return ""
