@@ -9,6 +9,7 @@ they saw and did becomes the store analytics (`Analytics`).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 import time
@@ -52,7 +53,7 @@ def route(store: dict | None, start: tuple[float, float], goal: tuple[float, flo
                    for r in store["racks"] for side in (-1, 1)}, key=lambda g: abs(g - start[0]) + abs(g - goal[0]))
     for gap in gaps:
         path = [start, (gap, start[1]), (gap, goal[1]), goal]
-        if not any(_blocked(store, a, b) for a, b in zip(path, path[1:])):
+        if not any(_blocked(store, a, b) for a, b in itertools.pairwise(path)):
             return path
     return [start, goal]  # no clear way found: the server steps the shopper aside
 
