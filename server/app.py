@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 import mimetypes
+import os
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -207,7 +208,8 @@ class StoreServer:
         await simulate(url, count, minutes=1e6, seed=1, try_on_rate=0.02)
 
     async def run(self, host: str, port: int, ready: asyncio.Event | None = None, bots: int = 0) -> None:
-        self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=init_worker)
+        self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=init_worker,
+                                        initargs=(os.getpid(),))
         tasks = [asyncio.ensure_future(self.tick_loop()), asyncio.ensure_future(self.retrain_loop())]
         tasks += [asyncio.ensure_future(self.job_loop()) for _ in range(self.workers)]
         if self.fanout is not None:

@@ -24,9 +24,8 @@ AVATAR_CACHE = 32
 UNDERWEAR_RGBA = (70, 78, 96, 255)
 
 
-def _die_with_parent() -> None:
-    """A worker outlives nothing: it ends when the server process ends, even by SIGKILL."""
-    parent = os.getppid()
+def _die_with_parent(parent: int) -> None:
+    """A worker outlives nothing: it ends when the server process `parent` ends, even by SIGKILL."""
     try:  # Linux: the kernel sends SIGTERM when the parent dies
         import ctypes
 
@@ -34,7 +33,7 @@ def _die_with_parent() -> None:
     except (OSError, AttributeError):
         pass
 
-    def watch() -> None:  # elsewhere (and in case the parent died before prctl): poll
+    def watch() -> None:  # elsewhere, and when the server died while this worker was starting: poll
         while os.getppid() == parent:
             time.sleep(2.0)
         os._exit(0)
@@ -42,9 +41,9 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
-def init_worker() -> None:
+def init_worker(server_pid: int) -> None:
     """Tie the worker's life to the server's, then load the body model before the first job."""
-    _die_with_parent()
+    _die_with_parent(server_pid)
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
     from avatars.body_model import load_body_model
 

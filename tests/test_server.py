@@ -337,6 +337,21 @@ def test_workers_end_with_a_killed_server(tmp_path):
         time.sleep(0.5)
     assert all(_state(w) in ("", "Z") for w in workers), "a worker outlived its server"
 
+    # and a server stopped while its first worker is still starting up takes that worker along
+    server = serve(tmp_path / "data")
+
+    async def join_and_go():
+        ws, _ = await joined(server.ws, measurements={"stature": 172})
+        await ws.close()
+
+    asyncio.run(join_and_go())
+    time.sleep(0.5)
+    starting = subprocess.run(["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True,
+                              check=False).stdout.split()
+    server.stop()
+    time.sleep(20)  # the worker finishes importing, then notices
+    assert all(_state(w) in ("", "Z") for w in starting), "a starting worker outlived its server"
+
 
 def _state(pid: str) -> str:
     """The process state letter ("" when gone, "Z" for a zombie)."""
