@@ -9,21 +9,24 @@ Both are judged by reading the finished mesh with `avatars.measure` (not by thei
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from figures import arguments, save
 from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
 
 from avatars import Avatar, measure
 from avatars.ansur import load_subjects
-from avatars.body_model import MEAN_PARAMETERS, BodyModel, clamp_parameters, load_body_model
+from avatars.body_model import (
+    MEAN_PARAMETERS,
+    BodyModel,
+    clamp_parameters,
+    load_body_model,
+)
 from avatars.fitting import measure_vertices
 from avatars.measurements import MEASUREMENT_KEYS, BodyMeasurements
 from avatars.population import complete
@@ -110,16 +113,13 @@ def print_table(result: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--subjects", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, help="write the figures as JSON")
     args = parser.parse_args()
     result = run(args.subjects, args.seed)
     print_table(result)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    save(args.json, result)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ budget and we report where it is when the budget ends. Penetration is measured f
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import trimesh
+from figures import arguments, save
 from rich.console import Console
 from rich.table import Table
 
@@ -124,13 +124,12 @@ def newton_vbd(garment: Garment, body: trimesh.Trimesh, frames: int, seconds: fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--peer-seconds", type=float, default=10.0)
     parser.add_argument("--garment", default="tee")
     parser.add_argument("--size", default="M")
     parser.add_argument("--newton-frames", type=int, default=30)
-    parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     avatar = Avatar.from_measurements(json.loads(EXAMPLE.read_text()))
     collider = BodyCollider(avatar.mesh)
@@ -179,9 +178,7 @@ def main() -> None:
     if "newton_vbd" in rows:
         Console().print(f"one Newton VBD frame (1/60 s of motion) costs {rows['newton_vbd']['seconds_per_frame'] / f['seconds_median']:.1f}x "
                         "a whole Fitroom drape")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(output, indent=2))
+    save(args.json, output)
 
 
 if __name__ == "__main__":

@@ -14,13 +14,11 @@ The subjects are those the training script (`scripts/train_photo_measurements.py
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
+from figures import arguments, save
 from rich.console import Console
 from rich.table import Table
 from tqdm import tqdm
@@ -105,16 +103,13 @@ def print_table(result: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--subjects", type=int, default=60)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, help="write the figures as JSON")
     args = parser.parse_args()
     result = run(args.subjects, args.seed)
     print_table(result)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    save(args.json, result)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,6 @@ top-10 from the fitted hybrid, in-process, over 2,000 requests.
 
 from __future__ import annotations
 
-import argparse
-import json
 import subprocess
 import sys
 import time
@@ -20,11 +18,17 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from figures import arguments, save
 from rich.console import Console
 from rich.table import Table
 
 from recommender.collaborative import BPR, Hybrid, ItemKNN, Popularity
-from recommender.interactions import Interactions, ranking_metrics, stratified_split, top_k
+from recommender.interactions import (
+    Interactions,
+    ranking_metrics,
+    stratified_split,
+    top_k,
+)
 
 CACHE = Path(__file__).resolve().parent.parent / ".cache"
 WHEEL = "recbole-1.2.1-py3-none-any.whl"
@@ -46,8 +50,7 @@ def load_ml100k() -> Interactions:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--json", type=Path)
+    parser = arguments(__doc__)
     args = parser.parse_args()
     data = load_ml100k()
     train, test = stratified_split(data, 0.75, seed=42)
@@ -82,9 +85,7 @@ def main() -> None:
     pop = result["ml-100k"]["popularity"]["ndcg@10"]
     console.print(f"fitroom / popularity NDCG ratio: {result['ml-100k']['fitroom']['ndcg@10'] / pop:.2f}x; "
                   f"latency per request p50 {result['latency_p50_ms']} ms, p99 {result['latency_p99_ms']} ms")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    save(args.json, result)
 
 
 if __name__ == "__main__":

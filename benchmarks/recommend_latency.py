@@ -9,13 +9,13 @@ latency (p50/p99) of `recommend` (top 10 with sizes), `size_for` and `outfit`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from figures import arguments, save
 from rich.console import Console
 from rich.table import Table
 
@@ -25,11 +25,10 @@ from recommender.store import Store
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--products", type=int, default=1000)
     parser.add_argument("--shoppers", type=int, default=10000)
     parser.add_argument("--requests", type=int, default=500)
-    parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     catalog = Catalog.from_dicts(generate_products(args.products, seed=1))
@@ -80,9 +79,7 @@ def main() -> None:
         table.add_row(name, f"{result[name]['p50_ms']:.2f}", f"{result[name]['p99_ms']:.2f}")
     Console().print(table)
     Console().print(f"training (item-kNN + BPR + latent sizes): {result['train_seconds']} s")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    save(args.json, result)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,10 @@ first frames (context creation, caches) are excluded.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import time
-from pathlib import Path
 
+from figures import arguments, save
 from rich.console import Console
 from rich.table import Table
 
@@ -30,9 +28,8 @@ def frames_per_second(items: list[RenderItem], backend: str, size: int, frames: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--frames", type=int, default=20)
-    parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     avatar = Avatar.from_measurements({"stature": 172.0, "sex": "female"})
     items = [RenderItem(avatar.mesh)]
@@ -46,9 +43,7 @@ def main() -> None:
         result["fps"][f"{size}"] = {"pyrender": round(gl, 2), "raster": round(raster, 2), "ratio": round(gl / raster, 2)}
         table.add_row(f"{size}x{size}", f"{gl:.1f}", f"{raster:.1f}", f"{gl / raster:.2f}x")
     Console().print(table)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    save(args.json, result)
 
 
 if __name__ == "__main__":

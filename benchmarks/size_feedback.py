@@ -16,11 +16,8 @@ Right size first time: the size each method picks for a held-out (shopper, produ
 
 from __future__ import annotations
 
-import argparse
-import json
-from pathlib import Path
-
 import numpy as np
+from figures import arguments, save
 from rich.console import Console
 from rich.table import Table
 
@@ -48,11 +45,10 @@ def macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--shoppers", type=int, default=400)
     parser.add_argument("--purchases", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     category = "tee"
@@ -98,7 +94,7 @@ def main() -> None:
         first_time["fitroom"].append(true_fit[model.best_size(u, p, girths)])
     for name, hits in first_time.items():
         results[name]["right_size_first_time"] = round(float(np.mean(hits)), 4)
-    output = {"shoppers": len(subjects), "feedback": int(len(data)), "held_out": int(test.sum()),
+    output = {"shoppers": len(subjects), "feedback": len(data), "held_out": int(test.sum()),
               "offset_recovery_corr": round(float(np.corrcoef(model.offset.numpy(), offsets)[0, 1]), 3), **results}
 
     table = Table(title=f"Size feedback: {len(subjects)} ANSUR shoppers, {len(data)} reports, {category}")
@@ -109,9 +105,7 @@ def main() -> None:
     Console().print(table)
     Console().print(f"vanity offsets recovered: correlation {output['offset_recovery_corr']} "
                     f"(verdict classes {VERDICTS})")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(output, indent=2))
+    save(args.json, output)
 
 
 if __name__ == "__main__":

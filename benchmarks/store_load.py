@@ -13,7 +13,6 @@ latency < 50 ms and >= 10x fewer bytes than the baseline.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import math
@@ -26,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+from figures import arguments, save
 from rich.console import Console
 from rich.table import Table
 
@@ -114,11 +114,10 @@ def measure(mode: str, clients: int, seconds: float, move_hz: float, warmup: flo
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--move-hz", type=float, default=10.0)
-    parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     rows = [measure(mode, args.clients, args.seconds, args.move_hz) for mode in ("fitroom", "naive")]
     fitroom, naive = rows
@@ -133,9 +132,7 @@ def main() -> None:
     console.print(table)
     console.print(f"bytes: naive / fitroom = {ratio:.1f}x (goal >= 10x); "
                   f"fitroom latency p99 {fitroom['latency_ms_p99']} ms (goal < 50 ms)")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"rows": rows, "bytes_ratio": round(ratio, 2), "move_hz": args.move_hz}, indent=2))
+    save(args.json, {"rows": rows, "bytes_ratio": round(ratio, 2), "move_hz": args.move_hz})
 
 
 if __name__ == "__main__":

@@ -12,9 +12,7 @@ top-10 for that shopper is checked for the held-out product. Peers in the same r
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import shutil
 import sqlite3
 import tempfile
@@ -22,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from figures import arguments, save
 from rich.console import Console
 from rich.table import Table
 
@@ -89,11 +88,10 @@ def evaluate(db_path: Path, folder: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = arguments(__doc__)
     parser.add_argument("--shoppers", type=int, default=30)
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -112,9 +110,7 @@ def main() -> None:
     console = Console()
     console.print(table)
     console.print(f"Fitroom / popularity HitRate@10: {result['fitroom']['hit_rate@10'] / max(result['popularity']['hit_rate@10'], 1e-9):.1f}x")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+    save(args.json, result)
 
 
 if __name__ == "__main__":
