@@ -24,6 +24,7 @@ from figures import arguments, save
 from rich.console import Console
 from rich.table import Table
 
+from engine.garments.charts import CHART_GENDER
 from recommender.catalog import Catalog
 from recommender.recommender import Recommender
 from recommender.shop import Shop
@@ -32,7 +33,6 @@ from server.bots import simulate
 from server.local import start_local_server
 
 K = 10
-GENDER = {"female": "women", "male": "men"}
 
 
 def held_out(db_path: Path) -> dict[str, str]:
@@ -72,7 +72,7 @@ def evaluate(db_path: Path, folder: Path) -> dict:
         sex = store.shopper(shopper)["measurements"].get("sex")
         ours = [r.product_id for r in recommender.recommend(shopper, k=K)]
         candidates = [p for p in catalog.products.values() if p.id not in seen.get(shopper, set())
-                      and (sex is None or p.gender == GENDER[sex])]
+                      and (sex is None or p.gender == CHART_GENDER[sex])]
         popular = sorted(candidates, key=lambda p: -popularity[p.id])[:K]
         for name, ranked in (("fitroom", ours), ("popularity", [p.id for p in popular])):
             rank = ranked.index(target) if target in ranked else None

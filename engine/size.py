@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from avatars import Avatar
 from engine.drape import BodyCollider
-from engine.garments.charts import GarmentError, fit_rules, load_chart
+from engine.garments.charts import CHART_GENDER, GarmentError, fit_rules, load_chart
 from engine.tryon import TryOn, try_on
 
 PREFERENCES = ("snug", "regular", "loose")
@@ -46,7 +46,7 @@ def recommend_size(avatar: Avatar, category: str, preference: str = "regular", g
     """Drape each size of the chart on the avatar and pick one for the shopper's preference."""
     if preference not in PREFERENCES:
         raise GarmentError(f"unknown fit preference {preference!r}; choose one of {PREFERENCES}")
-    gender = gender or {"male": "men"}.get(avatar.inputs.get("sex", ""), "women")
+    gender = gender or CHART_GENDER.get(avatar.inputs.get("sex", ""), "women")
     labels = load_chart(category, gender).labels
     collider = BodyCollider(avatar.mesh)
     tries = {}

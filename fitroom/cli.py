@@ -242,7 +242,7 @@ def _fit_batch(bodies: str, garment: str, gender: str | None, sizes: str | None,
 
     from avatars import Avatar, AvatarError
     from engine.drape import BodyCollider
-    from engine.garments.charts import load_chart
+    from engine.garments.charts import CHART_GENDER, load_chart
     from engine.tryon import try_on
 
     if bodies.startswith("ansur:"):
@@ -263,7 +263,7 @@ def _fit_batch(bodies: str, garment: str, gender: str | None, sizes: str | None,
         except AvatarError as exc:
             click.echo(f"body {index}: skipped: {exc}", err=True)
             continue
-        chart_gender = gender or {"male": "men"}.get(avatar.inputs.get("sex", ""), "women")
+        chart_gender = gender or CHART_GENDER.get(avatar.inputs.get("sex", ""), "women")
         labels = sizes.split(",") if sizes else load_chart(garment, chart_gender).labels
         collider = BodyCollider(avatar.mesh)
         for label in labels:

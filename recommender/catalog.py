@@ -11,11 +11,11 @@ import numpy as np
 from engine.garments.charts import ASSETS, CATEGORIES, CHARTS, load_chart
 
 DEFAULT_CATALOG = ASSETS / "catalog" / "products.json"
-COLOURS = ["black", "white", "navy", "grey", "beige", "olive", "burgundy", "sky blue", "red", "mustard", "pink", "teal"]
-#: sRGB hex of each colour name, for renderers and clients.
+#: The catalogue's colour names, with the sRGB hex renderers and clients draw them in.
 COLOUR_HEX = {"black": "#222222", "white": "#f2f2ee", "navy": "#1f2f5c", "grey": "#8a8d91", "beige": "#d8c7a5",
               "olive": "#6b7035", "burgundy": "#6d1f2e", "sky blue": "#8cc4ea", "red": "#c0282d",
               "mustard": "#d1a22c", "pink": "#e8a0b8", "teal": "#1f7f80"}
+COLOURS = list(COLOUR_HEX)
 PATTERNS = ["solid", "solid", "solid", "stripe", "check", "print"]
 STYLES = {"tee": ["casual", "sport"], "longsleeve": ["casual", "formal"], "jacket": ["formal", "casual"],
           "dress": ["formal", "casual"], "trousers": ["casual", "formal", "sport"], "skirt": ["casual", "formal"]}

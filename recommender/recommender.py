@@ -17,7 +17,7 @@ from scipy import sparse
 
 from avatars import BodyMeasurements
 from avatars.population import complete
-from engine.garments.charts import fit_rules, load_chart
+from engine.garments.charts import CHART_GENDER, fit_rules, load_chart
 from recommender.catalog import Catalog, Product
 from recommender.collaborative import BPR, Hybrid, ItemKNN
 from recommender.content import COMPLEMENTS, NEUTRALS, ContentIndex, compatibility
@@ -159,7 +159,7 @@ class Recommender:
             product = self.catalog.products[self.ids[i]]
             if product.id in seen or (category and product.category != category):
                 continue
-            if sex and product.gender != {"female": "women", "male": "men"}[sex]:
+            if sex and product.gender != CHART_GENDER[sex]:
                 continue
             if price_range and not price_range[0] <= product.price <= price_range[1]:
                 continue

@@ -23,9 +23,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from avatars.population import sample_bodies
+from engine.garments.charts import CATEGORIES, CHART_GENDER
 from recommender.catalog import COLOURS
 
-CATEGORIES = ("tee", "longsleeve", "jacket", "trousers", "dress", "skirt")
 WALK_SPEED = 1.2  # m/s
 STEP_SECONDS = 0.1  # bots send a move at 10 Hz while walking
 
@@ -69,7 +69,7 @@ class Taste:
 
     @classmethod
     def draw(cls, rng: random.Random, try_on_rate: float) -> Taste:
-        return cls(tuple(rng.sample(CATEGORIES, 2)), tuple(rng.sample(COLOURS, 3)), rng.uniform(30, 160),
+        return cls(tuple(rng.sample(list(CATEGORIES), 2)), tuple(rng.sample(COLOURS, 3)), rng.uniform(30, 160),
                    try_on_rate * rng.uniform(0.5, 1.5), rng.uniform(0.1, 0.8), rng.uniform(0.3, 0.9))
 
 
@@ -92,6 +92,7 @@ class BotLog:
 class Bot:
     def __init__(self, url: str, body: dict, taste: Taste, seed: int, deadline: float) -> None:
         self.url, self.body, self.taste, self.deadline = url, body, taste, deadline
+        self.cut = CHART_GENDER[body["sex"]]
         self.rng = random.Random(seed)
         self.log = BotLog()
         self.products: dict[str, dict] = {}
@@ -167,9 +168,8 @@ class Bot:
 
     def _liked(self) -> list[dict]:
         """In stock, on a rack, in the bot's categories and budget, cut for its sex."""
-        cut = {"female": "women", "male": "men"}[self.body["sex"]]
         return [p for p in self.products.values() if p["placement"] and p["category"] in self.taste.categories
-                and p["gender"] == cut and p["price"] <= self.taste.budget and any(s > 0 for s in p["stock"].values())]
+                and p["gender"] == self.cut and p["price"] <= self.taste.budget and any(s > 0 for s in p["stock"].values())]
 
     async def _shop(self) -> None:
         recommended: list[dict] = []
@@ -186,8 +186,7 @@ class Bot:
                 favourite = [p for p in liked if p["colours"][0] in self.taste.colours]
                 product = self.rng.choice(favourite or liked)
             else:  # nothing to their taste: wander to any rack of their cut
-                cut = {"female": "women", "male": "men"}[self.body["sex"]]
-                product = self.rng.choice([p for p in self.products.values() if p["gender"] == cut])
+                product = self.rng.choice([p for p in self.products.values() if p["gender"] == self.cut])
             if product is None or not product["placement"]:
                 continue
             px, _, pz = product["placement"]["position"]

@@ -19,7 +19,7 @@ from scipy.spatial import cKDTree
 from avatars import Avatar
 from avatars.body_model import BodyModel, load_body_model
 from avatars.tape import ANNY_LANDMARKS, anny_landmarks, girth_at_height, girth_in_plane
-from engine.garments.charts import CATEGORIES, Fabric, GarmentError, load_chart, load_fabric
+from engine.garments.charts import CATEGORIES, CHART_GENDER, Fabric, GarmentError, load_chart, load_fabric
 
 CLEARANCE_M = 0.006  # where a garment starts, at least this far outside the skin
 RING_SPACING_M = 0.02  # skirt tubes
@@ -187,7 +187,7 @@ def build_garment(avatar: Avatar, category: str, size: str, gender: str | None =
     if category not in CATEGORIES:
         raise GarmentError(f"unknown garment {category!r}; choose one of {sorted(CATEGORIES)}")
     model = model or load_body_model()
-    gender = gender or {"male": "men"}.get(avatar.inputs.get("sex", ""), "women")
+    gender = gender or CHART_GENDER.get(avatar.inputs.get("sex", ""), "women")
     chart = load_chart(category, gender)
     measurements = chart.size(size)
     fabric_name, construction = CATEGORIES[category]

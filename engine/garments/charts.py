@@ -19,6 +19,8 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "trousers": ("denim", "trousers"),
     "skirt": ("viscose", "skirt"),
 }
+#: The size charts a shopper's sex is cut for (charts exist for "women" and "men").
+CHART_GENDER = {"female": "women", "male": "men"}
 
 
 class GarmentError(ValueError):
