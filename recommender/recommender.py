@@ -84,7 +84,7 @@ class Recommender:
     def _train_sizes(self, girth: str) -> tuple[LatentSizeModel, dict[str, int]]:
         shoppers = [r[0] for r in self.store.db.execute("SELECT id FROM shoppers ORDER BY id")]
         index = {s: i for i, s in enumerate(shoppers)}
-        bodies = np.array([self._body(s)[girth] for s in shoppers]) if shoppers else np.zeros(0)
+        bodies = np.array([self.body_cm(s)[girth] for s in shoppers]) if shoppers else np.zeros(0)
         tight, loose = fit_rules()["ease_cm"]["tee" if girth == "chest" else "trousers"][
             "chest" if girth == "chest" else "hip"]
         model = LatentSizeModel(bodies, len(self.ids), tight, loose)
@@ -96,7 +96,7 @@ class Recommender:
             model.fit(Feedback(s, p, g.astype(float), v))
         return model, index
 
-    def _body(self, shopper_id: str) -> dict[str, float]:
+    def body_cm(self, shopper_id: str) -> dict[str, float]:
         """The shopper's nine measurements (given or filled from the population), cached until train()."""
         if shopper_id not in self._bodies:
             measurements = self.store.shopper(shopper_id)["measurements"]
@@ -116,22 +116,22 @@ class Recommender:
         labels = list(product.sizes)
         girths = self.girths[product_id]
         model, index = self.size_models[girth]
-        body_cm = self._body(shopper_id)[girth]
+        yours = self.body_cm(shopper_id)[girth]
         if shopper_id in index:
             fit = model.predict_proba(np.full(len(labels), index[shopper_id]), np.full(len(labels), self.index[product_id]),
                                       girths)[:, 1]
             how = "learned from fit feedback" if self.has_feedback else "chart and physics rule"
         else:  # a shopper newer than the model: the rule, preferring a comfortable margin
             tight, loose = -float(model.cuts[1]), -float(model.cuts[0])
-            ease = girths - body_cm
+            ease = girths - yours
             fit = ((ease >= tight + COMFORT_MARGIN_CM) & (ease <= loose)).astype(float)
             fit -= np.abs(ease - tight - COMFORT_MARGIN_CM) / 1000.0
             how = "chart and physics rule"
         for k in np.argsort(-fit):
             if product.in_stock(labels[k]):
-                ease = girths[k] - body_cm
+                ease = girths[k] - yours
                 return Recommendation(product_id, labels[k], float(fit[k]),
-                                      f"{labels[k]}: {girth} {ease:+.0f} cm of ease on your {body_cm:.0f} cm ({how})")
+                                      f"{labels[k]}: {girth} {ease:+.0f} cm of ease on your {yours:.0f} cm ({how})")
         return Recommendation(product_id, None, 0.0, "sold out in every size")
 
     def recommend(self, shopper_id: str, k: int = 10, category: str | None = None,

@@ -18,7 +18,6 @@ from typing import Any
 
 from avatars.errors import MeasurementError
 from avatars.measurements import BodyMeasurements
-from avatars.population import complete
 from engine.size import chart_ease
 from engine.store_layout import StoreLayout
 from recommender.catalog import COLOUR_HEX, Catalog, CatalogError
@@ -277,7 +276,7 @@ class StoreCore:
         advice = self.recommender.size_for(shopper.id, product_id)
         product = self.catalog.get(product_id)
         regions = {} if advice.size is None else chart_ease(
-            product.category, product.gender, advice.size, complete(BodyMeasurements.from_dict(shopper.measurements))[0])
+            product.category, product.gender, advice.size, self.recommender.body_cm(shopper.id))
         return {"type": "size_advice", "product": product_id, "size": advice.size, "reason": advice.reason,
                 "score": round(advice.score, 3), "regions": regions}
 
