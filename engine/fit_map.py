@@ -54,12 +54,19 @@ def legend(height: int, kind: str, width: int = 110) -> np.ndarray:
     return image
 
 
-def fit_map(tryon: TryOn, kind: str = "strain", size: tuple[int, int] = (384, 768),
-            backend: str | None = None) -> np.ndarray:
-    """Front, side and back of the body in the garment coloured by `kind`, legend on the right."""
+def painted_garment(tryon: TryOn, kind: str = "strain") -> trimesh.Trimesh:
+    """The draped garment with its vertices coloured by `kind` on the map's scale."""
     low, high, _, _ = MAPS[kind]
     cloth = tryon.drape.mesh
     cloth.visual.vertex_colors = _colours(vertex_values(tryon, kind), low, high)
+    return cloth
+
+
+def fit_map(tryon: TryOn, kind: str = "strain", size: tuple[int, int] = (384, 768),
+            backend: str | None = None, cloth: trimesh.Trimesh | None = None) -> np.ndarray:
+    """Front, side and back of the body in the garment coloured by `kind` (or the given painted
+    `cloth`), legend on the right."""
+    cloth = cloth if cloth is not None else painted_garment(tryon, kind)
     items = [RenderItem(tryon.avatar.mesh, material="skin"), RenderItem(cloth, material="cloth")]
     views = render_views(items, size=size, backend=backend)
     return np.concatenate([views, legend(size[1], kind)], axis=1)

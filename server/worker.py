@@ -8,18 +8,17 @@ the fit summary.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
 import threading
 import time
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-_AVATARS: OrderedDict[str, Any] = OrderedDict()
 AVATAR_CACHE = 32
 UNDERWEAR_RGBA = (70, 78, 96, 255)
 
@@ -63,23 +62,21 @@ def _dressed_body(avatar) -> Any:
 
 
 def _avatar(measurements: dict[str, Any]):
+    """The shopper's avatar; the last few are kept, so a shopper's next try-on starts at once."""
+    return _avatar_of(json.dumps(measurements, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=AVATAR_CACHE)
+def _avatar_of(key: str):
     from avatars import Avatar
 
-    key = json.dumps(measurements, sort_keys=True)
-    if key not in _AVATARS:
-        _AVATARS[key] = Avatar.from_measurements(measurements)
-        while len(_AVATARS) > AVATAR_CACHE:
-            _AVATARS.popitem(last=False)
-    _AVATARS.move_to_end(key)
-    return _AVATARS[key]
+    return Avatar.from_measurements(json.loads(key))
 
 
 def run_try_on(job: str, payload: dict[str, Any], out_dir: str, url_prefix: str = "/files/tryon") -> dict[str, Any]:
     """Drape the product's garment in the size on the shopper's avatar; write the files; summarise the fit."""
-    import trimesh
-
     from avatars.export import export_glb
-    from engine.fit_map import MAPS, _colours, fit_map, vertex_values
+    from engine.fit_map import fit_map, painted_garment
     from engine.render import save_png
     from engine.tryon import try_on
 
@@ -94,14 +91,12 @@ def run_try_on(job: str, payload: dict[str, Any], out_dir: str, url_prefix: str 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     colour = np.array([int(payload["hex"][i:i + 2], 16) for i in (1, 3, 5)] + [255], dtype=np.uint8)
-    cloth = trimesh.Trimesh(result.drape.mesh.vertices, result.drape.mesh.faces, process=False)
+    cloth = result.drape.mesh
     cloth.visual.vertex_colors = np.tile(colour, (len(cloth.vertices), 1))
     (out / f"{job}.glb").write_bytes(export_glb({"body": _dressed_body(avatar), "garment": cloth}))
-    low, high, _, _ = MAPS["strain"]
-    heat = cloth.copy()
-    heat.visual.vertex_colors = _colours(vertex_values(result, "strain"), low, high)
+    heat = painted_garment(result, "strain")  # painted once: for the heat-map GLB and the fit map picture
     (out / f"{job}_heat.glb").write_bytes(export_glb({"garment": heat}))
-    save_png(fit_map(result, "strain", size=(256, 512)), out / f"{job}_fitmap.png")
+    save_png(fit_map(result, "strain", size=(256, 512), cloth=heat), out / f"{job}_fitmap.png")
     fit = result.fit.as_dict()
     return {
         "garment_url": f"{url_prefix}/{job}.glb", "heatmap_url": f"{url_prefix}/{job}_heat.glb",
