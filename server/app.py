@@ -139,8 +139,9 @@ class StoreServer:
                 broadcast(targets, action.data)
                 self.stats.bytes_sent += len(action.data) * len(targets)
                 self.stats.frames_sent += len(targets)
-                if self.fanout is not None and not local_only and isinstance(action.data, str):
-                    self.fanout.publish_event(action.data)
+                if self.fanout is not None and not local_only and isinstance(action.data, str) and (
+                        action.to is None or action.data.startswith('{"type":"order"')):
+                    self.fanout.publish_event(action.data)  # broadcasts and orders: what other processes need
             elif isinstance(action, Close):
                 connection = self.connections.get(action.client)
                 if connection is not None:
@@ -196,10 +197,18 @@ class StoreServer:
             self.dispatch(self.core.job_done(job.id, *await self.execute(job)))
 
     async def retrain_loop(self, every_seconds: float = 120.0) -> None:
+        """Refit the recommender on what shoppers did, when they did something since the last fit."""
+        seen = None
         while True:
             await asyncio.sleep(every_seconds)
-            if self.core.recommender is not None:
-                self.core.recommender.train()
+            recommender = self.core.recommender
+            if recommender is None:
+                continue
+            latest = recommender.store.db.execute(
+                "SELECT (SELECT MAX(id) FROM events), (SELECT MAX(id) FROM fit_feedback)").fetchone()
+            if latest != seen:
+                recommender.train()
+                seen = latest
 
     async def run_bots(self, url: str, count: int) -> None:
         """Simulated shoppers in this store for as long as it is open (demos)."""
@@ -207,7 +216,7 @@ class StoreServer:
 
         await simulate(url, count, minutes=1e6, seed=1, try_on_rate=0.02)
 
-    async def run(self, host: str, port: int, ready: asyncio.Event | None = None, bots: int = 0) -> None:
+    async def run(self, host: str, port: int, bots: int = 0) -> None:
         self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=init_worker,
                                         initargs=(os.getpid(),))
         tasks = [asyncio.ensure_future(self.tick_loop()), asyncio.ensure_future(self.retrain_loop())]
@@ -219,8 +228,6 @@ class StoreServer:
             async with serve(self.handle, host, port, process_request=self.process_request,
                              max_size=MAX_FRAME_BYTES, max_queue=64, ping_interval=20, ping_timeout=20) as server:
                 log.info("store open at http://%s:%d (websocket ws://%s:%d/ws)", host, port, host, port)
-                if ready is not None:
-                    ready.set()
                 if bots:
                     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
                     tasks.append(asyncio.ensure_future(self.run_bots(f"ws://{local}:{port}/ws", bots)))
