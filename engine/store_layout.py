@@ -68,7 +68,9 @@ class StoreLayout:
         return cls.from_dict(data, catalog)
 
     @classmethod
-    def from_dict(cls, data: dict, catalog: Catalog) -> StoreLayout:
+    def from_dict(cls, data: dict, catalog: Catalog | None = None) -> StoreLayout:
+        """A layout from its JSON; products are hung from `catalog`, or kept as the data places
+        them (`placements`, as in a client's snapshot) when no catalogue is given."""
         try:
             floor = data["floor"]
             width, depth = float(floor["width_m"]), float(floor["depth_m"])
@@ -86,7 +88,7 @@ class StoreLayout:
         for x, z in [r.position for r in racks] + [layout.entrance]:
             if not layout.inside(x, z):
                 raise LayoutError(f"store layout puts something at ({x}, {z}), outside the {width} x {depth} m floor")
-        layout.placements.update(_place(racks, catalog))
+        layout.placements.update(_place(racks, catalog) if catalog is not None else data.get("placements", {}))
         return layout
 
     def inside(self, x: float, z: float) -> bool:
@@ -107,16 +109,29 @@ class StoreLayout:
                          np.full(len(a), RACK_DEPTH_M / 2 + BODY_RADIUS_M)], axis=1)
         return centres, along, across, half
 
+    def _in_racks(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For (N, 2) floor points: (N, racks) "too close to this rack", and the points' coordinates
+        along and across each rack."""
+        centres, along, across, half = self._rack_frames
+        offset = np.asarray(points, dtype=np.float64)[:, None, :] - centres
+        u, v = (offset * along).sum(axis=2), (offset * across).sum(axis=2)
+        return (np.abs(u) < half[:, 0]) & (np.abs(v) < half[:, 1]), u, v
+
+    def blocked(self, start: tuple[float, float], end: tuple[float, float]) -> bool:
+        """Does walking straight from start to end pass (a body's width) through a rack?"""
+        steps = np.linspace(0.0, 1.0, max(2, int(np.hypot(end[0] - start[0], end[1] - start[1]) / 0.1) + 1))
+        points = np.asarray(start) + steps[:, None] * (np.asarray(end) - np.asarray(start))
+        return bool(self._in_racks(points)[0].any())
+
     def step_aside(self, x: float, z: float) -> tuple[float, float]:
         """The point itself if it is clear of every rack, else the nearest point just outside the rack."""
-        centres, along, across, half = self._rack_frames
-        offset = np.array([x, z]) - centres
-        u, v = (offset * along).sum(axis=1), (offset * across).sum(axis=1)
-        inside = np.flatnonzero((np.abs(u) < half[:, 0]) & (np.abs(v) < half[:, 1]))
-        if len(inside) == 0:
+        inside, u, v = self._in_racks(np.array([[x, z]]))
+        racks = np.flatnonzero(inside[0])
+        if len(racks) == 0:
             return x, z
-        i = int(inside[0])  # racks do not overlap
-        ui, vi = float(u[i]), float(v[i])
+        centres, along, across, half = self._rack_frames
+        i = int(racks[0])  # racks do not overlap
+        ui, vi = float(u[0, i]), float(v[0, i])
         if half[i, 0] - abs(ui) < half[i, 1] - abs(vi):
             ui = float(np.copysign(half[i, 0], ui))
         else:

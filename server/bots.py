@@ -24,36 +24,22 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from avatars.population import sample_bodies
 from engine.garments.charts import CATEGORIES, CHART_GENDER
+from engine.store_layout import StoreLayout
 from recommender.catalog import COLOURS
 
 WALK_SPEED = 1.2  # m/s
 STEP_SECONDS = 0.1  # bots send a move at 10 Hz while walking
 
 
-def _blocked(store: dict, a: tuple[float, float], b: tuple[float, float]) -> bool:
-    """Does the straight walk from a to b pass through a rack (with a body's clearance)?"""
-    t = np.linspace(0.0, 1.0, max(2, int(np.hypot(b[0] - a[0], b[1] - a[1]) / 0.1) + 1))[:, None]
-    points = np.asarray(a) + t * (np.asarray(b) - np.asarray(a))
-    for rack in store["racks"]:
-        angle = np.radians(rack["heading_deg"])
-        offset = points - np.asarray(rack["position"])
-        u = offset @ np.array([np.cos(angle), -np.sin(angle)])
-        v = offset @ np.array([np.sin(angle), np.cos(angle)])
-        reach_u, reach_v = rack["length_m"] / 2 + store["body_radius_m"], store["rack_depth_m"] / 2 + store["body_radius_m"]
-        if ((np.abs(u) < reach_u) & (np.abs(v) < reach_v)).any():
-            return True
-    return False
-
-
-def route(store: dict | None, start: tuple[float, float], goal: tuple[float, float]) -> list[tuple[float, float]]:
+def route(layout: StoreLayout | None, start: tuple[float, float], goal: tuple[float, float]) -> list[tuple[float, float]]:
     """Waypoints from start to goal: straight when clear, else along an aisle, through a gap between racks."""
-    if store is None or not _blocked(store, start, goal):
+    if layout is None or not layout.blocked(start, goal):
         return [start, goal]
-    gaps = sorted({round(r["position"][0] + side * (r["length_m"] / 2 + 0.45), 2)
-                   for r in store["racks"] for side in (-1, 1)}, key=lambda g: abs(g - start[0]) + abs(g - goal[0]))
+    gaps = sorted({round(r.position[0] + side * (r.length_m / 2 + 0.45), 2)
+                   for r in layout.racks for side in (-1, 1)}, key=lambda g: abs(g - start[0]) + abs(g - goal[0]))
     for gap in gaps:
         path = [start, (gap, start[1]), (gap, goal[1]), goal]
-        if not any(_blocked(store, a, b) for a, b in itertools.pairwise(path)):
+        if not any(layout.blocked(a, b) for a, b in itertools.pairwise(path)):
             return path
     return [start, goal]  # no clear way found: the server steps the shopper aside
 
@@ -93,6 +79,7 @@ class Bot:
     def __init__(self, url: str, body: dict, taste: Taste, seed: int, deadline: float) -> None:
         self.url, self.body, self.taste, self.deadline = url, body, taste, deadline
         self.cut = CHART_GENDER[body["sex"]]
+        self.layout: StoreLayout | None = None  # the store's floor plan, from the snapshot
         self.rng = random.Random(seed)
         self.log = BotLog()
         self.products: dict[str, dict] = {}
@@ -114,6 +101,7 @@ class Bot:
                     self.log.joined = True
                     self.products = {p["id"]: p for p in snapshot["products"]}
                     self.log.store = snapshot["store"]
+                    self.layout = StoreLayout.from_dict(snapshot["store"])
                     me = next(s for s in snapshot["shoppers"] if s["id"] == snapshot["you"]["shopper_id"])
                     self.x, self.z = me["x"], me["z"]
                     await self._shop()
@@ -151,7 +139,7 @@ class Bot:
 
     async def _walk_to(self, x: float, z: float) -> None:
         """Walk there along the aisles (around the racks, as people do), sending moves at 10 Hz."""
-        for wx, wz in route(self.log.store, (self.x, self.z), (x, z))[1:]:
+        for wx, wz in route(self.layout, (self.x, self.z), (x, z))[1:]:
             await self._walk_straight(wx, wz)
 
     async def _walk_straight(self, x: float, z: float) -> None:
