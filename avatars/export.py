@@ -40,9 +40,9 @@ def export_glb(nodes: dict[str, trimesh.Trimesh]) -> bytes:
     (three.js, Blender), so vertex-coloured meshes get a white non-metal material that shows
     their COLOR_0.
     """
-    from avatars.rig import _chunks, _pack
+    from avatars.rig import glb_of_parts, glb_parts
 
-    doc, binary = _chunks(scene_of({name: _linear_colours(mesh) for name, mesh in nodes.items()})
+    doc, binary = glb_parts(scene_of({name: _linear_colours(mesh) for name, mesh in nodes.items()})
                           .export(file_type="glb", include_normals=True))
     primitives = [p for mesh in doc.get("meshes", []) for p in mesh["primitives"] if "material" not in p]
     if primitives:
@@ -50,7 +50,7 @@ def export_glb(nodes: dict[str, trimesh.Trimesh]) -> bytes:
             "baseColorFactor": [1.0, 1.0, 1.0, 1.0], "metallicFactor": 0.0, "roughnessFactor": 0.8}})
         for primitive in primitives:
             primitive["material"] = len(doc["materials"]) - 1
-    return _pack(doc, binary)
+    return glb_of_parts(doc, binary)
 
 
 def export_body(mesh: trimesh.Trimesh, path: Path, rig: Rig | None = None) -> Path:

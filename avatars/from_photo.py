@@ -13,7 +13,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import torch
 import trimesh
 
 from avatars.avatar import Avatar
@@ -116,9 +115,3 @@ def avatar_from_photo(front: np.ndarray | str | Path, stature_cm: float, *, side
     pose = solve_pose(KeypointRig(model, avatar.parameters), body, avatar.measured["stature"] / 100)
     return PhotoAvatar(avatar, pose, estimate, body, dropped)
 
-
-def limb_angle_errors(rig: KeypointRig, solved: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """Angles (degrees) between solved and true directions of the 8 limb segments."""
-    a = rig.limb_directions(torch.as_tensor(solved, dtype=torch.float64)).detach().numpy()
-    b = rig.limb_directions(torch.as_tensor(truth, dtype=torch.float64)).detach().numpy()
-    return np.degrees(np.arccos(np.clip((a * b).sum(axis=1), -1.0, 1.0)))

@@ -170,3 +170,10 @@ def solve_pose(rig: KeypointRig, body: BodyInPhoto, stature_m: float, *,
         rotvecs=solved, pixels_per_metre=float(scale.detach()), offset_px=offset.detach().numpy(),
         keypoints_px=pixels, errors_px=errors, height_px=height_px,
     )
+
+
+def limb_angle_errors(rig: KeypointRig, solved: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Angles (degrees) between solved and true directions of the 8 limb segments."""
+    a = rig.limb_directions(torch.as_tensor(solved, dtype=torch.float64)).detach().numpy()
+    b = rig.limb_directions(torch.as_tensor(truth, dtype=torch.float64)).detach().numpy()
+    return np.degrees(np.arccos(np.clip((a * b).sum(axis=1), -1.0, 1.0)))

@@ -47,14 +47,16 @@ def rig_of(model: BodyModel, params: torch.Tensor) -> Rig:
     return Rig(list(model.bone_labels), parents, world, np.take_along_axis(indices, top, axis=1), w)
 
 
-def _chunks(glb: bytes) -> tuple[dict, bytearray]:
+def glb_parts(glb: bytes) -> tuple[dict, bytearray]:
+    """A GLB's JSON document and binary chunk, to edit before `glb_of_parts` packs them again."""
     length = struct.unpack_from("<I", glb, 12)[0]
     doc = json.loads(glb[20:20 + length])
     binary = bytearray(glb[28 + length:]) if len(glb) > 20 + length else bytearray()
     return doc, binary
 
 
-def _pack(doc: dict, binary: bytearray) -> bytes:
+def glb_of_parts(doc: dict, binary: bytearray) -> bytes:
+    """A GLB file from its JSON document and binary chunk (both padded to 4 bytes)."""
     text = json.dumps(doc, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 4)
     binary += b"\0" * (-len(binary) % 4)
@@ -74,7 +76,7 @@ def _add_accessor(doc: dict, binary: bytearray, array: np.ndarray, component: in
 
 def add_skin(glb: bytes, rig: Rig, node_name: str = "body") -> bytes:
     """The same GLB with the named mesh node skinned to the rig's joints."""
-    doc, binary = _chunks(glb)
+    doc, binary = glb_parts(glb)
     body = next(i for i, node in enumerate(doc["nodes"]) if node.get("name") == node_name)
     primitive = doc["meshes"][doc["nodes"][body]["mesh"]]["primitives"][0]
     primitive["attributes"]["JOINTS_0"] = _add_accessor(doc, binary, rig.joints.astype(np.uint16), 5123, "VEC4")
@@ -96,5 +98,5 @@ def add_skin(glb: bytes, rig: Rig, node_name: str = "body") -> bytes:
     doc["nodes"][body]["skin"] = 0
     doc["scenes"][doc.get("scene", 0)]["nodes"].extend(roots)
     doc["buffers"][0]["byteLength"] = len(binary) + (-len(binary) % 4)
-    return _pack(doc, binary)
+    return glb_of_parts(doc, binary)
 

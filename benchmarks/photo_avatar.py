@@ -26,10 +26,10 @@ from tqdm import tqdm
 from avatars import Avatar
 from avatars.ansur import load_subjects
 from avatars.body_model import load_body_model
-from avatars.from_photo import avatar_from_photo, limb_angle_errors
+from avatars.from_photo import avatar_from_photo
 from avatars.photo import PhotoError
 from avatars.photo_measure import ESTIMATED
-from avatars.photo_pose import POSED_BONES, KeypointRig
+from avatars.photo_pose import POSED_BONES, KeypointRig, limb_angle_errors
 from engine.render.studio import random_setting, swimwear_mask, take_photo
 
 GOAL = {"reprojection_pct": 3.0, "chest": 3.0, "waist": 3.0, "hip": 3.0}

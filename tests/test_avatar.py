@@ -87,9 +87,9 @@ def test_bad_pose_input(example_avatar, body_model):
 
 def _gltf_skinned(path, rotate: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """glTF skinning evaluated by hand: sum_k w_k * world(joint_k) @ inverse_bind(joint_k) @ v."""
-    from avatars.rig import _chunks
+    from avatars.rig import glb_parts
 
-    doc, binary = _chunks(path.read_bytes())
+    doc, binary = glb_parts(path.read_bytes())
 
     def accessor(index):
         acc = doc["accessors"][index]

@@ -17,7 +17,7 @@ from conftest import PHOTO_POSE as POSE
 from conftest import photo_of
 
 from avatars.errors import MeasurementError
-from avatars.from_photo import avatar_from_photo, limb_angle_errors
+from avatars.from_photo import avatar_from_photo
 from avatars.photo import (
     LEFT_SHOULDER,
     MODEL_FILES,
@@ -26,7 +26,13 @@ from avatars.photo import (
     PhotoError,
     find_body,
 )
-from avatars.photo_pose import NAMES, POSED_BONES, KeypointRig, solve_pose
+from avatars.photo_pose import (
+    NAMES,
+    POSED_BONES,
+    KeypointRig,
+    limb_angle_errors,
+    solve_pose,
+)
 from avatars.video import one_euro, poses_from_video, read_video, write_video
 
 
