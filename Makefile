@@ -7,7 +7,7 @@ APT_PKGS := libosmesa6 libgl1-mesa-dri libegl1 libegl-mesa0 libglu1-mesa libgl1 
 WEB     := server/web
 export PYOPENGL_PLATFORM ?= osmesa
 
-.PHONY: setup system-packages demo test bench clean
+.PHONY: setup system-packages demo test fuzz bench clean
 
 setup: system-packages $(STAMP) $(WEB)/node_modules/.installed
 
@@ -32,6 +32,17 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/pytest -q
+
+FUZZ_MINUTES ?= 10
+# The protocol fuzz tests, random (not derandomized) for FUZZ_MINUTES: rounds of 20,000 examples a
+# test with fresh seeds; failures found are appended to tests/fuzz_regressions.jsonl (replayed by `make test`).
+fuzz: setup
+	@end=$$(( $$(date +%s) + 60 * $(FUZZ_MINUTES) )); rounds=0; \
+	while [ $$(date +%s) -lt $$end ]; do \
+	    FITROOM_FUZZ_SAVE=1 $(VENV)/bin/pytest -q -p no:cacheprovider --hypothesis-profile=fuzz \
+	        --hypothesis-seed=$$RANDOM$$RANDOM tests/test_protocol_fuzz.py || exit 1; \
+	    rounds=$$((rounds + 1)); \
+	done; echo "fuzz: $$rounds rounds x 3 tests x 20000 examples, no failure"
 
 bench: setup
 	$(PY) -m pip install -q newton==1.8.0   # the drape benchmark's peer solver

@@ -90,7 +90,7 @@ def run_clients(url: str, clients: int, seconds: float, warmup: float, move_hz: 
 def measure(mode: str, clients: int, seconds: float, move_hz: float, warmup: float = 5.0) -> dict:
     extra = ("--naive",) if mode == "naive" else ()
     with tempfile.TemporaryDirectory() as folder:
-        server = start_local_server(Path(folder) / "store", *extra)
+        server = start_local_server(Path(folder) / "store", "--trust", "127.0.0.1", *extra)  # all clients are local
         try:
             results = multiprocessing.get_context("spawn").Queue()
             worker = multiprocessing.get_context("spawn").Process(

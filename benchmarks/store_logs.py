@@ -95,7 +95,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        server = start_local_server(folder / "store")
+        server = start_local_server(folder / "store", "--trust", "127.0.0.1")  # all bots are local
         try:
             logs, seconds = asyncio.run(simulate(server.ws, args.shoppers, args.minutes, args.seed, try_on_rate=0.0))
         finally:

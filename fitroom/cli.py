@@ -11,6 +11,7 @@ import click
 import numpy as np
 
 from avatars.measurements import BODY_MEASUREMENTS, MEASUREMENT_KEYS
+from server.limits import LOOPBACK
 
 MEASUREMENT_HELP = "\n".join(f"  {s.key:<17} {s.iso} [{s.low:g}-{s.high:g} cm]" for s in BODY_MEASUREMENTS)
 
@@ -384,9 +385,12 @@ def _print_summary(result: dict[str, Any]) -> None:
 @click.option("--workers", default=1, show_default=True, type=int, help="processes for try-ons (drape, render)")
 @click.option("--naive", is_flag=True, help="benchmark baseline: full JSON state to everyone every tick")
 @click.option("--bots", default=0, show_default=True, type=click.IntRange(0, 200),
-              help="simulated shoppers that keep the store alive (demos)")
+              help="simulated shoppers that keep the store alive (demos; they connect from 127.0.0.1, which is trusted)")
+@click.option("--trust", multiple=True, metavar="ADDRESS",
+              help="an address exempt from the per-address limits on connections, joins and messages "
+                   "(load tests, bots); repeatable")
 def serve(host: str, port: int, redis_url: str | None, data_dir: Path, designer_token: str | None, tick_hz: float,
-          workers: int, naive: bool, bots: int) -> None:
+          workers: int, naive: bool, bots: int, trust: tuple[str, ...]) -> None:
     """Open the store: web client at http://HOST:PORT, websocket at ws://HOST:PORT/ws."""
     from server.serve import ServeError, run
 
@@ -394,7 +398,7 @@ def serve(host: str, port: int, redis_url: str | None, data_dir: Path, designer_
         _fail("--tick-hz must be 1 to 120 and --workers at least 1")
     try:
         run(host, port, data_dir, redis_url=redis_url, designer_token=designer_token, tick_hz=tick_hz,
-            workers=workers, naive=naive, bots=bots)
+            workers=workers, naive=naive, bots=bots, trusted=frozenset(trust) | ({LOOPBACK} if bots else set()))
     except ServeError as exc:
         _fail(str(exc))
 
@@ -424,7 +428,7 @@ def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, see
     if url is None:
         from server.local import start_local_server
 
-        server = start_local_server(data_dir / "store")
+        server = start_local_server(data_dir / "store", "--trust", LOOPBACK)
         url = server.ws
 
     async def with_progress():

@@ -94,3 +94,16 @@ class Store:
 
     def feedback_rows(self) -> list[tuple]:
         return self.db.execute("SELECT shopper_id, product_id, size, verdict, region FROM fit_feedback ORDER BY id").fetchall()
+
+    def add_garment(self, garment_id: str, record: dict) -> None:
+        """Remember a designer's checked upload (`file`, `name`, `category`, `size`, `fabric`, `url`, counts)."""
+        self.db.execute("INSERT OR REPLACE INTO uploaded_garments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (garment_id, record["file"], record["name"], record["category"], record["size"],
+                         record["fabric"], record["url"], record["vertices"], record["faces"], time.time()))
+
+    def garments(self) -> dict[str, dict]:
+        """Every uploaded garment by id, oldest first."""
+        rows = self.db.execute("SELECT id, file, name, category, size, fabric, url, vertices, faces FROM uploaded_garments "
+                               "ORDER BY at").fetchall()
+        keys = ("file", "name", "category", "size", "fabric", "url", "vertices", "faces")
+        return {row[0]: dict(zip(keys, row[1:])) for row in rows}

@@ -9,7 +9,6 @@ Try-ons run in a process pool fed by a queue, with progress messages.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import mimetypes
@@ -29,7 +28,8 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from server.core import Close, Job, Send, StoreCore
+from server.actions import Close, Job, JobKind, Send
+from server.core import StoreCore, TooManyConnections
 from server.protocol import MAX_FRAME_BYTES
 from server.worker import build_avatar, init_worker, run_try_on, validate_garment
 
@@ -37,9 +37,9 @@ log = logging.getLogger("fitroom.server")
 WEB_ROOT = Path(__file__).resolve().parent / "web"
 READY_BYTES = 64 * 1024  # a client with more than this unsent gets no frame this tick
 SLOW_CLIENT_BYTES = 4 * 1024 * 1024  # a client this far behind is dropped
-#: job kind -> (work, folder of its files, priority: lower runs first)
-JOBS = {"try_on": (run_try_on, "tryon", 0), "validate_garment": (validate_garment, "garments", 0),
-        "avatar": (build_avatar, "avatars", 1)}
+#: job kind -> (work, folder of its files)
+JOBS = {JobKind.TRY_ON: (run_try_on, "tryon"), JobKind.VALIDATE_GARMENT: (validate_garment, "garments"),
+        JobKind.AVATAR: (build_avatar, "avatars")}
 WEB_FILES = (".html", ".js", ".css", ".png", ".json", ".glb", ".svg")
 
 
@@ -70,8 +70,7 @@ class StoreServer:
         self.workers = workers
         self.connections: dict[int, ServerConnection] = {}
         self.stats = Stats()
-        self.jobs: asyncio.PriorityQueue[tuple[int, int, Job]] = asyncio.PriorityQueue()
-        self._job_order = itertools.count()
+        self.work_waiting = asyncio.Event()  # set when the core's job queue has something
         self.pool: ProcessPoolExecutor | None = None
         self.fanout = None  # set by server.redis_fanout when several processes share the store
 
@@ -79,6 +78,9 @@ class StoreServer:
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
         if path == "/ws":
+            if not self.core.budgets.admits(self._address(connection)):
+                return self._response(HTTPStatus.TOO_MANY_REQUESTS, b"too many connections from your address",
+                                      "text/plain")
             return None
         if path == "/stats":
             return self._response(HTTPStatus.OK, json.dumps(self.stats.as_dict(self.core)).encode(), "application/json")
@@ -111,8 +113,17 @@ class StoreServer:
         return Response(status.value, status.phrase, headers, body)
 
     # --- websockets ------------------------------------------------------------------------------
+    @staticmethod
+    def _address(connection: ServerConnection) -> str:
+        peer = connection.remote_address
+        return str(peer[0]) if peer else "unknown"
+
     async def handle(self, connection: ServerConnection) -> None:
-        client = self.core.connect()
+        try:
+            client = self.core.connect(self._address(connection))
+        except TooManyConnections as exc:
+            await connection.close(1008, str(exc))
+            return
         self.connections[client] = connection
         try:
             async for frame in connection:
@@ -139,20 +150,18 @@ class StoreServer:
                 broadcast(targets, action.data)
                 self.stats.bytes_sent += len(action.data) * len(targets)
                 self.stats.frames_sent += len(targets)
-                if self.fanout is not None and not local_only and isinstance(action.data, str) and (
-                        action.to is None or action.data.startswith('{"type":"order"')):
-                    self.fanout.publish_event(action.data)  # broadcasts and orders: what other processes need
+                if self.fanout is not None and not local_only and action.shared is not None:
+                    self.fanout.publish_event(action.shared)  # floor events and orders: what other processes need
             elif isinstance(action, Close):
                 connection = self.connections.get(action.client)
                 if connection is not None:
                     asyncio.ensure_future(connection.close(action.code, action.reason))
-            elif isinstance(action, Job):
-                if action.kind == "try_on" and self.fanout is not None:
+            elif isinstance(action, Job):  # queued by the core already
+                if action.kind is JobKind.TRY_ON and self.fanout is not None:
+                    self.core.queue.remove(action.id)
                     self.fanout.submit(action)  # any process's workers may drape it
                     continue
-                self.jobs.put_nowait((JOBS[action.kind][2], next(self._job_order), action))
-                if action.kind == "try_on" and self.jobs.qsize() > 1:
-                    self.dispatch(self.core.job_progress(action.id, "waiting", position=self.jobs.qsize()))
+                self.work_waiting.set()
 
     async def tick_loop(self) -> None:
         period = 1.0 / self.core.tick_hz
@@ -178,7 +187,7 @@ class StoreServer:
 
     async def execute(self, job: Job) -> tuple[dict | None, str | None]:
         """Run a job in the worker pool: (result, None), or (None, why it failed); never raises."""
-        work, folder, _ = JOBS[job.kind]
+        work, folder = JOBS[job.kind]
         try:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self.pool, work, job.id, job.payload, str(self.files_dir / folder)), None
@@ -187,13 +196,17 @@ class StoreServer:
             return None, str(exc)
 
     async def job_loop(self) -> None:
+        """One worker's share of the core's fair queue."""
         while True:
-            _, _, job = await self.jobs.get()
+            job = self.core.queue.pop()
+            if job is None:
+                self.work_waiting.clear()
+                await self.work_waiting.wait()
+                continue
             if job.client not in self.core.clients:
                 self.dispatch(self.core.job_done(job.id, None, "the shopper left"))
                 continue
-            if job.kind == "try_on":
-                self.dispatch(self.core.job_progress(job.id, "draping"))
+            self.dispatch(self.core.job_started(job))
             self.dispatch(self.core.job_done(job.id, *await self.execute(job)))
 
     async def retrain_loop(self, every_seconds: float = 120.0) -> None:

@@ -21,6 +21,7 @@ def free_port() -> int:
 class LocalServer:
     process: subprocess.Popen
     port: int
+    log: Path | None = None  # where the server's output goes
 
     @property
     def url(self) -> str:
@@ -53,7 +54,7 @@ def start_local_server(data_dir: Path, *extra: str, port: int | None = None, tim
     out = open(log or data_dir / "server.log", "ab")  # noqa: SIM115 - the child writes to it for its life
     command = [sys.executable, "-m", "fitroom.cli", "serve", "--port", str(port), "--data", str(data_dir), *extra]
     process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    server = LocalServer(process, port)
+    server = LocalServer(process, port, Path(out.name))
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:

@@ -1,28 +1,30 @@
-"""The store protocol's wire format: message validation and the binary transform frames.
+"""The store protocol's wire format: client messages decoded into types, server messages encoded, binary frames.
 
-Text frames are JSON objects with a `type`; `parse` checks one against `SCHEMAS` and raises
-`ProtocolError(code, message)` naming what is wrong. Binary frames carry shoppers' transforms,
-quantised: see `encode_transforms` and docs/protocol.md. No I/O here.
+Text frames are JSON objects with a `type`; `parse` decodes one into its `server.messages` type
+in one step, or raises `ProtocolError(code, message)` naming the field and what was expected.
+Binary frames carry shoppers' transforms, quantised: see `encode_transforms` and docs/protocol.md.
+No I/O here.
 """
 
 from __future__ import annotations
 
-import json
-import math
+import re
 import struct
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal, get_args, get_origin
 
-PROTOCOL_VERSION = 1
+import msgspec
+
+from server.messages import CLIENT_MESSAGES, PROTOCOL_VERSION, ClientMessage, ClientUnion, ServerMessage, tag
+
 MAX_FRAME_BYTES = 64 * 1024  # larger frames close the connection with 1009
-MAX_STRING = 200
-MAX_BLOB = 60_000  # characters of one base64 upload chunk (a frame stays under MAX_FRAME_BYTES)
 
 #: Binary frame: kind u8, version u8, count u16, tick u32, server time f64 (unix seconds);
 #: then per shopper: slot u16, x i16 (cm), z i16 (cm), heading i16 (centidegrees, -18000..17999).
 HEADER = struct.Struct("<BBHId")
 ENTRY = struct.Struct("<Hhhh")
 DELTA, KEYFRAME = 1, 2
+TYPES = tuple(sorted(tag(t) for t in CLIENT_MESSAGES))
 
 
 class ProtocolError(Exception):
@@ -34,79 +36,60 @@ class ProtocolError(Exception):
         self.message = message
         self.fatal = fatal
 
-    def as_message(self) -> dict[str, str]:
-        return {"type": "error", "code": self.code, "message": self.message}
+
+class _Envelope(msgspec.Struct):
+    type: str
 
 
-# field -> (kind, required); kinds: str, int, num (finite), obj
-Schema = dict[str, tuple[str, bool]]
-PRODUCT: Schema = {"product": ("str", True)}
-PRODUCT_SIZE: Schema = {"product": ("str", True), "size": ("str", True)}
-SCHEMAS: dict[str, Schema] = {
-    "join": {"protocol": ("int", False), "name": ("str", False), "shopper_id": ("str", False),
-             "secret": ("str", False), "measurements": ("obj", False), "fit_preference": ("str", False),
-             "designer_token": ("str", False)},
-    "leave": {},
-    "move": {"x": ("num", True), "z": ("num", True), "heading": ("num", True)},
-    "pick": PRODUCT,
-    "ask_size": PRODUCT,
-    "choose_size": PRODUCT_SIZE,
-    "try_on": {"product": ("str", False), "size": ("str", False), "garment": ("str", False)},
-    "feedback": {**PRODUCT_SIZE, "verdict": ("str", True), "region": ("str", False)},
-    "cart_add": {**PRODUCT_SIZE, "quantity": ("int", False)},
-    "cart_remove": PRODUCT_SIZE,
-    "buy": {},
-    "recommend": {"k": ("int", False), "category": ("str", False), "max_price": ("num", False)},
-    "ping": {"t": ("num", False)},
-    "restock": {**PRODUCT_SIZE, "count": ("int", True)},
-    "upload_garment": {"name": ("str", True), "format": ("str", True), "bytes": ("int", True),
-                       "category": ("str", True), "size": ("str", False), "fabric": ("str", False)},
-    "upload_chunk": {"upload": ("str", True), "index": ("int", True), "data": ("blob", True)},
-}
+_decoder = msgspec.json.Decoder(ClientUnion)
+_envelope = msgspec.json.Decoder(_Envelope)
+_encoder = msgspec.json.Encoder()
+#: type -> field -> the values a Literal field admits, to name them in errors
+def _literal_values(annotation: object) -> tuple:
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)
+    return next((v for a in get_args(annotation) if (v := _literal_values(a))), ())
 
 
-def _check(kind: str, value: Any) -> bool:
-    if kind == "str":
-        return isinstance(value, str) and 0 < len(value) <= MAX_STRING
-    if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**31
-    if kind == "blob":
-        return isinstance(value, str) and 0 < len(value) <= MAX_BLOB
-    if kind == "num":
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    return isinstance(value, dict)
+_CHOICES = {tag(t): {f.name: _literal_values(f.type) for f in msgspec.structs.fields(t)} for t in CLIENT_MESSAGES}
+_AT = re.compile(r"^(?P<what>.*) - at `\$\.?(?P<path>[^`]*)`$", re.S)
 
 
-def parse(data: str | bytes) -> dict[str, Any]:
+def parse(data: str | bytes) -> ClientMessage:
     """A validated client message; unknown fields are ignored so newer clients still talk to us."""
     if isinstance(data, bytes):
         raise ProtocolError("binary_not_accepted", "clients send text frames of JSON")
     if len(data) > MAX_FRAME_BYTES:
         raise ProtocolError("too_big", f"messages are at most {MAX_FRAME_BYTES} bytes", fatal=True)
     try:
-        message = json.loads(data)
-    except (ValueError, RecursionError):
-        raise ProtocolError("bad_json", "the message is not valid JSON") from None
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        raise ProtocolError("bad_message", 'a message is a JSON object with a "type" string')
-    kind = message["type"]
-    if kind not in SCHEMAS:
-        raise ProtocolError("unknown_type", f"unknown message type {kind[:40]!r}; types: {sorted(SCHEMAS)}")
-    for field, (expected, required) in SCHEMAS[kind].items():
-        if field not in message or message[field] is None:
-            if required:
-                raise ProtocolError("bad_field", f"{kind}: field {field!r} is required")
-            continue
-        if not _check(expected, message[field]):
-            words = {"str": f"a non-empty string of at most {MAX_STRING} characters", "int": "an integer",
-                     "num": "a finite number", "obj": "a JSON object",
-                     "blob": f"a non-empty string of at most {MAX_BLOB} characters"}[expected]
-            raise ProtocolError("bad_field", f"{kind}: field {field!r} must be {words}")
-    return message
+        return _decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise _explain(data, str(exc)) from None
+    except msgspec.DecodeError:
+        raise ProtocolError("bad_json", "the message is not valid JSON (or holds a string that is not valid "
+                            "Unicode, such as a lone surrogate)") from None
 
 
-def dumps(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), allow_nan=False)
+def _explain(data: str, problem: str) -> ProtocolError:
+    """The error for a frame that is JSON but not a valid message: which field, what was expected."""
+    try:
+        kind = _envelope.decode(data).type
+    except msgspec.DecodeError:
+        return ProtocolError("bad_message", 'a message is a JSON object with a "type" string')
+    if kind not in TYPES:
+        return ProtocolError("unknown_type", f"unknown message type {kind[:40]!r}; types: {list(TYPES)}")
+    match = _AT.match(problem)
+    if match is None:  # e.g. "Object missing required field `size`"
+        return ProtocolError("bad_field", f"{kind}: {problem[:1].lower()}{problem[1:]}")
+    path = match["path"].replace("[...]", "[key]")
+    what = f"{match['what'][:1].lower()}{match['what'][1:]}"
+    choices = _CHOICES[kind].get(path)
+    return ProtocolError("bad_field", f"{kind}: field {path!r}: {what}" + (f"; one of {list(choices)}" if choices else ""))
+
+
+def encode(message: ServerMessage) -> str:
+    """One server message as the JSON text of a frame."""
+    return _encoder.encode(message).decode()
 
 
 @dataclass(frozen=True)

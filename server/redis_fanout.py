@@ -14,22 +14,63 @@ process is free drapes it; its progress and result come back to the shopper's pr
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import redis.asyncio as redis
+from msgspec import UNSET, UnsetType
+
+from server.actions import Job, JobKind
+from server.messages import Order, SharedEvent
 
 if TYPE_CHECKING:
     from server.app import StoreServer
-    from server.core import Job
 
 log = logging.getLogger("fitroom.redis")
 EVENTS, TRANSFORMS, RESULTS = "fitroom:events", "fitroom:transforms", "fitroom:results"
 ORDERS, TRYONS, WORKERS = "fitroom:orders", "fitroom:tryons", "workers"
 STREAM_LENGTH = 100_000
-SHARED_EVENTS = ("shopper_joined", "shopper_left", "shopper", "stock")
+
+
+class RemoteEvent(msgspec.Struct):
+    origin: str
+    event: SharedEvent
+
+
+class RemoteOrder(msgspec.Struct):
+    origin: str
+    order: Order
+
+
+class RemoteTransforms(msgspec.Struct):
+    origin: str
+    shoppers: list[tuple[str, float, float, float]]  # id, x, z, heading
+
+
+class RemoteJob(msgspec.Struct):
+    origin: str
+    job: str
+    kind: JobKind
+    client: int
+    payload: dict[str, Any]
+
+
+class RemoteResult(msgspec.Struct, omit_defaults=True, rename={"for_": "for"}):
+    """A job's progress (`stage`) or its end (`result` or `error`), for the process that queued it."""
+
+    for_: str
+    job: str
+    stage: str | UnsetType = UNSET
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+ENCODER = msgspec.json.Encoder()
+DECODERS = {EVENTS.encode(): msgspec.json.Decoder(RemoteEvent), TRANSFORMS.encode(): msgspec.json.Decoder(RemoteTransforms),
+            RESULTS.encode(): msgspec.json.Decoder(RemoteResult)}
+JOB_DECODER = msgspec.json.Decoder(RemoteJob)
 
 
 def check_redis(url: str) -> None:
@@ -50,30 +91,27 @@ class RedisFanout:
         self.server = server
         self.origin = uuid.uuid4().hex
         self.last_sent: dict[str, list] = {}
-        self.outbox: asyncio.Queue[tuple[str, str]] = asyncio.Queue(maxsize=10_000)
+        self.outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(maxsize=10_000)
 
-    def _queue(self, channel: str, payload: dict[str, Any]) -> None:
+    def _queue(self, channel: str, message: msgspec.Struct) -> None:
         try:
-            self.outbox.put_nowait((channel, json.dumps({"origin": self.origin, **payload}, separators=(",", ":"))))
+            self.outbox.put_nowait((channel, ENCODER.encode(message)))
         except asyncio.QueueFull:
             log.warning("Redis is not keeping up; dropping a message for %s", channel)
 
-    def publish_event(self, data: str) -> None:
-        """A text message broadcast to this process's clients: share it if other processes need it."""
-        message = json.loads(data)
-        if message["type"] in SHARED_EVENTS:
-            self._queue(EVENTS, message)
-        elif message["type"] == "order":
-            self._queue(ORDERS, message)
+    def publish_event(self, message: msgspec.Struct) -> None:
+        """A floor event or an order of this process, for the others (and the orders stream)."""
+        if isinstance(message, Order):
+            self._queue(ORDERS, RemoteOrder(self.origin, message))
+        else:
+            self._queue(EVENTS, RemoteEvent(self.origin, message))
 
-    def submit(self, job: "Job") -> None:
+    def submit(self, job: Job) -> None:
         """A try-on for whichever process's workers are free."""
-        self._queue(TRYONS, {"job": job.id, "kind": job.kind, "client": job.client, "payload": job.payload})
+        self._queue(TRYONS, RemoteJob(self.origin, job.id, job.kind, job.client, job.payload))
 
     async def work(self) -> None:
         """One worker's share of the try-on stream: take a job, drape it, send the result to its process."""
-        from server.core import Job
-
         try:
             await self.redis.xgroup_create(TRYONS, WORKERS, id="0", mkstream=True)
         except redis.ResponseError:
@@ -88,11 +126,11 @@ class RedisFanout:
                 continue
             for _, entries in batch or []:
                 for entry_id, fields in entries:
-                    message = json.loads(fields[b"message"])
-                    job = Job(message["job"], message["kind"], message["client"], message["payload"])
-                    self._queue(RESULTS, {"for": message["origin"], "job": job.id, "stage": "draping"})
+                    message = JOB_DECODER.decode(fields[b"message"])
+                    job = Job(message.job, message.kind, message.client, message.payload)
+                    self._queue(RESULTS, RemoteResult(message.origin, job.id, stage="draping"))
                     result, error = await self.server.execute(job)
-                    self._queue(RESULTS, {"for": message["origin"], "job": job.id, "result": result, "error": error})
+                    self._queue(RESULTS, RemoteResult(message.origin, job.id, result=result, error=error))
                     await self.redis.xack(TRYONS, WORKERS, entry_id)
 
     def publish_transforms(self) -> None:
@@ -102,7 +140,7 @@ class RedisFanout:
         changed = [row for sid, row in current.items() if keyframe or self.last_sent.get(sid) != row]
         self.last_sent = current
         if changed:
-            self._queue(TRANSFORMS, {"type": "transforms", "shoppers": changed})
+            self._queue(TRANSFORMS, RemoteTransforms(self.origin, changed))
 
     async def _writer(self) -> None:
         while True:
@@ -126,16 +164,18 @@ class RedisFanout:
                 if message is None:
                     self.server.dispatch(self.server.core.drop_stale_remotes())
                     continue
-                data = json.loads(message["data"])
-                if message["channel"] == RESULTS.encode():
-                    if data["for"] == self.origin:  # one of our shoppers' try-ons, draped by some process
-                        core = self.server.core
-                        self.server.dispatch(core.job_progress(data["job"], data["stage"]) if "stage" in data
-                                             else core.job_done(data["job"], data["result"], data["error"]))
+                data = DECODERS[message["channel"]].decode(message["data"])
+                core = self.server.core
+                if isinstance(data, RemoteResult):
+                    if data.for_ == self.origin:  # one of our shoppers' try-ons, draped by some process
+                        self.server.dispatch(core.job_progress(data.job, data.stage) if data.stage is not UNSET
+                                             else core.job_done(data.job, data.result, data.error))
+                elif data.origin == self.origin:
                     continue
-                if data.pop("origin") == self.origin:
-                    continue
-                self.server.dispatch(self.server.core.apply_remote(data), local_only=True)
+                elif isinstance(data, RemoteTransforms):
+                    core.apply_remote_transforms(data.shoppers)
+                else:
+                    self.server.dispatch(core.apply_remote(data.event), local_only=True)
         finally:
             writer.cancel()
             await pubsub.aclose()

@@ -14,17 +14,21 @@ from recommender.shop import Shop
 from recommender.store import Store
 from server.app import StoreServer
 from server.core import StoreCore
+from server.limits import AddressBudgets, AddressLimits
 
 
 def build_server(data_dir: Path, *, designer_token: str | None = None, layout_path: Path = DEFAULT_LAYOUT,
-                 tick_hz: float = 20.0, workers: int = 1, naive: bool = False) -> StoreServer:
+                 tick_hz: float = 20.0, workers: int = 1, naive: bool = False,
+                 trusted: frozenset[str] = frozenset()) -> StoreServer:
     """A store server whose persisted state (SQLite, try-on files) lives in `data_dir`."""
     data_dir.mkdir(parents=True, exist_ok=True)
     catalog = Catalog.load()
     store = Store(data_dir / "store.sqlite", catalog)
     shop = Shop(store)
     core = StoreCore(StoreLayout.load(catalog, layout_path), shop, Recommender(store, catalog),
-                     designer_token=designer_token, tick_hz=tick_hz, naive=naive)
+                     designer_token=designer_token, tick_hz=tick_hz, naive=naive,
+                     budgets=AddressBudgets(AddressLimits(trusted=trusted)))
+    core.load_garments()
     return StoreServer(core, data_dir / "files", workers=workers)
 
 
@@ -33,12 +37,13 @@ class ServeError(RuntimeError):
 
 
 def run(host: str, port: int, data_dir: Path, *, redis_url: str | None = None, designer_token: str | None = None,
-        tick_hz: float = 20.0, workers: int = 1, naive: bool = False, bots: int = 0) -> None:
+        tick_hz: float = 20.0, workers: int = 1, naive: bool = False, bots: int = 0,
+        trusted: frozenset[str] = frozenset()) -> None:
     """Open the store and serve until interrupted; ServeError says why it could not open."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
     token = designer_token or secrets.token_urlsafe(12)
-    server = build_server(data_dir, designer_token=token, tick_hz=tick_hz, workers=workers, naive=naive)
+    server = build_server(data_dir, designer_token=token, tick_hz=tick_hz, workers=workers, naive=naive, trusted=trusted)
     if redis_url:
         from server.redis_fanout import RedisFanout, check_redis
 

@@ -12,11 +12,9 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.garments.charts import CATEGORIES
-from server.protocol import MAX_BLOB, ProtocolError
+from server.messages import MAX_BLOB, UploadChunk, UploadGarment, UploadReady
+from server.protocol import ProtocolError
 
-MAX_UPLOAD_BYTES = 8 * 1024 * 1024
-FORMATS = ("glb", "obj", "ply")
 CHUNK_BYTES = MAX_BLOB // 4 * 3  # raw bytes that fit one base64 chunk
 
 
@@ -33,33 +31,26 @@ class Uploads:
     def __init__(self) -> None:
         self.open: dict[str, Upload] = {}
 
-    def begin(self, client: int, message: dict[str, Any]) -> dict[str, Any]:
-        """Accept an `upload_garment` announcement; the `upload_ready` answer."""
-        if message["format"] not in FORMATS:
-            raise ProtocolError("bad_field", f"upload_garment: format must be one of {list(FORMATS)}")
-        if not 0 < message["bytes"] <= MAX_UPLOAD_BYTES:
-            raise ProtocolError("too_big", f"garment files are at most {MAX_UPLOAD_BYTES // 2**20} MiB")
-        if message["category"] not in CATEGORIES:
-            raise ProtocolError("bad_field", f"upload_garment: category must be one of {sorted(CATEGORIES)}")
+    def begin(self, client: int, message: UploadGarment) -> UploadReady:
+        """Accept an `upload_garment` announcement (its type checked format, size and category)."""
         if any(u.client == client for u in self.open.values()):
             raise ProtocolError("busy", "finish (or abandon by reconnecting) your current upload first")
         upload_id = "U" + secrets.token_hex(6)
-        meta = {k: message[k] for k in ("name", "format", "bytes", "category")}
-        meta.update(size=message.get("size", "custom"), fabric=message.get("fabric"))
-        self.open[upload_id] = Upload(client, meta, -(-message["bytes"] // CHUNK_BYTES))
-        return {"type": "upload_ready", "upload": upload_id, "chunks": self.open[upload_id].chunks,
-                "chunk_bytes": CHUNK_BYTES}
+        meta = {"name": message.name, "format": message.format, "bytes": message.bytes, "category": message.category,
+                "size": message.size, "fabric": message.fabric or None}
+        self.open[upload_id] = Upload(client, meta, -(-message.bytes // CHUNK_BYTES))
+        return UploadReady(upload_id, self.open[upload_id].chunks, CHUNK_BYTES)
 
-    def add(self, client: int, message: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    def add(self, client: int, message: UploadChunk) -> tuple[str, dict[str, Any]] | None:
         """Take one `upload_chunk`; after the last, (upload id, meta with the file's `data`)."""
-        upload_id = message["upload"]
+        upload_id = message.upload
         upload = self.open.get(upload_id)
         if upload is None or upload.client != client:
             raise ProtocolError("unknown_upload", "no upload of yours by that id")
-        if message["index"] != len(upload.parts):
+        if message.index != len(upload.parts):
             raise ProtocolError("bad_field", f"upload_chunk: expected index {len(upload.parts)}")
         try:
-            part = base64.b64decode(message["data"], validate=True)
+            part = base64.b64decode(message.data, validate=True)
         except binascii.Error:
             raise ProtocolError("bad_field", "upload_chunk: data must be base64") from None
         upload.parts.append(part)

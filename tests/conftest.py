@@ -47,3 +47,12 @@ def photo_of(avatar, rotations: dict, seed: int = 0, view: str = "front"):
                            random_background(np.random.default_rng(seed)), margin=0.12, view=view)
     covered = swimwear_mask(avatar.mesh, avatar.landmarks, female=avatar.inputs.get("sex") == "female")
     return take_photo(avatar.posed(rotations), covered, setting)[0]
+
+
+# Random tests are derandomized in the normal run (`ci`, the default): they pass or fail the same
+# way on every machine. `make fuzz` selects `fuzz`: many more examples, fresh randomness each run.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", max_examples=2000, derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("fuzz", max_examples=20_000, deadline=None, print_blob=True)
+settings.load_profile("ci")

@@ -168,6 +168,7 @@ def test_try_on_is_a_job_and_its_result_reaches_the_shopper_and_the_floor(core):
     assert texts(actions, a)[0]["stage"] == "queued"
     assert texts(core.receive(a, json.dumps({"type": "try_on", "product": "P0002"})), a)[0]["code"] == "busy"
     done = core.job_done(job.id, {"garment_url": "/files/tryon/x.glb", "fit_map_url": "/files/tryon/x.png",
+                                  "heatmap_url": "/files/tryon/x_heat.glb",
                                   "fit": {"regions": {}}})
     assert texts(done, a)[0]["type"] == "try_on_result"
     assert texts(done, b)[0]["wearing"]["product"] == "P0001"

@@ -1,0 +1,322 @@
+"""Every message of the store protocol as a type: what clients send and what the server answers.
+
+Client messages are `msgspec` structs tagged by `type`, so one decode checks a frame's JSON,
+its fields, their types and their ranges together (`server.protocol.parse`). Defaults live here;
+an absent optional field is `UNSET`, and null is an error unless a field's type admits `None`.
+Unknown fields are ignored so newer clients still talk to older servers. Server messages are
+structs too, encoded by the same library; docs/protocol.md's reference section is generated
+from this module (`scripts/protocol_doc.py`) and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from engine.garments.charts import CATEGORIES
+from recommender.shop import MAX_QUANTITY
+from recommender.store import PREFERENCES, VERDICTS
+
+PROTOCOL_VERSION = 1
+MAX_STRING = 200
+MAX_BLOB = 60_000  # characters of one base64 upload chunk (a frame stays under the frame limit)
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+MAX_STOCK = 100_000
+MAX_FLOOR_M = 1_000.0  # positions beyond this are refused, not clamped: no floor is a kilometre wide
+FORMATS = ("glb", "obj", "ply")
+
+Text = Annotated[str, Meta(min_length=1, max_length=MAX_STRING, description="1-200 characters")]
+Blob = Annotated[str, Meta(min_length=1, max_length=MAX_BLOB, description="base64, 1-60000 characters")]
+Metres = Annotated[float, Meta(ge=-MAX_FLOOR_M, le=MAX_FLOOR_M, description="metres")]
+Degrees = Annotated[float, Meta(ge=-36_000.0, le=36_000.0, description="degrees")]
+Category = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
+MeasurementValue = float | str | None  # None: "not given"; the values are checked by BodyMeasurements
+Measurements = Annotated[dict[Annotated[str, Meta(max_length=40)], MeasurementValue], Meta(max_length=40)]
+
+
+class ClientMessage(Struct, tag_field="type", frozen=True):
+    """A message a client sends (one JSON text frame)."""
+
+
+class Join(ClientMessage, tag="join"):
+    protocol: Annotated[int, Meta(ge=0, le=2**31)] = PROTOCOL_VERSION  # another version: error protocol_version
+    name: Text | UnsetType = UNSET
+    shopper_id: Text | UnsetType = UNSET
+    secret: Text | UnsetType = UNSET
+    measurements: Measurements | UnsetType = UNSET
+    fit_preference: Literal[PREFERENCES] = "regular"  # type: ignore[valid-type]
+    designer_token: Text | UnsetType = UNSET
+
+
+class Leave(ClientMessage, tag="leave"):
+    pass
+
+
+class Move(ClientMessage, tag="move"):
+    x: Metres
+    z: Metres
+    heading: Degrees
+
+
+class Pick(ClientMessage, tag="pick"):
+    product: Text
+
+
+class AskSize(ClientMessage, tag="ask_size"):
+    product: Text
+
+
+class ChooseSize(ClientMessage, tag="choose_size"):
+    product: Text
+    size: Text
+
+
+class TryOn(ClientMessage, tag="try_on"):
+    product: Text | UnsetType = UNSET
+    size: Text | UnsetType = UNSET
+    garment: Text | UnsetType = UNSET
+
+
+class Feedback(ClientMessage, tag="feedback"):
+    product: Text
+    size: Text
+    verdict: Literal[VERDICTS]  # type: ignore[valid-type]
+    region: Text | UnsetType = UNSET
+
+
+class CartAdd(ClientMessage, tag="cart_add"):
+    product: Text
+    size: Text
+    quantity: Annotated[int, Meta(ge=1, le=MAX_QUANTITY)] = 1
+
+
+class CartRemove(ClientMessage, tag="cart_remove"):
+    product: Text
+    size: Text
+
+
+class Buy(ClientMessage, tag="buy"):
+    pass
+
+
+class Recommend(ClientMessage, tag="recommend"):
+    k: Annotated[int, Meta(ge=1, le=50)] = 8
+    category: Category | UnsetType = UNSET
+    max_price: Annotated[float, Meta(gt=0.0, le=1e7)] | UnsetType = UNSET
+
+
+class Ping(ClientMessage, tag="ping"):
+    t: Annotated[float, Meta(ge=-1e15, le=1e15)] | UnsetType = UNSET
+
+
+class Restock(ClientMessage, tag="restock"):
+    product: Text
+    size: Text
+    count: Annotated[int, Meta(ge=0, le=MAX_STOCK)]
+
+
+class UploadGarment(ClientMessage, tag="upload_garment"):
+    name: Text
+    format: Literal[FORMATS]  # type: ignore[valid-type]
+    bytes: Annotated[int, Meta(ge=1, le=MAX_UPLOAD_BYTES)]
+    category: Category
+    size: Text = "custom"
+    fabric: Text | UnsetType = UNSET
+
+
+class UploadChunk(ClientMessage, tag="upload_chunk"):
+    upload: Text
+    index: Annotated[int, Meta(ge=0, le=MAX_UPLOAD_BYTES)]
+    data: Blob
+
+
+CLIENT_MESSAGES: tuple[type[ClientMessage], ...] = (
+    Join, Leave, Move, Pick, AskSize, ChooseSize, TryOn, Feedback, CartAdd, CartRemove, Buy, Recommend, Ping,
+    Restock, UploadGarment, UploadChunk)
+ClientUnion = Join | Leave | Move | Pick | AskSize | ChooseSize | TryOn | Feedback | CartAdd | CartRemove | Buy \
+    | Recommend | Ping | Restock | UploadGarment | UploadChunk
+
+
+def tag(message_type: type[Struct]) -> str:
+    """The `type` string of a message class."""
+    return message_type.__struct_config__.tag
+
+
+# --- what the server sends -----------------------------------------------------------------------
+class ServerMessage(Struct, tag_field="type", omit_defaults=True):
+    """A message the server sends; fields left UNSET are omitted from the JSON."""
+
+
+class ShopperPublic(Struct):
+    """What every client may know about a shopper."""
+
+    id: str
+    name: str
+    slot: int
+    sex: str | None
+    stature: float
+    x: float
+    z: float
+    heading: float
+    holding: str | None = None
+    wearing: dict[str, Any] | None = None
+    avatar_url: str | None = None
+
+
+class ProductRecord(Struct):
+    id: str
+    name: str
+    category: str
+    gender: str
+    colours: list[str]
+    hex: str
+    price: float
+    style: str
+    stock: dict[str, int]
+    placement: dict[str, Any] | None
+
+
+class You(Struct, omit_defaults=True):
+    shopper_id: str
+    slot: int
+    designer: bool
+    secret: str | UnsetType = UNSET  # only for a new shopper: keep it to come back
+
+
+class Snapshot(ServerMessage, tag="snapshot"):
+    protocol: int
+    tick: int
+    tick_hz: float
+    you: You
+    store: dict[str, Any]
+    products: list[ProductRecord]
+    shoppers: list[ShopperPublic]
+    cart: list[dict[str, Any]]
+
+
+class ShopperJoined(ServerMessage, tag="shopper_joined"):
+    shopper: ShopperPublic
+
+
+class ShopperLeft(ServerMessage, tag="shopper_left"):
+    id: str
+    slot: int  # this process's slot for the shopper; other processes have their own
+
+
+class ShopperChanged(ServerMessage, tag="shopper"):
+    """What a shopper holds, wears or looks like changed; only the changed fields are sent."""
+
+    id: str
+    holding: str | None | UnsetType = UNSET
+    wearing: dict[str, Any] | None | UnsetType = UNSET
+    avatar_url: str | None | UnsetType = UNSET
+
+
+class ProductInfo(ServerMessage, tag="product"):
+    product: ProductRecord
+
+
+class SizeAdvice(ServerMessage, tag="size_advice"):
+    product: str
+    size: str | None
+    reason: str
+    score: float
+    regions: dict[str, Any]
+
+
+class SizeChosen(ServerMessage, tag="size_chosen"):
+    product: str
+    size: str
+    in_stock: bool
+
+
+class TryOnProgress(ServerMessage, tag="try_on_progress"):
+    job: str
+    product: str
+    size: str
+    stage: Literal["queued", "waiting", "draping"]
+    position: int | UnsetType = UNSET  # try-ons ahead of this one, while waiting
+
+
+class TryOnResult(ServerMessage, tag="try_on_result"):
+    job: str
+    product: str
+    size: str
+    garment_url: str
+    fit_map_url: str
+    heatmap_url: str
+    fit: dict[str, Any]
+
+
+class FeedbackSaved(ServerMessage, tag="feedback_saved"):
+    product: str
+    size: str
+
+
+class Cart(ServerMessage, tag="cart"):
+    lines: list[dict[str, Any]]
+
+
+class Order(ServerMessage, tag="order"):
+    id: int
+    total: float
+    lines: list[dict[str, Any]]
+
+
+class Stock(ServerMessage, tag="stock"):
+    product: str
+    stock: dict[str, int]
+    sold_out: list[str]
+
+
+class Recommendations(ServerMessage, tag="recommendations"):
+    items: list[dict[str, Any]]
+
+
+class Pong(ServerMessage, tag="pong"):
+    t: float | None  # the client's `t`, echoed
+    server_time: float
+
+
+class UploadReady(ServerMessage, tag="upload_ready"):
+    upload: str
+    chunks: int
+    chunk_bytes: int
+
+
+class UploadProgress(ServerMessage, tag="upload_progress"):
+    upload: str
+    stage: Literal["validating"]
+
+
+class GarmentUploaded(ServerMessage, tag="garment_uploaded"):
+    garment: str
+    name: str
+    category: str
+    size: str
+    fabric: str | None
+    url: str | None  # the GLB to look at; null for OBJ and PLY uploads
+    vertices: int
+    faces: int
+
+
+class Error(ServerMessage, tag="error"):
+    code: str
+    message: str
+
+
+class State(ServerMessage, tag="state"):
+    """The benchmark's naive baseline: every shopper as JSON to everyone, every tick."""
+
+    tick: int
+    t: float
+    shoppers: list[ShopperPublic]
+
+
+SERVER_MESSAGES: tuple[type[ServerMessage], ...] = (
+    Snapshot, ShopperJoined, ShopperLeft, ShopperChanged, ProductInfo, SizeAdvice, SizeChosen, TryOnProgress,
+    TryOnResult, FeedbackSaved, Cart, Order, Stock, Recommendations, Pong, UploadReady, UploadProgress,
+    GarmentUploaded, Error, State)
+#: Events one server process shares with the others over Redis (server.redis_fanout).
+SharedEvent = ShopperJoined | ShopperLeft | ShopperChanged | Stock
