@@ -39,9 +39,10 @@ class RemoteEvent(msgspec.Struct):
     event: SharedEvent
 
 
-class RemoteOrder(msgspec.Struct):
+class OrderRecord(Order, tag="order"):
+    """An order as appended to the orders stream: the shopper's `order` message and the process it came from."""
+
     origin: str
-    order: Order
 
 
 class RemoteTransforms(msgspec.Struct):
@@ -102,7 +103,7 @@ class RedisFanout:
     def publish_event(self, message: msgspec.Struct) -> None:
         """A floor event or an order of this process, for the others (and the orders stream)."""
         if isinstance(message, Order):
-            self._queue(ORDERS, RemoteOrder(self.origin, message))
+            self._queue(ORDERS, OrderRecord(message.id, message.total, message.lines, self.origin))
         else:
             self._queue(EVENTS, RemoteEvent(self.origin, message))
 

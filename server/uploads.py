@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.messages import MAX_BLOB, UploadChunk, UploadGarment, UploadReady
+from server.messages import MAX_BLOB, MAX_UPLOAD_BYTES, UploadChunk, UploadGarment, UploadReady
 from server.protocol import ProtocolError
 
 CHUNK_BYTES = MAX_BLOB // 4 * 3  # raw bytes that fit one base64 chunk
@@ -32,7 +32,9 @@ class Uploads:
         self.open: dict[str, Upload] = {}
 
     def begin(self, client: int, message: UploadGarment) -> UploadReady:
-        """Accept an `upload_garment` announcement (its type checked format, size and category)."""
+        """Accept an `upload_garment` announcement (its type checked format and category)."""
+        if message.bytes > MAX_UPLOAD_BYTES:
+            raise ProtocolError("too_big", f"garment files are at most {MAX_UPLOAD_BYTES // 2**20} MiB")
         if any(u.client == client for u in self.open.values()):
             raise ProtocolError("busy", "finish (or abandon by reconnecting) your current upload first")
         upload_id = "U" + secrets.token_hex(6)
