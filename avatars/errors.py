@@ -20,7 +20,8 @@ class MeasurementError(AvatarError):
         self.value = value
         self.accepted = accepted
         what = "contradicts the other measurements" if contradictory else "is out of range"
-        super().__init__(f"measurement {field!r} = {value!r} {what}; accepted: {accepted}")
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        super().__init__(f"measurement {field!r} = {shown} {what}; accepted: {accepted}")
 
 
 class MeshError(AvatarError):

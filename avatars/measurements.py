@@ -49,7 +49,10 @@ SEXES = ("female", "male")
 def _number(field: str, value: Any, low: float, high: float, unit: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise MeasurementError(field, value, f"a number in [{low:g}, {high:g}] {unit}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        raise MeasurementError(field, value, f"[{low:g}, {high:g}] {unit}") from None
     if not math.isfinite(value) or not (low <= value <= high):
         raise MeasurementError(field, value, f"[{low:g}, {high:g}] {unit}")
     return value

@@ -21,6 +21,17 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def _suffixes(*allowed: str):
+    """A click callback: the path must end in one of `allowed` (checked before any work is done)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+        if value is not None and value.suffix.lower() not in allowed:
+            raise click.BadParameter(f"{value.name!r}: use a file name ending in {' or '.join(allowed)}")
+        return value
+
+    return check
+
+
 def _measurement_options(func):
     """One --KEY option per body measurement, plus weight, sex and age."""
     for spec in reversed(BODY_MEASUREMENTS):
@@ -37,7 +48,7 @@ def _read_measurements(path: Path | None, overrides: dict[str, Any]) -> dict[str
     if path is not None:
         try:
             data = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
             _fail(f"cannot read measurements from {path}: {exc}")
         if not isinstance(data, dict):
             _fail(f"{path} must hold a JSON object of measurements in cm, like {{\"stature\": 172}}")
@@ -60,7 +71,8 @@ def main() -> None:
 @click.option("--side", type=click.Path(path_type=Path, dir_okay=False), help="side photo to go with --photo")
 @click.option("--video", type=click.Path(path_type=Path, dir_okay=False),
               help="a clip of the shopper (first frame full body): the avatar, and its pose in every frame (needs --stature)")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="write the avatar as .glb or .obj")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), callback=_suffixes(".glb", ".obj"),
+              help="write the avatar as .glb or .obj")
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False),
               help="write requested/measured/error_mm/seconds as JSON")
 @click.option("--render", type=click.Path(path_type=Path, dir_okay=False),
@@ -182,7 +194,8 @@ def _garment_options(func):
 @click.option("--size", "size_label", default=None, help="size label from the chart, e.g. M or 38")
 @click.option("--garment-file", type=click.Path(path_type=Path, dir_okay=False),
               help="your own garment (.obj/.glb/.ply in metres, avatar frame) with a .json sidecar beside it")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="GLB with nodes 'body' and 'garment'")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), callback=_suffixes(".glb"),
+              help="GLB with nodes 'body' and 'garment'")
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False), help="fit report JSON")
 @click.option("--render", type=click.Path(path_type=Path, dir_okay=False), help="fit map PNG (front, side, back)")
 @click.option("--map", "map_kind", type=click.Choice(["strain", "ease"]), default="strain", show_default=True)
@@ -249,7 +262,14 @@ def _fit_batch(bodies: str, garment: str, gender: str | None, sizes: str | None,
     if bodies.startswith("ansur:"):
         from avatars.ansur import load_subjects
 
-        people = [{k: v for k, v in s.items() if k != "subject"} for s in load_subjects(int(bodies[6:]))]
+        count = bodies[len("ansur:"):]
+        if not count.isdigit() or not 1 <= int(count) <= 10_000:
+            _fail(f"--bodies {bodies!r}: give ansur:N with N a whole number of subjects, 1 to 10000")
+        try:
+            subjects = load_subjects(int(count))
+        except (OSError, ValueError) as exc:
+            _fail(f"cannot read ANSUR subjects: {exc}")
+        people = [{k: v for k, v in s.items() if k != "subject"} for s in subjects]
     else:
         try:
             people = json.loads(Path(bodies).read_text())

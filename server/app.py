@@ -30,6 +30,7 @@ from websockets.http11 import Request, Response
 
 from server.actions import Close, Job, JobKind, Send
 from server.core import StoreCore, TooManyConnections
+from server.files import Retention, collect
 from server.protocol import MAX_FRAME_BYTES
 from server.worker import build_avatar, init_worker, run_try_on, validate_garment
 
@@ -41,29 +42,44 @@ SLOW_CLIENT_BYTES = 4 * 1024 * 1024  # a client this far behind is dropped
 JOBS = {JobKind.TRY_ON: (run_try_on, "tryon"), JobKind.VALIDATE_GARMENT: (validate_garment, "garments"),
         JobKind.AVATAR: (build_avatar, "avatars")}
 WEB_FILES = (".html", ".js", ".css", ".png", ".json", ".glb", ".svg")
+COLLECTED = ("tryon", "avatars")  # folders of results that can be made again; never "garments"
+MAX_PATH = 1024  # longer request paths name no file of ours
 
 
 @dataclass
 class Stats:
     """What the server measures about itself (served at /stats)."""
 
-    tick_seconds: deque = field(default_factory=lambda: deque(maxlen=2000))
+    tick_seconds: deque = field(default_factory=lambda: deque(maxlen=2000))  # the tick's own work
+    gap_seconds: deque = field(default_factory=lambda: deque(maxlen=2000))  # start to start: what clients see
+    last_tick: float | None = None
     bytes_sent: int = 0
     frames_sent: int = 0
     started: float = field(default_factory=time.time)
 
+    def ticked(self, started: float, finished: float) -> None:
+        if self.last_tick is not None:
+            self.gap_seconds.append(started - self.last_tick)
+        self.last_tick = started
+        self.tick_seconds.append(finished - started)
+
     def as_dict(self, core: StoreCore) -> dict[str, Any]:
-        ms = 1000.0 * np.array(self.tick_seconds)
-        figure = (lambda f: round(float(f(ms)), 3)) if len(ms) else (lambda f: None)
+        def figures(name: str, seconds: deque) -> dict[str, float | None]:
+            ms = 1000.0 * np.array(seconds)
+            figure = (lambda f: round(float(f(ms)), 3)) if len(ms) else (lambda f: None)
+            return {f"{name}_p50": figure(np.median), f"{name}_p99": figure(lambda a: np.percentile(a, 99)),
+                    f"{name}_mean": figure(np.mean)}
+
         return {"clients": len(core.clients), "shoppers": len(core.shoppers), "tick": core.tick_no,
-                "tick_ms_p50": figure(np.median), "tick_ms_p99": figure(lambda a: np.percentile(a, 99)),
-                "tick_ms_mean": figure(np.mean),
+                **figures("tick_ms", self.tick_seconds), **figures("tick_gap_ms", self.gap_seconds),
+                "jobs_waiting": len(core.queue),
                 "bytes_sent": self.bytes_sent, "frames_sent": self.frames_sent,
                 "uptime_s": round(time.time() - self.started, 1)}
 
 
 class StoreServer:
-    def __init__(self, core: StoreCore, files_dir: Path, *, workers: int = 1, web_root: Path = WEB_ROOT) -> None:
+    def __init__(self, core: StoreCore, files_dir: Path, *, workers: int = 1, web_root: Path = WEB_ROOT,
+                 retention: Retention = Retention()) -> None:
         self.core = core
         self.files_dir = files_dir
         self.web_root = web_root
@@ -72,11 +88,24 @@ class StoreServer:
         self.stats = Stats()
         self.work_waiting = asyncio.Event()  # set when the core's job queue has something
         self.pool: ProcessPoolExecutor | None = None
+        self.retention = retention
         self.fanout = None  # set by server.redis_fanout when several processes share the store
 
     # --- HTTP ------------------------------------------------------------------------------------
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        if request.method not in ("GET", "HEAD"):
+            response = self._response(HTTPStatus.METHOD_NOT_ALLOWED, b"only GET and HEAD\n", "text/plain")
+            response.headers["Allow"] = "GET, HEAD"
+            return response
+        response = self._route(connection, request)
+        if response is not None and request.method == "HEAD":
+            response = Response(response.status_code, response.reason_phrase, response.headers, b"")  # same headers
+        return response
+
+    def _route(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
+        if len(path) > MAX_PATH:
+            return self._response(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
         if path == "/ws":
             if not self.core.budgets.admits(self._address(connection)):
                 return self._response(HTTPStatus.TOO_MANY_REQUESTS, b"too many connections from your address",
@@ -181,7 +210,7 @@ class StoreServer:
             if self.fanout is not None:
                 self.fanout.publish_transforms()
             self.dispatch(self.core.tick(ready))
-            self.stats.tick_seconds.append(time.perf_counter() - started)
+            self.stats.ticked(started, time.perf_counter())
             if loop.time() > next_at + 5 * period:  # far behind: skip rather than burst
                 next_at = loop.time()
 
@@ -223,6 +252,15 @@ class StoreServer:
                 recommender.train()
                 seen = latest
 
+    async def collect_loop(self, every_seconds: float = 60.0) -> None:
+        """Delete old try-on results (by age and total size) so the data folder stays bounded."""
+        while True:
+            for folder in COLLECTED:
+                removed, freed = await asyncio.to_thread(collect, self.files_dir / folder, self.retention)
+                if removed:
+                    log.info("collected %d old files (%.1f MB) from %s", removed, freed / 1e6, folder)
+            await asyncio.sleep(every_seconds)
+
     async def run_bots(self, url: str, count: int) -> None:
         """Simulated shoppers in this store for as long as it is open (demos)."""
         from server.bots import simulate
@@ -232,7 +270,8 @@ class StoreServer:
     async def run(self, host: str, port: int, bots: int = 0) -> None:
         self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=init_worker,
                                         initargs=(os.getpid(),))
-        tasks = [asyncio.ensure_future(self.tick_loop()), asyncio.ensure_future(self.retrain_loop())]
+        tasks = [asyncio.ensure_future(self.tick_loop()), asyncio.ensure_future(self.retrain_loop()),
+                 asyncio.ensure_future(self.collect_loop())]
         tasks += [asyncio.ensure_future(self.job_loop()) for _ in range(self.workers)]
         if self.fanout is not None:
             tasks.append(asyncio.ensure_future(self.fanout.listen()))
