@@ -41,6 +41,11 @@ class Store:
             if number > done:
                 self.db.executescript(f"BEGIN; {script.read_text()}; PRAGMA user_version = {number}; COMMIT;")
 
+    def integrity_problems(self) -> list[str]:
+        """What SQLite's quick check finds wrong with the file (empty when it is sound)."""
+        rows = [row[0] for row in self.db.execute("PRAGMA quick_check").fetchall()]
+        return [] if rows == ["ok"] else rows
+
     @property
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]

@@ -40,7 +40,7 @@ class ClientMessage(Struct, tag_field="type", frozen=True):
 
 
 class Join(ClientMessage, tag="join"):
-    protocol: Annotated[int, Meta(ge=0, le=2**31)] = PROTOCOL_VERSION  # another version: error protocol_version
+    protocol: Annotated[int, Meta(ge=0, le=1000)] = PROTOCOL_VERSION  # another version: error protocol_version
     name: Text | UnsetType = UNSET
     shopper_id: Text | UnsetType = UNSET
     secret: Text | UnsetType = UNSET

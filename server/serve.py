@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import sqlite3
 from pathlib import Path
 
 from engine.store_layout import DEFAULT_LAYOUT, StoreLayout
@@ -17,23 +18,33 @@ from server.core import StoreCore
 from server.limits import AddressBudgets, AddressLimits
 
 
+class ServeError(RuntimeError):
+    """The store cannot open: the port is taken, Redis does not answer, ..."""
+
+
 def build_server(data_dir: Path, *, designer_token: str | None = None, layout_path: Path = DEFAULT_LAYOUT,
                  tick_hz: float = 20.0, workers: int = 1, naive: bool = False,
                  trusted: frozenset[str] = frozenset()) -> StoreServer:
     """A store server whose persisted state (SQLite, try-on files) lives in `data_dir`."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    catalog = Catalog.load()
-    store = Store(data_dir / "store.sqlite", catalog)
+    path = data_dir / "store.sqlite"
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        catalog = Catalog.load()
+        store = Store(path, catalog)
+        problems = store.integrity_problems()
+    except sqlite3.DatabaseError as exc:
+        raise ServeError(f"{path} is not a usable store database ({exc}): restore a backup, or move it aside "
+                         "to open an empty store") from exc
+    except (OSError, sqlite3.Error) as exc:
+        raise ServeError(f"cannot open the store in {data_dir} ({exc}): give a --data folder this user may write") from exc
+    if problems:
+        raise ServeError(f"{path} failed SQLite's integrity check ({'; '.join(problems[:3])}): restore a backup")
     shop = Shop(store)
     core = StoreCore(StoreLayout.load(catalog, layout_path), shop, Recommender(store, catalog),
                      designer_token=designer_token, tick_hz=tick_hz, naive=naive,
                      budgets=AddressBudgets(AddressLimits(trusted=trusted)))
     core.load_garments()
     return StoreServer(core, data_dir / "files", workers=workers)
-
-
-class ServeError(RuntimeError):
-    """The store cannot open: the port is taken, Redis does not answer, ..."""
 
 
 def run(host: str, port: int, data_dir: Path, *, redis_url: str | None = None, designer_token: str | None = None,
