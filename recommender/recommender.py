@@ -81,6 +81,21 @@ class Recommender:
         for girth in set(KEY_GIRTH.values()):
             self.size_models[girth] = self._train_sizes(girth)
 
+    def retrained(self) -> Recommender:
+        """A new recommender trained on the store's data, safe to call in another thread.
+
+        It reads through a connection of its own (SQLite connections stay in their thread) and then
+        answers through this one's store, so the caller swaps it in once it is ready and nobody ever
+        sees a half-trained model.
+        """
+        own = Store(self.store.path, self.catalog)
+        try:
+            fresh = Recommender(own, self.catalog)
+        finally:
+            own.close()
+        fresh.store = self.store
+        return fresh
+
     def _train_sizes(self, girth: str) -> tuple[LatentSizeModel, dict[str, int]]:
         shoppers = [r[0] for r in self.store.db.execute("SELECT id FROM shoppers ORDER BY id")]
         index = {s: i for i, s in enumerate(shoppers)}

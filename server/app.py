@@ -248,8 +248,8 @@ class StoreServer:
                 continue
             latest = recommender.store.db.execute(
                 "SELECT (SELECT MAX(id) FROM events), (SELECT MAX(id) FROM fit_feedback)").fetchone()
-            if latest != seen:
-                recommender.train()
+            if latest != seen:  # trained in a thread (numpy and SQLite let go of the GIL); ticks go on
+                self.core.recommender = await asyncio.to_thread(recommender.retrained)
                 seen = latest
 
     async def collect_loop(self, every_seconds: float = 60.0) -> None:

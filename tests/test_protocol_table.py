@@ -98,14 +98,17 @@ async def _run_cases(url: str, cases: list[tuple[str, str, str, str]]) -> list[s
             async with asyncio.timeout(20):
                 while True:
                     reply = await ws.recv()
-                    if isinstance(reply, str) and json.loads(reply).get("type") == "pong":
+                    message = json.loads(reply) if isinstance(reply, str) else {}
+                    if message.get("code") == "rate_limited":
+                        problems.append(f"{kind}.{field}={label}: rate limited (the test sends too fast)")
+                    if message.get("type") == "pong" and message.get("t") == number:
                         break
         except ConnectionClosed as closed:
             code = closed.rcvd.code if closed.rcvd else None
             if code not in (1000, 1008):
                 problems.append(f"{kind}.{field}={label}: closed with {code}")
             ws = None
-        await asyncio.sleep(0.03)  # within the rate limit
+        await asyncio.sleep(0.07)  # two messages a case: within the rate limit of 40 a second
     if ws is not None:
         await ws.close()
     return problems

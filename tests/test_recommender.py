@@ -103,3 +103,19 @@ def test_cli_recommend(tmp_path):
     bad = subprocess.run([str(FITROOM), "recommend", "--profile", str(profile)], cwd=ROOT, capture_output=True,
                          text=True, timeout=300)
     assert bad.returncode != 0 and "unknown product 'NOPE'" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_retrained_in_a_thread_answers_like_train_and_through_the_callers_store(shop):
+    import threading
+
+    store, _ = shop
+    engine = Recommender(store)
+    store.record("ana", "P0003", "purchase")
+    engine.train()
+    box = []
+    thread = threading.Thread(target=lambda: box.append(engine.retrained()))
+    thread.start()
+    thread.join()
+    fresh = box[0]
+    assert fresh.store is store and fresh is not engine
+    assert [r.as_dict() for r in fresh.recommend("ana", 8)] == [r.as_dict() for r in engine.recommend("ana", 8)]

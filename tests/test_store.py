@@ -37,7 +37,7 @@ def test_catalogue_errors_name_the_problem(tmp_path):
 
 def test_store_round_trip_and_errors(tmp_path):
     store = Store(tmp_path / "shop.sqlite")
-    assert store.schema_version == len(list(MIGRATIONS.glob("*.sql"))) == 2
+    assert store.schema_version == len(list(MIGRATIONS.glob("*.sql"))) == 3
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.add_shopper("ana", {"stature": 165, "sex": "female"}, "snug")
     store.record("ana", "P0001", "view")
