@@ -144,3 +144,23 @@ class Shop:
         query = "SELECT id, shopper_id, total FROM orders" + (" WHERE shopper_id = ?" if shopper_id else "") + " ORDER BY id"
         return [{"id": i, "shopper": s, "total": t} for i, s, t in self.db.execute(query, (shopper_id,) if shopper_id else ())]
 
+
+    def forget_idle_shoppers(self, joined_before: float, keep: set[str] = frozenset()) -> int:
+        """Delete shoppers who joined before `joined_before` (unix seconds) and left nothing worth keeping:
+        no event, feedback, cart line or order. `keep`: shoppers on the floor now. How many went."""
+        idle = [row[0] for row in self.db.execute(
+            "SELECT id FROM shoppers s WHERE created < ? "
+            "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.shopper_id = s.id) "
+            "AND NOT EXISTS (SELECT 1 FROM fit_feedback f WHERE f.shopper_id = s.id) "
+            "AND NOT EXISTS (SELECT 1 FROM cart_lines c WHERE c.shopper_id = s.id) "
+            "AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.shopper_id = s.id)", (joined_before,))
+            if row[0] not in keep]
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany("DELETE FROM shopper_secrets WHERE shopper_id = ?", [(s,) for s in idle])
+            self.db.executemany("DELETE FROM shoppers WHERE id = ?", [(s,) for s in idle])
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return len(idle)

@@ -43,7 +43,8 @@ JOBS = {JobKind.TRY_ON: (run_try_on, "tryon"), JobKind.VALIDATE_GARMENT: (valida
         JobKind.AVATAR: (build_avatar, "avatars")}
 WEB_FILES = (".html", ".js", ".css", ".png", ".json", ".glb", ".svg")
 COLLECTED = ("tryon", "avatars")  # folders of results that can be made again; never "garments"
-MAX_PATH = 1024  # longer request paths name no file of ours
+MAX_PATH = 1024
+IDLE_SHOPPER_SECONDS = 24 * 3600.0  # a shopper who did nothing is forgotten a day after joining  # longer request paths name no file of ours
 
 
 @dataclass
@@ -253,8 +254,11 @@ class StoreServer:
                 seen = latest
 
     async def collect_loop(self, every_seconds: float = 60.0) -> None:
-        """Delete old try-on results (by age and total size) so the data folder stays bounded."""
+        """Delete old try-on results (by age and total size) and shoppers who came and did nothing."""
         while True:
+            forgotten = self.core.shop.forget_idle_shoppers(time.time() - IDLE_SHOPPER_SECONDS, set(self.core.shoppers))
+            if forgotten:
+                log.info("forgot %d shoppers who joined and did nothing", forgotten)
             for folder in COLLECTED:
                 removed, freed = await asyncio.to_thread(collect, self.files_dir / folder, self.retention)
                 if removed:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from test_protocol_fuzz import make_core
 
@@ -109,3 +110,15 @@ def test_uploaded_garments_survive_a_restart(tmp_path):
     restarted = make_core(tmp_path)
     restarted.load_garments()
     assert restarted.garments == {"G1": record}
+
+
+def test_shoppers_who_did_nothing_are_forgotten_and_the_others_kept(tmp_path):
+    core = make_core(tmp_path)
+    shop = core.shop
+    for shopper in ("idle", "viewer", "here"):
+        shop.register(shopper, shopper, {"stature": 170.0})
+    shop.store.record("viewer", "P0001", "view")
+    assert shop.forget_idle_shoppers(joined_before=time.time() + 1, keep={"here"}) == 1
+    ids = {row[0] for row in shop.db.execute("SELECT id FROM shoppers")}
+    assert ids == {"viewer", "here"}
+    assert shop.forget_idle_shoppers(joined_before=0.0) == 0  # nobody joined before 1970
