@@ -1,6 +1,6 @@
 """Store server under load: N shoppers walking, server and clients in separate processes.
 
-    .venv/bin/python benchmarks/store_load.py [--clients 200] [--seconds 20] [--json out/store_load.json]
+    .venv/bin/python benchmarks/store_load.py [--clients 1000] [--seconds 20] [--json out/store_load.json]
 
 Every client joins, then walks without pause, sending a move at `--move-hz` (10 by default), and
 reads everything the server sends. Fitroom (binary deltas of changed transforms at 20 Hz,
@@ -17,7 +17,9 @@ import asyncio
 import json
 import math
 import multiprocessing
+import os
 import re
+import subprocess
 import struct
 import tempfile
 import time
@@ -32,6 +34,7 @@ from rich.table import Table
 from server.local import start_local_server
 
 SENT_AT = struct.Struct("<d")
+LOADGEN = Path(__file__).resolve().parent / "loadgen"
 NAIVE_TIME = re.compile(r'"t":([0-9.]+)')
 
 
@@ -87,25 +90,48 @@ def run_clients(url: str, clients: int, seconds: float, warmup: float, move_hz: 
     results.put({"latencies": out["latencies"], "bytes": out["bytes"][0]})
 
 
-def measure(mode: str, clients: int, seconds: float, move_hz: float, warmup: float = 5.0) -> dict:
+def run_node_clients(url: str, clients: int, seconds: float, warmup: float, move_hz: float, joins_per_second: float) -> dict:
+    """The same walking shoppers from Node's `ws` (benchmarks/loadgen): a few us a frame instead of ~50."""
+    done = subprocess.run(["node", str(LOADGEN / "loadgen.mjs"), url, str(clients), str(seconds), str(warmup),
+                           str(move_hz), str(joins_per_second)], capture_output=True, text=True, timeout=seconds + 120, check=True)
+    outcome = json.loads(done.stdout)
+    return {"latencies": [ms / 1000.0 for ms in outcome["latencies_ms"]], "bytes": outcome["bytes"],
+            "errors": outcome["errors"], "joined": outcome["joined"]}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(mode: str, clients: int, seconds: float, move_hz: float, runtime: str, warmup: float,
+            joins_per_second: float) -> dict:
     extra = ("--naive",) if mode == "naive" else ()
     with tempfile.TemporaryDirectory() as folder:
         server = start_local_server(Path(folder) / "store", "--trust", "127.0.0.1", *extra)  # all clients are local
         try:
-            results = multiprocessing.get_context("spawn").Queue()
-            worker = multiprocessing.get_context("spawn").Process(
-                target=run_clients, args=(server.ws, clients, seconds, warmup, move_hz, results))
-            worker.start()
-            outcome = results.get(timeout=seconds + 120)
-            worker.join()
-            stats = json.loads(urllib.request.urlopen(server.url + "/stats").read())
+            cpu_before, wall_before = cpu_seconds(server.process.pid), time.time()
+            if runtime == "node":
+                outcome = run_node_clients(server.ws, clients, seconds, warmup, move_hz, joins_per_second)
+            else:
+                results = multiprocessing.get_context("spawn").Queue()
+                worker = multiprocessing.get_context("spawn").Process(
+                    target=run_clients, args=(server.ws, clients, seconds, warmup, move_hz, results))
+                worker.start()
+                outcome = results.get(timeout=seconds + 120)
+                worker.join()
+            server_cpu = (cpu_seconds(server.process.pid) - cpu_before) / (time.time() - wall_before)
+            stats = json.loads(urllib.request.urlopen(f"{server.url}/stats?window={seconds - warmup}").read())
         finally:
             server.stop()
     latencies = np.array(outcome["latencies"]) * 1000.0
     window = seconds - warmup
     return {
-        "mode": mode, "clients": clients, "seconds_measured": window,
+        "mode": mode, "clients": clients, "client_runtime": runtime, "seconds_measured": window,
         "tick_ms_p50": stats["tick_ms_p50"], "tick_ms_p99": stats["tick_ms_p99"],
+        "tick_gap_ms_p99": stats["tick_gap_ms_p99"], "server_cpu_cores": round(server_cpu, 2),
+        "errors": outcome.get("errors", {}), "joined": outcome.get("joined"),
         "latency_ms_p50": round(float(np.percentile(latencies, 50)), 2) if len(latencies) else None,
         "latency_ms_p99": round(float(np.percentile(latencies, 99)), 2) if len(latencies) else None,
         "frames_received": len(latencies),
@@ -115,19 +141,29 @@ def measure(mode: str, clients: int, seconds: float, move_hz: float, warmup: flo
 
 def main() -> None:
     parser = arguments(__doc__)
-    parser.add_argument("--clients", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=20.0, help="seconds measured, after the warm-up")
     parser.add_argument("--move-hz", type=float, default=10.0)
+    parser.add_argument("--joins-per-second", type=float, default=50.0, help="how fast the crowd arrives (node clients)")
+    parser.add_argument("--warmup", type=float, default=None, help="seconds before measuring (default: arrivals + 10 s)")
+    parser.add_argument("--client-runtime", choices=("node", "python"),
+                        default="node" if (LOADGEN / "node_modules" / "ws").is_dir() else "python",
+                        help="node (benchmarks/loadgen, `npm ci` there) is light enough to leave the server its core")
     args = parser.parse_args()
-    rows = [measure(mode, args.clients, args.seconds, args.move_hz) for mode in ("fitroom", "naive")]
+    arrivals = args.clients / args.joins_per_second if args.client_runtime == "node" else 0.005 * args.clients
+    warmup = args.warmup if args.warmup is not None else arrivals + 10.0
+    rows = [measure(mode, args.clients, warmup + args.seconds, args.move_hz, args.client_runtime, warmup,
+                    args.joins_per_second) for mode in ("fitroom", "naive")]
     fitroom, naive = rows
     ratio = naive["bytes_per_client_per_second"] / max(fitroom["bytes_per_client_per_second"], 1)
     table = Table(title=f"Store load: {args.clients} walking shoppers, moves at {args.move_hz:g} Hz, 20 Hz ticks")
-    for column in ("server", "tick p50 ms", "tick p99 ms", "latency p50 ms", "latency p99 ms", "bytes/client/s"):
+    for column in ("server", "clients", "tick p50 ms", "tick p99 ms", "tick gap p99 ms", "latency p50 ms",
+                   "latency p99 ms", "bytes/client/s", "server CPU (cores)"):
         table.add_column(column, justify="right")
     for row in rows:
-        table.add_row(row["mode"], str(row["tick_ms_p50"]), str(row["tick_ms_p99"]), str(row["latency_ms_p50"]),
-                      str(row["latency_ms_p99"]), f"{row['bytes_per_client_per_second']:,}")
+        table.add_row(row["mode"], str(row["clients"]), str(row["tick_ms_p50"]), str(row["tick_ms_p99"]),
+                      str(row["tick_gap_ms_p99"]), str(row["latency_ms_p50"]), str(row["latency_ms_p99"]),
+                      f"{row['bytes_per_client_per_second']:,}", str(row["server_cpu_cores"]))
     console = Console()
     console.print(table)
     console.print(f"bytes: naive / fitroom = {ratio:.1f}x (goal >= 10x); "

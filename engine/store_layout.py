@@ -125,19 +125,28 @@ class StoreLayout:
 
     def step_aside(self, x: float, z: float) -> tuple[float, float]:
         """The point itself if it is clear of every rack, else the nearest point just outside the rack."""
-        inside, u, v = self._in_racks(np.array([[x, z]]))
-        racks = np.flatnonzero(inside[0])
-        if len(racks) == 0:
-            return x, z
-        centres, along, across, half = self._rack_frames
-        i = int(racks[0])  # racks do not overlap
-        ui, vi = float(u[0, i]), float(v[0, i])
-        if half[i, 0] - abs(ui) < half[i, 1] - abs(vi):
-            ui = float(np.copysign(half[i, 0], ui))
-        else:
-            vi = float(np.copysign(half[i, 1], vi if vi != 0 else 1.0))
-        x, z = (centres[i] + ui * along[i] + vi * across[i]).tolist()
+        x, z = self.place(np.array([[x, z]]))[0].tolist()
         return x, z
+
+    def place(self, points: np.ndarray) -> np.ndarray:
+        """(N, 2) requested floor points -> where shoppers may stand: on the floor, clear of every rack
+        (a point inside a rack's keep-clear box goes to the box's nearest side)."""
+        limit = np.array([self.width_m / 2, self.depth_m / 2])
+        points = np.clip(np.asarray(points, dtype=np.float64), -limit, limit)
+        if not self.racks:
+            return points
+        inside, u, v = self._in_racks(points)
+        hit = np.flatnonzero(inside.any(axis=1))
+        if len(hit) == 0:
+            return points
+        centres, along, across, half = self._rack_frames
+        rack = inside[hit].argmax(axis=1)  # racks do not overlap: the one rack each point is in
+        ui, vi = u[hit, rack], v[hit, rack]
+        out_along = half[rack, 0] - np.abs(ui) < half[rack, 1] - np.abs(vi)  # the nearer way out
+        ui = np.where(out_along, np.copysign(half[rack, 0], ui), ui)
+        vi = np.where(out_along, vi, np.copysign(half[rack, 1], np.where(vi == 0, 1.0, vi)))
+        points[hit] = centres[rack] + ui[:, None] * along[rack] + vi[:, None] * across[rack]
+        return points
 
     def as_dict(self) -> dict[str, Any]:
         """What clients draw: the room, fixtures and where products hang."""

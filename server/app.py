@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import urllib.parse
 import mimetypes
 import os
 import time
@@ -49,10 +51,10 @@ IDLE_SHOPPER_SECONDS = 24 * 3600.0  # a shopper who did nothing is forgotten a d
 
 @dataclass
 class Stats:
-    """What the server measures about itself (served at /stats)."""
+    """What the server measures about itself (served at /stats; `?window=S` for the last S seconds only)."""
 
-    tick_seconds: deque = field(default_factory=lambda: deque(maxlen=2000))  # the tick's own work
-    gap_seconds: deque = field(default_factory=lambda: deque(maxlen=2000))  # start to start: what clients see
+    tick_seconds: deque = field(default_factory=lambda: deque(maxlen=20_000))  # (at, the tick's own work)
+    gap_seconds: deque = field(default_factory=lambda: deque(maxlen=20_000))  # (at, start to start: what clients see)
     last_tick: float | None = None
     bytes_sent: int = 0
     frames_sent: int = 0
@@ -60,13 +62,15 @@ class Stats:
 
     def ticked(self, started: float, finished: float) -> None:
         if self.last_tick is not None:
-            self.gap_seconds.append(started - self.last_tick)
+            self.gap_seconds.append((started, started - self.last_tick))
         self.last_tick = started
-        self.tick_seconds.append(finished - started)
+        self.tick_seconds.append((started, finished - started))
 
-    def as_dict(self, core: StoreCore) -> dict[str, Any]:
-        def figures(name: str, seconds: deque) -> dict[str, float | None]:
-            ms = 1000.0 * np.array(seconds)
+    def as_dict(self, core: StoreCore, window_seconds: float | None = None) -> dict[str, Any]:
+        since = -np.inf if window_seconds is None else time.perf_counter() - window_seconds
+
+        def figures(name: str, samples: deque) -> dict[str, float | None]:
+            ms = 1000.0 * np.array([value for at, value in samples if at >= since])
             figure = (lambda f: round(float(f(ms)), 3)) if len(ms) else (lambda f: None)
             return {f"{name}_p50": figure(np.median), f"{name}_p99": figure(lambda a: np.percentile(a, 99)),
                     f"{name}_mean": figure(np.mean)}
@@ -113,7 +117,13 @@ class StoreServer:
                                       "text/plain")
             return None
         if path == "/stats":
-            return self._response(HTTPStatus.OK, json.dumps(self.stats.as_dict(self.core)).encode(), "application/json")
+            query = urllib.parse.parse_qs(request.path.partition("?")[2])
+            try:
+                window = float(query["window"][0]) if "window" in query else None
+            except ValueError:
+                return self._response(HTTPStatus.BAD_REQUEST, b"window is a number of seconds", "text/plain")
+            stats = self.stats.as_dict(self.core, window if window is None or math.isfinite(window) else None)
+            return self._response(HTTPStatus.OK, json.dumps(stats).encode(), "application/json")
         if path == "/":
             path = "/index.html"
         if path.startswith("/files/"):

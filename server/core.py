@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from avatars.errors import MeasurementError
 from engine.store_layout import StoreLayout
 from recommender.catalog import COLOUR_HEX, Catalog, CatalogError
@@ -28,7 +30,7 @@ from server.floor import FloorHandlers, Shopper
 from server.messages import ClientMessage, Error, Join, ProductRecord, ServerMessage, tag
 from server.job_queue import JobQueue
 from server.limits import AddressBudgets, Bucket, TooManyConnections
-from server.protocol import ProtocolError, Transform, parse
+from server.protocol import ProtocolError, parse
 from server.studio import StudioHandlers
 from server.uploads import Uploads
 
@@ -59,17 +61,20 @@ class StoreCore(FloorHandlers, CounterHandlers, FittingHandlers, StudioHandlers)
     rate_per_second: float = 40.0
     burst: float = 80.0
     naive: bool = False  # the benchmark's baseline: full JSON state to everyone every tick
+    crowd: int = 64  # with more shoppers than this, deltas carry only those near each client (server.floor)
     clock: Callable[[], float] = time.time
     clients: dict[int, Client] = field(default_factory=dict)
     shoppers: dict[str, Shopper] = field(default_factory=dict)
     tick_no: int = 0
-    _history: dict[int, dict[int, Transform]] = field(default_factory=dict)
+    _history: dict[int, np.ndarray] = field(default_factory=dict)  # tick -> transforms sent (protocol.ENTRY_DTYPE)
     _jobs: dict[str, Job] = field(default_factory=dict)  # queued or running, by id
     queue: JobQueue = field(default_factory=JobQueue)
     uploads: Uploads = field(default_factory=Uploads)
     garments: dict[str, dict] = field(default_factory=dict)  # uploaded garment id -> file, category, size
     budgets: AddressBudgets = field(default_factory=AddressBudgets)
     _next_client: int = 0
+    _layout_cache: dict | None = None
+    _products_cache: tuple[tuple[int, ...], list[ProductRecord]] | None = None
 
     @property
     def catalog(self) -> Catalog:
@@ -136,6 +141,19 @@ class StoreCore(FloorHandlers, CounterHandlers, FittingHandlers, StudioHandlers)
     @staticmethod
     def _reply(client: Client, message: ServerMessage) -> list[Action]:
         return [send(message, (client.id,))]
+
+    def _layout_record(self) -> dict:
+        """The store layout as clients get it (it does not change while the store is open)."""
+        if self._layout_cache is None:
+            self._layout_cache = self.layout.as_dict()
+        return self._layout_cache
+
+    def _product_records(self) -> list[ProductRecord]:
+        """Every product with its stock, rebuilt only when some stock changed since the last join."""
+        stock = tuple(n for p in self.catalog.products.values() for n in p.sizes.values())
+        if self._products_cache is None or self._products_cache[0] != stock:
+            self._products_cache = (stock, [self._product(p) for p in self.catalog.products])
+        return self._products_cache[1]
 
     def _product(self, product_id: str) -> ProductRecord:
         p = self.catalog.get(product_id)

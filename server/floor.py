@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from msgspec import UNSET
 
 from avatars.measurements import BodyMeasurements
@@ -28,12 +29,13 @@ from server.messages import (
     State,
     You,
 )
-from server.protocol import DELTA, KEYFRAME, ProtocolError, encode, encode_transforms, quantise
+from server.protocol import DELTA, KEYFRAME, ProtocolError, changed_mask, encode, encode_transforms, quantise
 
 if TYPE_CHECKING:
     from server.core import Client, StoreCore
 
 MAX_SLOTS = 65535
+VIEW_CELL_M = 2.5  # in a crowd, deltas carry the shoppers within one such floor cell of a client's own
 DEFAULT_BODY = {"stature": 170.0}
 NAME_CHARACTERS = 40
 
@@ -53,6 +55,7 @@ class Shopper:
     remote: bool = False  # connected to another server process (see server.redis_fanout)
     seen_at: float = 0.0
     avatar_url: str | None = None  # the shopper's body as GLB, once a worker has built it
+    target: tuple[float, float, float] | None = None  # the last move asked for (x, z, heading), applied at the tick
 
     def public(self) -> ShopperPublic:
         """What every client may know about this shopper."""
@@ -97,7 +100,7 @@ class FloorHandlers:
         self.shoppers[shopper_id] = shopper
         client.shopper, client.designer, client.acked_tick = shopper_id, token is not UNSET, -1
         snapshot = Snapshot(PROTOCOL_VERSION, self.tick_no, self.tick_hz, You(shopper_id, slot, client.designer, secret),
-                            self.layout.as_dict(), [self._product(p) for p in self.catalog.products],
+                            self._layout_record(), self._product_records(),
                             [s.public() for s in self.shoppers.values()], self.shop.cart(shopper_id))
         avatar = Job("A" + secrets.token_hex(6), JobKind.AVATAR, client.id, {"measurements": measurements},
                      shopper_id, address=client.address)  # the body everyone sees, built off the loop (cached)
@@ -119,10 +122,20 @@ class FloorHandlers:
         return [Close(client.id, 1000, "goodbye")]
 
     def _on_move(self: StoreCore, client: Client, message: Move) -> list[Action]:
-        shopper = self.shoppers[client.shopper]
-        shopper.x, shopper.z = self.layout.step_aside(*self.layout.clamp(message.x, message.z))
-        shopper.heading = (message.heading + 180.0) % 360.0 - 180.0
+        """Noted; the next tick places every shopper who moved at once (`_walk`)."""
+        self.shoppers[client.shopper].target = (message.x, message.z, message.heading)
         return []
+
+    def _walk(self: StoreCore) -> None:
+        """Move the shoppers who asked to, all in one vectorised step: on the floor, clear of the racks."""
+        movers = [s for s in self.shoppers.values() if s.target is not None]
+        if not movers:
+            return
+        asked = np.array([s.target for s in movers])
+        placed = self.layout.place(asked[:, :2]).tolist()
+        headings = ((asked[:, 2] + 180.0) % 360.0 - 180.0).tolist()
+        for shopper, (x, z), heading in zip(movers, placed, headings):
+            shopper.x, shopper.z, shopper.heading, shopper.target = x, z, heading, None
 
     # --- shoppers of other server processes (server.redis_fanout) ------------------------------------
     def local_transforms(self: StoreCore) -> list[tuple[str, float, float, float]]:
@@ -172,11 +185,14 @@ class FloorHandlers:
         """Advance one tick; transform frames for the ready clients (all joined ones by default)."""
         self.tick_no += 1
         now = self.clock()
+        self._walk()
         joined = [c for c in self.clients.values() if c.shopper is not None]
         if self.naive:
             state = State(self.tick_no, now, [s.public() for s in self.shoppers.values()])
             return [Send(encode(state), tuple(c.id for c in joined))] if joined else []
-        transforms = {s.slot: quantise(s.x, s.z, s.heading) for s in self.shoppers.values()}
+        everyone = list(self.shoppers.values())
+        transforms = quantise(*(np.fromiter((getattr(s, key) for s in everyone), float, len(everyone))
+                                for key in ("slot", "x", "z", "heading")))
         self._history[self.tick_no] = transforms
         self._history.pop(self.tick_no - self.keyframe_ticks, None)
         keyframe_now = self.tick_no % self.keyframe_ticks == 0
@@ -189,15 +205,26 @@ class FloorHandlers:
                 base = -1 if keyframe_now or client.acked_tick not in self._history else client.acked_tick
                 groups.setdefault(base, []).append(client.id)
                 client.acked_tick = self.tick_no
+        crowded = len(transforms) > self.crowd
+        if crowded:  # which floor cell each shopper stands in; a client sees its own cell and the 8 around it
+            cells = np.floor((np.stack([transforms["x"], transforms["z"]], axis=1) / 100.0 + max(self.layout.width_m, self.layout.depth_m))
+                             / VIEW_CELL_M).astype(np.int32)
+            cell_of_slot = {int(slot): (int(cx), int(cz)) for slot, (cx, cz) in zip(transforms["slot"], cells)}
         sends = []
         for base, members in groups.items():
-            if base < 0:
-                frame = encode_transforms(KEYFRAME, self.tick_no, now, transforms)
-            else:
-                old = self._history[base]
-                changed = {slot: t for slot, t in transforms.items() if old.get(slot) != t}
-                if not changed:
-                    continue
-                frame = encode_transforms(DELTA, self.tick_no, now, changed)
-            sends.append(Send(frame, tuple(members)))
+            if base < 0:  # keyframes carry everyone
+                sends.append(Send(encode_transforms(KEYFRAME, self.tick_no, now, transforms), tuple(members)))
+                continue
+            changed = changed_mask(transforms, self._history[base])
+            if not crowded:
+                if changed.any():
+                    sends.append(Send(encode_transforms(DELTA, self.tick_no, now, transforms[changed]), tuple(members)))
+                continue
+            by_cell: dict[tuple[int, int], list[int]] = {}
+            for member in members:
+                by_cell.setdefault(cell_of_slot[self.shoppers[self.clients[member].shopper].slot], []).append(member)
+            for (cx, cz), viewers in by_cell.items():  # deltas carry the shoppers near each client
+                near = changed & (np.abs(cells[:, 0] - cx) <= 1) & (np.abs(cells[:, 1] - cz) <= 1)
+                if near.any():
+                    sends.append(Send(encode_transforms(DELTA, self.tick_no, now, transforms[near]), tuple(viewers)))
         return sends

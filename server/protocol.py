@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
 from typing import Literal, get_args, get_origin
 
 import msgspec
+import numpy as np
 
 from server.messages import CLIENT_MESSAGES, PROTOCOL_VERSION, ClientMessage, ClientUnion, ServerMessage, tag
 
@@ -92,24 +92,33 @@ def encode(message: ServerMessage) -> str:
     return _encoder.encode(message).decode()
 
 
-@dataclass(frozen=True)
-class Transform:
-    x_cm: int
-    z_cm: int
-    heading_cdeg: int
+#: One shopper's transform as numpy sees it: the layout of ENTRY, so rows.tobytes() is the wire format.
+ENTRY_DTYPE = np.dtype([("slot", "<u2"), ("x", "<i2"), ("z", "<i2"), ("heading", "<i2")])
+assert ENTRY_DTYPE.itemsize == ENTRY.size
 
 
-def quantise(x: float, z: float, heading_deg: float) -> Transform:
-    """Centimetres and centidegrees (heading wrapped to [-180, 180))."""
-    heading = round(((heading_deg + 180.0) % 360.0 - 180.0) * 100)
-    return Transform(round(x * 100), round(z * 100), heading - 36000 if heading >= 18000 else heading)
+def quantise(slots: np.ndarray, x_m: np.ndarray, z_m: np.ndarray, heading_deg: np.ndarray) -> np.ndarray:
+    """Shoppers' transforms as ENTRY_DTYPE rows sorted by slot: centimetres, centidegrees in [-18000, 18000)."""
+    rows = np.empty(len(slots), dtype=ENTRY_DTYPE)
+    rows["slot"] = slots
+    rows["x"] = np.rint(np.asarray(x_m) * 100.0)
+    rows["z"] = np.rint(np.asarray(z_m) * 100.0)
+    heading = np.rint(((np.asarray(heading_deg) + 180.0) % 360.0 - 180.0) * 100.0)
+    rows["heading"] = np.where(heading >= 18000, heading - 36000, heading)
+    return rows[np.argsort(rows["slot"], kind="stable")]
 
 
-def encode_transforms(kind: int, tick: int, sent_at: float, entries: dict[int, Transform]) -> bytes:
-    """One binary frame of shoppers' transforms by slot."""
-    parts = [HEADER.pack(kind, PROTOCOL_VERSION, len(entries), tick & 0xFFFFFFFF, sent_at)]
-    parts.extend(ENTRY.pack(slot, t.x_cm, t.z_cm, t.heading_cdeg) for slot, t in entries.items())
-    return b"".join(parts)
+def changed_mask(now: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """Which rows of `now` `before` (both sorted by slot) lacks or holds differently."""
+    if len(before) == 0:
+        return np.ones(len(now), dtype=bool)
+    at = np.minimum(np.searchsorted(before["slot"], now["slot"]), len(before) - 1)
+    return before[at] != now
+
+
+def encode_transforms(kind: int, tick: int, sent_at: float, rows: np.ndarray) -> bytes:
+    """One binary frame of shoppers' transforms (ENTRY_DTYPE rows)."""
+    return HEADER.pack(kind, PROTOCOL_VERSION, len(rows), tick & 0xFFFFFFFF, sent_at) + rows.tobytes()
 
 
 def decode_transforms(frame: bytes) -> tuple[int, int, float, dict[int, tuple[float, float, float]]]:

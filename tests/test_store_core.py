@@ -89,9 +89,11 @@ def test_deltas_carry_changed_transforms_only_and_keyframes_resync(core):
     assert kind == KEYFRAME and len(entries) == 2
     # moves stay on the floor, and out of the racks
     core.receive(b, json.dumps({"type": "move", "x": 500.0, "z": 0.0, "heading": 0.0}))
+    core.tick()  # moves are applied at the tick, all at once
     assert core.shoppers[snap_b["you"]["shopper_id"]].x == core.layout.width_m / 2
     rack = core.layout.racks[0]
     core.receive(b, json.dumps({"type": "move", "x": rack.position[0], "z": rack.position[1] + 0.1, "heading": 0.0}))
+    core.tick()
     me = core.shoppers[snap_b["you"]["shopper_id"]]
     assert me.x == pytest.approx(rack.position[0]) and me.z == pytest.approx(rack.position[1] + 0.5)
 
@@ -211,3 +213,38 @@ def test_layouts_are_checked(core):
                                           "length_m": 2}]}, core.catalog)
     with pytest.raises(LayoutError, match="malformed"):
         StoreLayout.from_dict({"name": "x"}, core.catalog)
+
+
+def test_placing_many_shoppers_at_once_keeps_each_on_the_floor_and_clear_of_racks(core):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    asked = rng.uniform(-15, 15, size=(2000, 2))
+    placed = core.layout.place(asked)
+    _, u, v = core.layout._in_racks(placed)
+    half = core.layout._rack_frames[3]
+    assert not ((np.abs(u) < half[:, 0] - 1e-6) & (np.abs(v) < half[:, 1] - 1e-6)).any()  # none inside a rack
+    assert (np.abs(placed[:, 0]) <= core.layout.width_m / 2).all() and (np.abs(placed[:, 1]) <= core.layout.depth_m / 2).all()
+    clear = ~core.layout._in_racks(np.clip(asked, [-10, -7], [10, 7]))[0].any(axis=1)
+    assert np.allclose(placed[clear], np.clip(asked, [-10, -7], [10, 7])[clear])  # clear points stay where asked
+    one_by_one = np.array([core.layout.step_aside(x, z) for x, z in asked[:50]])
+    assert np.allclose(one_by_one, placed[:50])
+
+
+def test_in_a_crowd_deltas_carry_the_shoppers_nearby_and_keyframes_everyone(core):
+    core.crowd = 3
+    clients = [join(core)[0] for _ in range(6)]
+    shoppers = [core.shoppers[core.clients[c].shopper] for c in clients]
+    for i, c in enumerate(clients):  # in a row along x, 2.5 m apart (one view cell), clear of the racks
+        core.receive(c, json.dumps({"type": "move", "x": -8.75 + 2.5 * i, "z": 6.5, "heading": 0.0}))
+    core.tick()
+    while core.tick_no % core.keyframe_ticks != core.keyframe_ticks - 1:
+        core.tick()
+    kind, _, _, entries = frame_for(core.tick(), clients[0])
+    assert kind == KEYFRAME and len(entries) == 6
+    for i, c in enumerate(clients):  # everyone takes a step
+        core.receive(c, json.dumps({"type": "move", "x": -8.75 + 2.5 * i, "z": 6.0, "heading": 0.0}))
+    kind, _, _, entries = frame_for(core.tick(), clients[0])
+    assert kind == DELTA and set(entries) == {s.slot for s in shoppers[:2]}  # its own cell and the next
+    kind, _, _, entries = frame_for(core.tick(), clients[0]) or (None, 0, 0, {})
+    assert entries == {}  # nobody moved: nothing
