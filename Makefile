@@ -53,6 +53,7 @@ bench: setup
 	$(PY) benchmarks/size_feedback.py --json out/size_feedback.json
 	$(PY) benchmarks/recommend_latency.py --json out/recommend_latency.json
 	$(PY) benchmarks/photo_avatar.py --json out/photo_avatar.json
+	cd benchmarks/loadgen && npm ci --no-audit --no-fund   # the load test's clients (Node ws)
 	$(PY) benchmarks/store_load.py --json out/store_load.json
 	$(PY) benchmarks/store_logs.py --json out/store_logs.json
 

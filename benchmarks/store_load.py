@@ -14,11 +14,13 @@ latency < 50 ms and >= 10x fewer bytes than the baseline.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import multiprocessing
 import os
 import re
+import shutil
 import subprocess
 import struct
 import tempfile
@@ -31,7 +33,7 @@ from figures import arguments, save
 from rich.console import Console
 from rich.table import Table
 
-from server.local import start_local_server
+from server.local import free_port, start_local_server
 
 SENT_AT = struct.Struct("<d")
 LOADGEN = Path(__file__).resolve().parent / "loadgen"
@@ -105,15 +107,43 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(mode: str, clients: int, seconds: float, move_hz: float, runtime: str, warmup: float,
-            joins_per_second: float) -> dict:
-    extra = ("--naive",) if mode == "naive" else ()
-    with tempfile.TemporaryDirectory() as folder:
-        server = start_local_server(Path(folder) / "store", "--trust", "127.0.0.1", *extra)  # all clients are local
+@contextlib.contextmanager
+def redis_server(folder: Path):
+    """A throwaway redis-server on a free port: its URL."""
+    import redis
+
+    port = free_port()
+    process = subprocess.Popen([shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port),
+                                "--save", "", "--appendonly", "no", "--dir", str(folder)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    for _ in range(100):
         try:
-            cpu_before, wall_before = cpu_seconds(server.process.pid), time.time()
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def measure(mode: str, clients: int, seconds: float, move_hz: float, runtime: str, warmup: float,
+            joins_per_second: float, processes: int = 1) -> dict:
+    extra = ("--naive",) if mode == "naive" else ()
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
+        if processes > 1:  # several server processes, one store, through Redis; clients split between them
+            extra += ("--redis", stack.enter_context(redis_server(Path(folder))))
+        servers = [start_local_server(Path(folder) / "store", "--trust", "127.0.0.1", *extra)  # clients are local
+                   for _ in range(processes)]
+        server = servers[0]
+        try:
+            cpu_before, wall_before = sum(cpu_seconds(s.process.pid) for s in servers), time.time()
             if runtime == "node":
-                outcome = run_node_clients(server.ws, clients, seconds, warmup, move_hz, joins_per_second)
+                outcome = run_node_clients(",".join(s.ws for s in servers), clients, seconds, warmup, move_hz,
+                                           joins_per_second)
             else:
                 results = multiprocessing.get_context("spawn").Queue()
                 worker = multiprocessing.get_context("spawn").Process(
@@ -121,14 +151,17 @@ def measure(mode: str, clients: int, seconds: float, move_hz: float, runtime: st
                 worker.start()
                 outcome = results.get(timeout=seconds + 120)
                 worker.join()
-            server_cpu = (cpu_seconds(server.process.pid) - cpu_before) / (time.time() - wall_before)
-            stats = json.loads(urllib.request.urlopen(f"{server.url}/stats?window={seconds - warmup}").read())
+            server_cpu = (sum(cpu_seconds(s.process.pid) for s in servers) - cpu_before) / (time.time() - wall_before)
+            every = [json.loads(urllib.request.urlopen(f"{s.url}/stats?window={seconds - warmup}").read())
+                     for s in servers]
+            stats = {key: max(st[key] for st in every) for key in ("tick_ms_p50", "tick_ms_p99", "tick_gap_ms_p99")}
         finally:
-            server.stop()
+            for s in servers:
+                s.stop()
     latencies = np.array(outcome["latencies"]) * 1000.0
     window = seconds - warmup
     return {
-        "mode": mode, "clients": clients, "client_runtime": runtime, "seconds_measured": window,
+        "mode": mode, "processes": processes, "clients": clients, "client_runtime": runtime, "seconds_measured": window,
         "tick_ms_p50": stats["tick_ms_p50"], "tick_ms_p99": stats["tick_ms_p99"],
         "tick_gap_ms_p99": stats["tick_gap_ms_p99"], "server_cpu_cores": round(server_cpu, 2),
         "errors": outcome.get("errors", {}), "joined": outcome.get("joined"),
@@ -145,6 +178,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds measured, after the warm-up")
     parser.add_argument("--move-hz", type=float, default=10.0)
     parser.add_argument("--joins-per-second", type=float, default=50.0, help="how fast the crowd arrives (node clients)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="server processes sharing one store through a redis-server (node clients split among them)")
     parser.add_argument("--warmup", type=float, default=None, help="seconds before measuring (default: arrivals + 10 s)")
     parser.add_argument("--client-runtime", choices=("node", "python"),
                         default="node" if (LOADGEN / "node_modules" / "ws").is_dir() else "python",
@@ -153,15 +188,16 @@ def main() -> None:
     arrivals = args.clients / args.joins_per_second if args.client_runtime == "node" else 0.005 * args.clients
     warmup = args.warmup if args.warmup is not None else arrivals + 10.0
     rows = [measure(mode, args.clients, warmup + args.seconds, args.move_hz, args.client_runtime, warmup,
-                    args.joins_per_second) for mode in ("fitroom", "naive")]
-    fitroom, naive = rows
+                    args.joins_per_second, processes) for mode, processes in
+            [("fitroom", 1), ("naive", 1)] + ([("fitroom", args.processes)] if args.processes > 1 else [])]
+    fitroom, naive = rows[-1], rows[1]
     ratio = naive["bytes_per_client_per_second"] / max(fitroom["bytes_per_client_per_second"], 1)
     table = Table(title=f"Store load: {args.clients} walking shoppers, moves at {args.move_hz:g} Hz, 20 Hz ticks")
     for column in ("server", "clients", "tick p50 ms", "tick p99 ms", "tick gap p99 ms", "latency p50 ms",
                    "latency p99 ms", "bytes/client/s", "server CPU (cores)"):
         table.add_column(column, justify="right")
     for row in rows:
-        table.add_row(row["mode"], str(row["clients"]), str(row["tick_ms_p50"]), str(row["tick_ms_p99"]),
+        table.add_row(row["mode"] + (f" x{row['processes']} + Redis" if row["processes"] > 1 else ""), str(row["clients"]), str(row["tick_ms_p50"]), str(row["tick_ms_p99"]),
                       str(row["tick_gap_ms_p99"]), str(row["latency_ms_p50"]), str(row["latency_ms_p99"]),
                       f"{row['bytes_per_client_per_second']:,}", str(row["server_cpu_cores"]))
     console = Console()

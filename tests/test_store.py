@@ -58,7 +58,7 @@ def test_store_round_trip_and_errors(tmp_path):
             call()
     store.close()
     reopened = Store(tmp_path / "shop.sqlite")  # migrations are not run twice
-    assert reopened.schema_version == 2 and len(reopened.history("ana")) == 2
+    assert reopened.schema_version == 3 and len(reopened.history("ana")) == 2
 
 
 WRITER = """

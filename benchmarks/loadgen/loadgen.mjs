@@ -1,10 +1,10 @@
 // Walking shoppers for benchmarks/store_load.py, over real websockets (the `ws` package).
 // A client in Python costs ~50 us a frame; here a few, so the clients leave the CPU to the server
-// they measure. Usage: node loadgen.mjs URL CLIENTS SECONDS WARMUP MOVE_HZ JOINS_PER_S -> one JSON line on stdout:
+// they measure. Usage: node loadgen.mjs URL[,URL...] CLIENTS SECONDS WARMUP MOVE_HZ JOINS_PER_S -> one JSON line on stdout:
 // {"latencies_ms": [...], "bytes": N, "joined": N, "errors": {code: count}}
 import WebSocket from 'ws';
 
-const [url, clients, seconds, warmup, moveHz, joinsPerSecond] = [process.argv[2], ...process.argv.slice(3).map(Number)];
+const [urls, clients, seconds, warmup, moveHz, joinsPerSecond] = [process.argv[2].split(','), ...process.argv.slice(3).map(Number)];
 const now = () => performance.timeOrigin + performance.now(); // ms since 1970, sub-millisecond
 const start = now();
 const measureFrom = start + warmup * 1000;
@@ -15,7 +15,7 @@ let bytes = 0;
 let joined = 0;
 
 function shopper(index) {
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 24 });
+  const ws = new WebSocket(urls[index % urls.length], { perMessageDeflate: false, maxPayload: 1 << 24 });
   const angle = index * 2.399; // golden-angle spiral over the floor
   const radius = 1.0 + (index % 50) * 0.1;
   let walker = null;
