@@ -12,10 +12,10 @@ import asyncio
 import json
 import logging
 import math
-import urllib.parse
 import mimetypes
 import os
 import time
+import urllib.parse
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -45,8 +45,8 @@ JOBS = {JobKind.TRY_ON: (run_try_on, "tryon"), JobKind.VALIDATE_GARMENT: (valida
         JobKind.AVATAR: (build_avatar, "avatars")}
 WEB_FILES = (".html", ".js", ".css", ".png", ".json", ".glb", ".svg")
 COLLECTED = ("tryon", "avatars")  # folders of results that can be made again; never "garments"
-MAX_PATH = 1024
-IDLE_SHOPPER_SECONDS = 24 * 3600.0  # a shopper who did nothing is forgotten a day after joining  # longer request paths name no file of ours
+MAX_PATH = 1024  # longer request paths name no file of ours
+IDLE_SHOPPER_SECONDS = 24 * 3600.0  # a shopper who did nothing is forgotten a day after joining
 
 
 @dataclass

@@ -29,7 +29,7 @@ from server.messages import (
     State,
     You,
 )
-from server.protocol import DELTA, KEYFRAME, ProtocolError, changed_mask, encode, encode_transforms, quantise
+from server.protocol import CM_PER_M, DELTA, KEYFRAME, ProtocolError, changed_mask, encode, encode_transforms, quantise
 
 if TYPE_CHECKING:
     from server.core import Client, StoreCore
@@ -206,9 +206,8 @@ class FloorHandlers:
                 groups.setdefault(base, []).append(client.id)
                 client.acked_tick = self.tick_no
         crowded = len(transforms) > self.crowd
-        if crowded:  # which floor cell each shopper stands in; a client sees its own cell and the 8 around it
-            cells = np.floor((np.stack([transforms["x"], transforms["z"]], axis=1) / 100.0 + max(self.layout.width_m, self.layout.depth_m))
-                             / VIEW_CELL_M).astype(np.int32)
+        if crowded:
+            cells = self._view_cells(transforms)
             cell_of_slot = {int(slot): (int(cx), int(cz)) for slot, (cx, cz) in zip(transforms["slot"], cells)}
         sends = []
         for base, members in groups.items():
@@ -223,8 +222,13 @@ class FloorHandlers:
             by_cell: dict[tuple[int, int], list[int]] = {}
             for member in members:
                 by_cell.setdefault(cell_of_slot[self.shoppers[self.clients[member].shopper].slot], []).append(member)
-            for (cx, cz), viewers in by_cell.items():  # deltas carry the shoppers near each client
+            for (cx, cz), viewers in by_cell.items():  # a client sees its own cell and the 8 around it
                 near = changed & (np.abs(cells[:, 0] - cx) <= 1) & (np.abs(cells[:, 1] - cz) <= 1)
                 if near.any():
                     sends.append(Send(encode_transforms(DELTA, self.tick_no, now, transforms[near]), tuple(viewers)))
         return sends
+
+    def _view_cells(self: StoreCore, transforms: np.ndarray) -> np.ndarray:
+        """(column, row) of the VIEW_CELL_M floor cell each shopper stands in (cells counted from a far corner)."""
+        metres = np.stack([transforms["x"], transforms["z"]], axis=1) / CM_PER_M
+        return np.floor((metres + max(self.layout.width_m, self.layout.depth_m)) / VIEW_CELL_M).astype(np.int32)

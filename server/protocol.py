@@ -24,6 +24,8 @@ MAX_FRAME_BYTES = 64 * 1024  # larger frames close the connection with 1009
 HEADER = struct.Struct("<BBHId")
 ENTRY = struct.Struct("<Hhhh")
 DELTA, KEYFRAME = 1, 2
+CM_PER_M = 100.0  # positions travel in centimetres
+CDEG_PER_DEG = 100.0  # headings in centidegrees
 TYPES = tuple(sorted(tag(t) for t in CLIENT_MESSAGES))
 
 
@@ -101,9 +103,9 @@ def quantise(slots: np.ndarray, x_m: np.ndarray, z_m: np.ndarray, heading_deg: n
     """Shoppers' transforms as ENTRY_DTYPE rows sorted by slot: centimetres, centidegrees in [-18000, 18000)."""
     rows = np.empty(len(slots), dtype=ENTRY_DTYPE)
     rows["slot"] = slots
-    rows["x"] = np.rint(np.asarray(x_m) * 100.0)
-    rows["z"] = np.rint(np.asarray(z_m) * 100.0)
-    heading = np.rint(((np.asarray(heading_deg) + 180.0) % 360.0 - 180.0) * 100.0)
+    rows["x"] = np.rint(np.asarray(x_m) * CM_PER_M)
+    rows["z"] = np.rint(np.asarray(z_m) * CM_PER_M)
+    heading = np.rint(((np.asarray(heading_deg) + 180.0) % 360.0 - 180.0) * CDEG_PER_DEG)
     rows["heading"] = np.where(heading >= 18000, heading - 36000, heading)
     return rows[np.argsort(rows["slot"], kind="stable")]
 
@@ -130,5 +132,5 @@ def decode_transforms(frame: bytes) -> tuple[int, int, float, dict[int, tuple[fl
         raise ProtocolError("bad_frame", "binary frame of another protocol version or truncated")
     entries = {}
     for slot, x, z, h in ENTRY.iter_unpack(frame[HEADER.size:]):
-        entries[slot] = (x / 100.0, z / 100.0, h / 100.0)
+        entries[slot] = (x / CM_PER_M, z / CM_PER_M, h / CDEG_PER_DEG)
     return kind, tick, sent_at, entries
