@@ -18,6 +18,24 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 EVENT_KINDS = ("view", "tryon", "cart", "purchase", "return")
 VERDICTS = ("small", "fit", "large")
 PREFERENCES = ("snug", "regular", "loose")
+WAL_HEADER_BYTES, WAL_FRAME_HEADER_BYTES = 32, 24
+
+
+def _frames_of_current_log(wal: Path) -> int:
+    """Frames in a WAL file that carry its header's salts, i.e. were written since the last reset.
+
+    SQLite replays only the valid prefix of these (checksums chain from frame to frame); any beyond
+    it are writes that recovery drops without a word. See https://www.sqlite.org/fileformat.html.
+    """
+    try:
+        data = wal.read_bytes()
+    except FileNotFoundError:
+        return 0
+    if len(data) < WAL_HEADER_BYTES:
+        return 0
+    frame = WAL_FRAME_HEADER_BYTES + int.from_bytes(data[8:12], "big")
+    salts = data[16:24]
+    return sum(data[at + 8:at + 16] == salts for at in range(WAL_HEADER_BYTES, len(data) - frame + 1, frame))
 
 
 class StoreError(ValueError):
@@ -28,8 +46,13 @@ class Store:
     def __init__(self, path: str | Path, catalog: Catalog | None = None):
         self.path = Path(path)
         self.catalog = catalog or Catalog.load()
+        wal = self.path.with_name(self.path.name + "-wal")
+        written = _frames_of_current_log(wal)
         self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
+        kept = self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1] if written else 0
+        #: frames of the write-ahead log that SQLite's recovery could not replay (a damaged log): lost writes
+        self.wal_frames_lost = max(0, written - kept)
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self._migrate()

@@ -39,6 +39,11 @@ def build_server(data_dir: Path, *, designer_token: str | None = None, layout_pa
         raise ServeError(f"cannot open the store in {data_dir} ({exc}): give a --data folder this user may write") from exc
     if problems:
         raise ServeError(f"{path} failed SQLite's integrity check ({'; '.join(problems[:3])}): restore a backup")
+    if store.wal_frames_lost:
+        logging.getLogger("fitroom.server").warning(
+            "%s: SQLite could not replay %d frames of its write-ahead log (it was damaged): the last writes before "
+            "the server stopped (orders, carts, stock) are lost; restore a backup if they matter", path,
+            store.wal_frames_lost)
     shop = Shop(store)
     core = StoreCore(StoreLayout.load(catalog, layout_path), shop, Recommender(store, catalog),
                      designer_token=designer_token, tick_hz=tick_hz, naive=naive,

@@ -92,3 +92,28 @@ def test_feedback_survives_a_kill_mid_write(tmp_path):
     rows = Store(path).feedback_rows()
     assert acknowledged <= len(rows) <= acknowledged + 1  # every acknowledged write is there, whole
     assert {r[3] for r in rows} == {"small", "fit", "large"}
+
+
+def test_a_damaged_write_ahead_log_is_reported_not_silently_dropped(tmp_path):
+    import shutil
+
+    store = Store(tmp_path / "shop.sqlite")
+    store.add_shopper("ana", {"stature": 165})
+    for n in range(30):
+        store.record("ana", "P0001", "view")
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    for suffix in ("", "-wal"):  # what a SIGKILL leaves: the file and its log, not checkpointed
+        shutil.copy(tmp_path / f"shop.sqlite{suffix}", crashed / f"shop.sqlite{suffix}")
+    intact = Store(crashed / "shop.sqlite")
+    assert intact.wal_frames_lost == 0 and len(intact.history("ana")) == 30
+    intact.db.close()
+    for suffix in ("", "-wal"):
+        shutil.copy(tmp_path / f"shop.sqlite{suffix}", crashed / f"shop.sqlite{suffix}")
+    wal = bytearray((crashed / "shop.sqlite-wal").read_bytes())
+    page = int.from_bytes(wal[8:12], "big")
+    wal[32 + 24 + page + 24 + 100] ^= 0xFF  # one byte of the second frame's page
+    (crashed / "shop.sqlite-wal").write_bytes(bytes(wal))
+    damaged = Store(crashed / "shop.sqlite")
+    assert damaged.wal_frames_lost > 0
+    store.close()
