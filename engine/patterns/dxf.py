@@ -1,0 +1,195 @@
+"""Pattern pieces in and out of DXF, in the AAMA / ASTM D6673 convention that CAD systems exchange.
+
+Each piece is a block inserted in model space. Inside it, by layer: 1 the boundary (cut line), 4
+notches (short lines from the boundary inwards), 7 the grain line, 8 internal lines, and text
+"Piece Name:", "Size:", "Quantity:", "Category:", "Annotation:". Units come from the header's
+$INSUNITS or from a "Units: METRIC|ENGLISH" text. Reading accepts what Gerber AccuMark, Lectra,
+Optitex and CLO write: boundaries as polylines or as lines and polylines split over several
+entities, inch or metric units, and files that nest several sizes (pick one by its label).
+DXF carries no sewing information: pieces come back without named edges or seams.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import ezdxf
+import numpy as np
+from ezdxf.lldxf.const import DXFError
+
+from engine.patterns.model import Panel, Pattern, PatternError, Placement
+
+BOUNDARY, NOTCHES, GRAIN, INTERNAL = "1", "4", "7", "8"
+CM_PER_UNIT = {1: 2.54, 4: 0.1, 5: 1.0}  # $INSUNITS: inches, millimetres, centimetres
+UNITS_TEXT = {"METRIC": 4, "ENGLISH": 1}
+NOTCH_DEPTH_CM = 0.5
+JOIN_TOLERANCE_CM = 0.01  # boundary pieces whose ends are this close are one line
+FIELD = re.compile(r"^\s*(piece name|size|quantity|category|annotation|units)\s*:\s*(.*?)\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class DxfPiece:
+    panel: Panel
+    size: str
+    category: str
+    annotation: str
+
+
+def write_dxf(pattern: Pattern, path: Path) -> None:
+    """Write every piece of `pattern` as an AAMA block, in millimetres."""
+    doc = ezdxf.new("R2000")
+    doc.header["$INSUNITS"] = 4
+    doc.header["$MEASUREMENT"] = 1
+    for layer in (BOUNDARY, NOTCHES, GRAIN, INTERNAL):
+        doc.layers.add(layer)
+    msp = doc.modelspace()
+    msp.add_text("Units: METRIC", dxfattribs={"layer": "0", "height": 5.0}).set_placement((0, -50))
+    to_mm = 1.0 / CM_PER_UNIT[4]
+    x_offset = 0.0
+    for panel in pattern.panels.values():
+        block = doc.blocks.new(name=f"{panel.name.upper()}_{pattern.size}")
+        block.add_polyline2d([tuple(p) for p in panel.outline * to_mm], close=True, dxfattribs={"layer": BOUNDARY})
+        centre = panel.outline.mean(axis=0)
+        for notch in panel.notches:
+            inward = centre - notch
+            inward = inward / (np.linalg.norm(inward) or 1.0) * NOTCH_DEPTH_CM
+            block.add_line(tuple(notch * to_mm), tuple((notch + inward) * to_mm), dxfattribs={"layer": NOTCHES})
+        block.add_line(tuple(panel.grain[0] * to_mm), tuple(panel.grain[1] * to_mm), dxfattribs={"layer": GRAIN})
+        for line in panel.internal_lines:
+            block.add_polyline2d([tuple(p) for p in line * to_mm], dxfattribs={"layer": INTERNAL})
+        texts = [f"Piece Name: {panel.name.upper()}", f"Size: {pattern.size}", f"Quantity: {panel.quantity}",
+                 f"Category: {pattern.category}", f"Annotation: {pattern.gender} {pattern.category}, {pattern.fabric}"]
+        for row, text in enumerate(texts):
+            block.add_text(text, dxfattribs={"layer": "1", "height": 5.0}).set_placement(
+                tuple(centre * to_mm + np.array([0.0, -10.0 * row])))
+        low = panel.outline.min(axis=0)
+        msp.add_blockref(block.name, ((x_offset - low[0]) * to_mm, 0.0))
+        x_offset += float(np.ptp(panel.outline[:, 0])) + 5.0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.saveas(path)
+
+
+def read_dxf(path: Path, size: str | None = None) -> list[DxfPiece]:
+    """The pieces of an AAMA/ASTM DXF file in cm, for one size (required when the file nests several)."""
+    where = str(path)
+    try:
+        doc = ezdxf.readfile(path)
+    except (OSError, DXFError, UnicodeDecodeError) as exc:
+        raise PatternError(f"{where}: not a readable DXF file ({exc})") from None
+    cm = CM_PER_UNIT.get(_units(doc, where))
+    pieces = []
+    for block in doc.blocks:
+        if block.name.startswith("*"):
+            continue  # model and paper space
+        fields, boundary, notches, grain, internal = {}, [], [], None, []
+        for entity in block:
+            layer, kind = entity.dxf.layer, entity.dxftype()
+            if kind in ("TEXT", "MTEXT"):
+                match = FIELD.match(entity.plain_text() if kind == "MTEXT" else entity.dxf.text)
+                if match:
+                    fields[match[1].lower()] = match[2]
+            elif layer == BOUNDARY:
+                boundary.extend(_runs(entity))
+            elif layer == NOTCHES:
+                notches.extend(run[0] for run in _runs(entity))
+            elif layer == GRAIN and kind == "LINE":
+                grain = np.array([tuple(entity.dxf.start)[:2], tuple(entity.dxf.end)[:2]])
+            elif layer == INTERNAL:
+                internal.extend(_runs(entity))
+        if not boundary:
+            continue
+        name = fields.get("piece name") or block.name
+        outline = _close(boundary, f"{where}: piece {name!r}") * cm
+        if _signed_area(outline) < 0:
+            outline = outline[::-1]
+        quantity = int(fields["quantity"]) if fields.get("quantity", "").isdigit() else 1
+        panel = Panel(name.lower(), outline, (), np.zeros((2, 2)) if grain is None else grain * cm,
+                      _placement(name), np.array(notches).reshape(-1, 2) * cm, tuple(r * cm for r in internal), quantity)
+        try:
+            panel.validate()
+        except PatternError as exc:
+            raise PatternError(f"{where}: {exc}") from None
+        pieces.append(DxfPiece(panel, fields.get("size", ""), fields.get("category", ""), fields.get("annotation", "")))
+    if not pieces:
+        raise PatternError(f"{where}: no pattern pieces (blocks with a boundary on layer {BOUNDARY})")
+    sizes = sorted({p.size for p in pieces})
+    if size is None:
+        if len(sizes) > 1:
+            raise PatternError(f"{where} nests sizes {sizes}: choose one")
+        return pieces
+    chosen = [p for p in pieces if p.size == size]
+    if not chosen:
+        raise PatternError(f"{where} has no size {size!r}; its sizes: {sizes}")
+    return chosen
+
+
+def _units(doc, where: str) -> int:
+    units = doc.header.get("$INSUNITS", 0)
+    if units in CM_PER_UNIT:
+        return units
+    for entity in doc.modelspace().query("TEXT MTEXT"):
+        match = FIELD.match(entity.plain_text() if entity.dxftype() == "MTEXT" else entity.dxf.text)
+        if match and match[1].lower() == "units" and match[2].upper() in UNITS_TEXT:
+            return UNITS_TEXT[match[2].upper()]
+    raise PatternError(f"{where}: unknown units ($INSUNITS {units}, no 'Units: METRIC|ENGLISH' text); "
+                       "save it in inches, millimetres or centimetres")
+
+
+def _runs(entity) -> list[np.ndarray]:
+    """The polylines (points in file units) an entity draws."""
+    kind = entity.dxftype()
+    if kind == "LINE":
+        return [np.array([tuple(entity.dxf.start)[:2], tuple(entity.dxf.end)[:2]])]
+    if kind == "POINT":
+        return [np.array([tuple(entity.dxf.location)[:2]])]
+    if kind == "LWPOLYLINE":
+        points = np.array([p[:2] for p in entity.get_points("xy")])
+        closed = entity.closed
+    elif kind == "POLYLINE":
+        points = np.array([tuple(v.dxf.location)[:2] for v in entity.vertices])
+        closed = entity.is_closed
+    else:
+        return []
+    return [np.vstack([points, points[:1]]) if closed else points]
+
+
+def _close(runs: list[np.ndarray], where: str) -> np.ndarray:
+    """Chain boundary runs end to end (turning any that run backwards) into one closed outline."""
+    runs = [r for r in runs if len(r) >= 2]
+    if not runs:
+        raise PatternError(f"{where}: the boundary has no lines")
+    scale = max(float(np.ptp(np.vstack(runs), axis=0).max()), 1.0)
+    tolerance = max(JOIN_TOLERANCE_CM, 1e-6 * scale)
+    chain, rest = [runs[0]], runs[1:]
+    while rest:
+        end = chain[-1][-1]
+        gaps = [(min(np.linalg.norm(r[0] - end), np.linalg.norm(r[-1] - end)), i) for i, r in enumerate(rest)]
+        gap, index = min(gaps)
+        if gap > tolerance:
+            raise PatternError(f"{where}: the boundary is open (a gap of {gap:.3g} units after {len(chain)} lines)")
+        run = rest.pop(index)
+        chain.append(run if np.linalg.norm(run[0] - end) <= gap else run[::-1])
+    points = np.vstack([chain[0]] + [r[1:] for r in chain[1:]])
+    if np.linalg.norm(points[0] - points[-1]) > tolerance:
+        raise PatternError(f"{where}: the boundary is open (its ends are {np.linalg.norm(points[0] - points[-1]):.3g} "
+                           "units apart)")
+    return points[:-1]
+
+
+def _signed_area(points: np.ndarray) -> float:
+    x, y = points[:, 0], points[:, 1]
+    return float(0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def _placement(name: str) -> Placement | None:
+    """Where a piece goes, from the words pattern makers put in piece names; None when they do not say."""
+    upper = name.upper()
+    for words, placement in ((("RIGHT SLEEVE", "SLEEVE_RIGHT", "SLEEVE RIGHT"), Placement.RIGHT_ARM),
+                             (("SLEEVE",), Placement.LEFT_ARM), (("COLLAR", "NECK", "BAND"), Placement.NECK),
+                             (("WAISTBAND",), Placement.WAIST), (("BACK",), Placement.BACK_TORSO),
+                             (("FRONT",), Placement.FRONT_TORSO)):
+        if any(word in upper for word in words):
+            return placement
+    return None

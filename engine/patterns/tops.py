@@ -1,0 +1,175 @@
+"""Drafting tops with set-in sleeves (tee, long sleeve) from a size chart's points of measure.
+
+Method: a flat block drafted from the chest girth, in the manner of the easy-fitting knitwear
+and shirt blocks of W. Aldrich, *Metric Pattern Cutting*: no darts, front and back drafted as
+halves about the centre line (then mirrored into whole pieces), scye depth and half shoulder
+proportional to the chest, shoulder slope fixed, armhole drawn with a French curve. The chart's
+finished measurements are then met exactly: chest, waist and hem widths are the side-seam
+positions; body length is high point shoulder to hem; the neckline width is solved so the sewn
+neckline (front plus back) measures `neck_opening`; the bicep is solved so the sleeve cap measures
+the armhole plus the cap ease the fabric wants; sleeve length runs cap top to hem.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import brentq
+
+from engine.garments.charts import CATEGORIES, load_fabric
+from engine.patterns.model import Edge, Panel, Pattern, PatternError, Placement, Seam, SeamSide, cubic, polyline_length
+
+METHOD = "flat knit/shirt block from the chest girth (after Aldrich, Metric Pattern Cutting), chart POMs met exactly"
+SHOULDER_SLOPE_CM = 4.5
+BACK_NECK_DEPTH_CM = 2.0
+FRONT_NECK_DEPTH_BEYOND_WIDTH_CM = 2.5  # front neck depth = neck half width + this
+ARMHOLE_SCOOP_CM = {"front": 1.6, "back": 0.8}  # how far the armhole curves in from the shoulder point
+CAP_HEIGHT_OF_ARMHOLE = {"tee": 0.25, "longsleeve": 0.33}  # sleeve cap height as a fraction of the armhole
+CAP_EASE = {"jersey": 0.0, "shirting": 0.04}  # extra cap length eased into the armhole
+KNIT_NECKBAND_OF_NECKLINE = 0.9  # a knit band is cut shorter and stretched onto the neckline; a woven one is not
+KNIT_STRAIN_PCT = 10.0  # fabrics that stretch at least this much comfortably are knits
+NECKBAND_HEIGHT_CM = 5.0  # folded in two: 2.5 cm finished
+TOPS = ("tee", "longsleeve")
+
+
+def _assemble(runs: list[tuple[str, np.ndarray]]) -> tuple[np.ndarray, tuple[Edge, ...]]:
+    """Join edge polylines that meet end to start into one closed outline; each run becomes a named edge."""
+    points, edges = [], []
+    for name, run in runs:
+        start = len(points)
+        points.extend(run[:-1])
+        edges.append(Edge(name, start, len(points)))
+    outline = np.array(points)
+    count = len(outline)
+    return outline, tuple(Edge(e.name, e.start, e.end % count) for e in edges)
+
+
+def _mirror(run: np.ndarray) -> np.ndarray:
+    return run[::-1] * np.array([-1.0, 1.0])
+
+
+def _neck_curve(half_width: float, depth: float) -> np.ndarray:
+    """Half a neckline, from the centre line (0, -depth) up to the high point shoulder (half_width, 0)."""
+    return cubic((0.0, -depth), (0.55 * half_width, -depth), (half_width, -0.45 * depth), (half_width, 0.0))
+
+
+def _bodice(name: str, placement: Placement, pom: dict, neck_half: float, neck_depth: float, scoop: float,
+            left_is_positive_x: bool) -> Panel:
+    chest_half, waist_half, hem_half = pom["chest"] / 4, pom["waist"] / 4, pom["hem"] / 4
+    scye, shoulder, waist_depth = _proportions(pom)
+    shoulder_point = np.array([shoulder, -SHOULDER_SLOPE_CM])
+    underarm = np.array([chest_half, -scye])
+    armhole = cubic(underarm, (chest_half - 0.45 * (chest_half - shoulder + scoop), -scye),
+                    (shoulder - scoop, -SHOULDER_SLOPE_CM - 0.45 * (scye - SHOULDER_SLOPE_CM)), shoulder_point)
+    side = np.array([[hem_half, -pom["body_length"]], [waist_half, -waist_depth], underarm])
+    shoulder_line = np.array([shoulder_point, [neck_half, 0.0]])
+    neck_right = _neck_curve(neck_half, neck_depth)[::-1]  # HPS down to the centre line
+    neck = np.vstack([neck_right, _mirror(neck_right)[1:]])
+    hem = np.array([[-hem_half, -pom["body_length"]], [hem_half, -pom["body_length"]]])
+    positive, negative = ("left", "right") if left_is_positive_x else ("right", "left")
+    outline, edges = _assemble([
+        ("hem", hem), (f"side_{positive}", side), (f"armhole_{positive}", armhole),
+        (f"shoulder_{positive}", shoulder_line), ("neck", neck), (f"shoulder_{negative}", _mirror(shoulder_line)),
+        (f"armhole_{negative}", _mirror(armhole)), (f"side_{negative}", _mirror(side)), ("hem_close", hem[:1].repeat(2, 0)),
+    ])
+    edges = tuple(e for e in edges if e.name != "hem_close")
+    notches = np.array([[chest_half, -scye], [-chest_half, -scye], [0.0, -pom["body_length"]]])
+    grain = np.array([[0.0, -neck_depth - 3.0], [0.0, -pom["body_length"] + 3.0]])
+    return Panel(name, outline, edges, grain, placement, notches)
+
+
+def _proportions(pom: dict) -> tuple[float, float, float]:
+    """Scye depth, half shoulder and waist depth (cm from the high point shoulder), from the chest and length."""
+    chest = pom["chest"]
+    scye = chest / 8.0 + 10.5
+    shoulder = chest / 8.0 + 6.0
+    waist_depth = min(pom["body_length"] - 5.0, 0.35 * chest + 7.0)
+    if not scye + 5.0 < waist_depth < pom["body_length"]:
+        raise PatternError(f"body length {pom['body_length']:g} cm is too short for a chest of {chest:g} cm")
+    return scye, shoulder, waist_depth
+
+
+def _sleeve(name: str, placement: Placement, pom: dict, armhole_cm: float, cap_fraction: float, cap_ease: float) -> Panel:
+    cap_height = cap_fraction * armhole_cm
+    length, opening_half = pom["sleeve_length"], pom["sleeve_opening"] / 2
+
+    def cap(bicep_half: float) -> np.ndarray:
+        half = cubic((bicep_half, -cap_height), (0.55 * bicep_half, -cap_height), (0.35 * bicep_half, 0.0), (0.0, 0.0))
+        return np.vstack([half, _mirror(half)[1:]])
+
+    target = armhole_cm * (1.0 + cap_ease)
+    if polyline_length(cap(0.05)) > target or length <= cap_height:
+        raise PatternError(f"{name}: a sleeve {length:g} cm long cannot carry a cap {cap_height:.1f} cm high")
+    bicep_half = brentq(lambda b: polyline_length(cap(b)) - target, 0.05, 4.0 * armhole_cm, xtol=1e-6)
+    underarm = np.array([[opening_half, -length], [bicep_half, -cap_height]])
+    hem = np.array([[-opening_half, -length], [opening_half, -length]])
+    outline, edges = _assemble([("hem", hem), ("underarm_front", underarm), ("cap", cap(bicep_half)),
+                                ("underarm_back", _mirror(underarm)), ("close", hem[:1].repeat(2, 0))])
+    edges = tuple(e for e in edges if e.name != "close")
+    grain = np.array([[0.0, -3.0], [0.0, -length + 3.0]])
+    return Panel(name, outline, edges, grain, placement, notches=np.array([[0.0, 0.0]]))
+
+
+def _neckband(neckline_cm: float, knit: bool) -> Panel:
+    length = (KNIT_NECKBAND_OF_NECKLINE if knit else 1.0) * neckline_cm
+    corners = np.array([[0.0, 0.0], [length, 0.0], [length, NECKBAND_HEIGHT_CM], [0.0, NECKBAND_HEIGHT_CM]])
+    edges = (Edge("neckline", 0, 1), Edge("end_b", 1, 2), Edge("fold", 2, 3), Edge("end_a", 3, 0))
+    grain = np.array([[length * 0.25, NECKBAND_HEIGHT_CM / 2], [length * 0.75, NECKBAND_HEIGHT_CM / 2]])  # stretch round
+    return Panel("neckband", corners, edges, grain, Placement.NECK)
+
+
+def draft_top(category: str, gender: str, size: str, pom: dict) -> Pattern:
+    """A tee or long-sleeve pattern whose finished measurements are the chart's `pom` (cm)."""
+    if category not in TOPS:
+        raise PatternError(f"drafting {category!r} is not written yet; tops that are: {list(TOPS)}")
+    missing = [k for k in ("chest", "waist", "hem", "body_length", "sleeve_length", "sleeve_opening", "neck_opening")
+               if not isinstance(pom.get(k), (int, float)) or not np.isfinite(pom[k]) or pom[k] <= 0]
+    if missing:
+        raise PatternError(f"{category} size {size}: the chart needs positive numbers for {missing}")
+    fabric = load_fabric(CATEGORIES[category][0])
+
+    def neckline(half_width: float) -> float:
+        front = polyline_length(_neck_curve(half_width, half_width + FRONT_NECK_DEPTH_BEYOND_WIDTH_CM))
+        back = polyline_length(_neck_curve(half_width, BACK_NECK_DEPTH_CM))
+        return 2.0 * (front + back)
+
+    if not neckline(1.0) < pom["neck_opening"] < neckline(pom["chest"] / 8.0):
+        raise PatternError(f"{category} size {size}: a neck opening of {pom['neck_opening']:g} cm does not fit a chest "
+                           f"of {pom['chest']:g} cm")
+    neck_half = brentq(lambda w: neckline(w) - pom["neck_opening"], 1.0, pom["chest"] / 8.0, xtol=1e-7)
+    front = _bodice("front", Placement.FRONT_TORSO, pom, neck_half, neck_half + FRONT_NECK_DEPTH_BEYOND_WIDTH_CM,
+                    ARMHOLE_SCOOP_CM["front"], left_is_positive_x=True)
+    back = _bodice("back", Placement.BACK_TORSO, pom, neck_half, BACK_NECK_DEPTH_CM, ARMHOLE_SCOOP_CM["back"],
+                   left_is_positive_x=False)
+    armhole = front.edge_length("armhole_left") + back.edge_length("armhole_left")
+    cap_fraction, cap_ease = CAP_HEIGHT_OF_ARMHOLE[category], CAP_EASE.get(fabric.name, 0.03)
+    sleeves = [_sleeve(f"sleeve_{side}", placement, pom, armhole, cap_fraction, cap_ease)
+               for side, placement in (("left", Placement.LEFT_ARM), ("right", Placement.RIGHT_ARM))]
+    panels = {p.name: p for p in (front, back, *sleeves, _neckband(neckline(neck_half), fabric.comfort_strain_pct >= KNIT_STRAIN_PCT))}
+    seams = [Seam(f"{part}_{side}", (SeamSide("front", f"{part}_{side}"),), (SeamSide("back", f"{part}_{side}"),))
+             for part in ("shoulder", "side") for side in ("left", "right")]
+    seams += [Seam(f"sleeve_{side}", (SeamSide(f"sleeve_{side}", "cap"),),
+                   (SeamSide("front", f"armhole_{side}"), SeamSide("back", f"armhole_{side}"))) for side in ("left", "right")]
+    seams += [Seam(f"underarm_{side}", (SeamSide(f"sleeve_{side}", "underarm_front"),),
+                   (SeamSide(f"sleeve_{side}", "underarm_back"),)) for side in ("left", "right")]
+    seams += [Seam("neckband", (SeamSide("neckband", "neckline"),), (SeamSide("front", "neck"), SeamSide("back", "neck"))),
+              Seam("neckband_ends", (SeamSide("neckband", "end_a"),), (SeamSide("neckband", "end_b"),))]
+    scye, _, waist_depth = _proportions(pom)
+    pattern = Pattern(category, gender, size, fabric.name, panels, tuple(seams), METHOD,
+                      {"chest": -scye, "waist": -waist_depth})
+    pattern.validate(ease_fraction=max(0.05, fabric.comfort_strain_pct / 100.0))
+    return pattern
+
+
+def measure_top(pattern: Pattern) -> dict[str, float]:
+    """The finished garment's points of measure (cm), read off the pieces the way a QC tape would:
+    girths as front plus back widths at the drafting lines, lengths along the pieces, openings along the edges."""
+    front, back, sleeve = pattern.panels["front"], pattern.panels["back"], pattern.panels["sleeve_left"]
+    return {
+        "chest": front.width_at(pattern.levels_cm["chest"]) + back.width_at(pattern.levels_cm["chest"]),
+        "waist": front.width_at(pattern.levels_cm["waist"]) + back.width_at(pattern.levels_cm["waist"]),
+        "hem": front.edge_length("hem") + back.edge_length("hem"),
+        "body_length": float(front.outline[:, 1].max() - front.outline[:, 1].min()),
+        "sleeve_length": float(sleeve.outline[:, 1].max() - sleeve.outline[:, 1].min()),
+        "sleeve_opening": sleeve.edge_length("hem"),
+        "neck_opening": front.edge_length("neck") + back.edge_length("neck"),
+    }

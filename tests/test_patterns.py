@@ -1,0 +1,147 @@
+"""Sewing patterns drafted from the size charts: exact points of measure, monotone grading, seams that
+match, SVG to look at, and AAMA DXF that goes out and comes back within 0.1 mm; bad files refused."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+
+import ezdxf
+import numpy as np
+import pytest
+
+from engine.garments.charts import load_chart
+from engine.patterns import PatternError, Placement
+from engine.patterns.dxf import read_dxf, write_dxf
+from engine.patterns.svg import pattern_svg
+from engine.patterns.tops import TOPS, draft_top, measure_top
+
+CHARTS = [(category, gender) for category in TOPS for gender in ("women", "men")]
+
+
+def drafted(category="tee", gender="women", size="M"):
+    chart = load_chart(category, gender)
+    return draft_top(category, gender, size, chart.size(size))
+
+
+@pytest.mark.parametrize("category, gender", CHARTS)
+def test_every_size_measures_exactly_what_its_chart_says(category, gender):
+    chart = load_chart(category, gender)
+    for size in chart.sizes:
+        poms = measure_top(draft_top(category, gender, size["label"], size))
+        for name, value in poms.items():
+            assert value == pytest.approx(size[name], abs=0.01), (size["label"], name)  # 0.1 mm
+
+
+@pytest.mark.parametrize("category, gender", CHARTS)
+def test_grading_is_monotone(category, gender):
+    chart = load_chart(category, gender)
+    patterns = [draft_top(category, gender, s["label"], s) for s in chart.sizes]
+    for smaller, larger in zip(patterns, patterns[1:]):
+        small, large = measure_top(smaller), measure_top(larger)
+        assert all(large[k] >= small[k] for k in small), (smaller.size, larger.size)
+        for name, piece in smaller.panels.items():
+            assert larger.panels[name].area_cm2 > piece.area_cm2, (name, smaller.size, larger.size)
+
+
+def test_pieces_are_valid_and_seams_match():
+    pattern = drafted()
+    assert set(pattern.panels) == {"front", "back", "sleeve_left", "sleeve_right", "neckband"}
+    assert pattern.panels["front"].placement is Placement.FRONT_TORSO and "Aldrich" in pattern.method
+    for seam in pattern.seams:
+        a, b = pattern.side_length(seam.a), pattern.side_length(seam.b)
+        if seam.name == "neckband":  # a knit band is cut 10 % short and stretched on
+            assert a == pytest.approx(0.9 * b, rel=1e-6)
+        else:
+            assert a == pytest.approx(b, abs=0.01), seam.name
+    cap = [s for s in pattern.seams if s.name == "sleeve_left"][0]
+    assert len(cap.a) == 1 and len(cap.b) == 2  # one edge (the cap) to two (front and back armhole)
+    shirt = drafted("longsleeve")
+    shirt_cap = [s for s in shirt.seams if s.name == "sleeve_left"][0]
+    assert shirt.side_length(shirt_cap.a) == pytest.approx(1.04 * shirt.side_length(shirt_cap.b))  # woven cap ease
+
+
+def test_a_chart_that_cannot_be_drafted_is_refused_by_name():
+    chart = load_chart("tee", "women").size("M")
+    with pytest.raises(PatternError, match="neck opening"):
+        draft_top("tee", "women", "M", {**chart, "neck_opening": 500.0})
+    with pytest.raises(PatternError, match="sleeve_length"):
+        draft_top("tee", "women", "M", {**chart, "sleeve_length": float("nan")})
+    with pytest.raises(PatternError, match="not written yet"):
+        draft_top("dress", "women", "M", chart)
+
+
+def test_svg_shows_every_piece_at_real_scale():
+    pattern = drafted()
+    root = ElementTree.fromstring(pattern_svg(pattern))
+    groups = {g.get("id") for g in root.iter("{http://www.w3.org/2000/svg}g")}
+    assert groups == set(pattern.panels)
+    width_mm = float(root.get("viewBox").split()[2])
+    assert width_mm > 10 * sum(np.ptp(p.outline[:, 0]) for p in pattern.panels.values())  # mm, pieces side by side
+
+
+def test_dxf_out_and_back_in_gives_the_same_pieces_within_a_tenth_of_a_millimetre(tmp_path):
+    pattern = drafted("tee", "men", "L")
+    write_dxf(pattern, tmp_path / "tee.dxf")
+    pieces = {p.panel.name: p for p in read_dxf(tmp_path / "tee.dxf")}
+    assert set(pieces) == set(pattern.panels)
+    for name, original in pattern.panels.items():
+        piece = pieces[name]
+        assert piece.size == "L" and piece.category == "tee" and piece.panel.quantity == original.quantity
+        assert np.abs(piece.panel.outline - original.outline).max() < 0.01
+        assert np.abs(piece.panel.grain - original.grain).max() < 0.01
+        assert np.abs(piece.panel.notches - original.notches).max(initial=0.0) < 0.01
+    assert pieces["sleeve_right"].panel.placement is Placement.RIGHT_ARM
+
+
+def _square_piece(block, size: str, side: float, name: str = "FRONT") -> None:
+    block.add_text(f"Piece Name: {name}")
+    block.add_text(f"Size: {size}")
+    block.add_text("Quantity: 2")
+
+
+def test_inches_boundaries_split_over_entities_and_nested_sizes(tmp_path):
+    doc = ezdxf.new()
+    doc.header["$INSUNITS"] = 1  # inches
+    for size, side in (("8", 10.0), ("10", 11.0)):
+        block = doc.blocks.new(f"FRONT_{size}")
+        corners = [(0, 0), (side, 0), (side, side), (0, side)]
+        block.add_lwpolyline(corners[:3], dxfattribs={"layer": "1"})  # two of the sides
+        block.add_line(corners[0], corners[3], dxfattribs={"layer": "1"})  # drawn backwards
+        block.add_line(corners[3], corners[2], dxfattribs={"layer": "1"})
+        block.add_line((side / 2, 1), (side / 2, side - 1), dxfattribs={"layer": "7"})
+        _square_piece(block, size, side)
+        doc.modelspace().add_blockref(block.name, (0, 0))
+    doc.saveas(tmp_path / "nest.dxf")
+    with pytest.raises(PatternError, match=r"nests sizes \['10', '8'\]"):
+        read_dxf(tmp_path / "nest.dxf")
+    with pytest.raises(PatternError, match=r"no size '12'; its sizes: \['10', '8'\]"):
+        read_dxf(tmp_path / "nest.dxf", size="12")
+    (piece,) = read_dxf(tmp_path / "nest.dxf", size="10")
+    assert piece.panel.area_cm2 == pytest.approx((11 * 2.54) ** 2) and piece.panel.quantity == 2
+    assert np.allclose(piece.panel.grain, [[5.5 * 2.54, 2.54], [5.5 * 2.54, 10 * 2.54]])
+
+
+@pytest.mark.parametrize("problem, words", [
+    ("not dxf", "not a readable DXF"), ("empty", "not a readable DXF"), ("no units", "unknown units"),
+    ("open", "boundary is open"), ("crossing", "crosses itself"), ("no pieces", "no pattern pieces"),
+])
+def test_bad_dxf_files_are_refused_naming_the_file_and_problem(tmp_path, problem, words):
+    path = tmp_path / f"{problem.replace(' ', '_')}.dxf"
+    if problem == "not dxf":
+        path.write_bytes(b"\x89PNG\r\n\x1a\n not a drawing")
+    elif problem == "empty":
+        path.write_bytes(b"")
+    else:
+        doc = ezdxf.new()
+        doc.header["$INSUNITS"] = 0 if problem == "no units" else 4
+        block = doc.blocks.new("PIECE")
+        outline = {"open": [(0, 0), (100, 0), (100, 100), (0, 100)],
+                   "crossing": [(0, 0), (100, 100), (100, 0), (0, 100)]}.get(problem, [(0, 0), (100, 0), (100, 100)])
+        if problem != "no pieces":
+            block.add_lwpolyline(outline, close=problem != "open", dxfattribs={"layer": "1"})
+        _square_piece(block, "M", 100)
+        doc.modelspace().add_blockref("PIECE", (0, 0))
+        doc.saveas(path)
+    with pytest.raises(PatternError, match=words) as refused:
+        read_dxf(path)
+    assert str(path) in str(refused.value)
