@@ -75,7 +75,7 @@ def test_svg_shows_every_piece_at_real_scale():
     root = ElementTree.fromstring(pattern_svg(pattern))
     groups = {g.get("id") for g in root.iter("{http://www.w3.org/2000/svg}g")}
     assert groups == set(pattern.panels)
-    width_mm = float(root.get("viewBox").split()[2])
+    width_mm = float(root.get("viewBox").split()[2])  # with a margin each side
     assert width_mm > 10 * sum(np.ptp(p.outline[:, 0]) for p in pattern.panels.values())  # mm, pieces side by side
 
 

@@ -39,9 +39,12 @@ def pattern_svg(pattern: Pattern) -> str:
         x_offset += (high[0] - low[0]) + GAP_CM
         height = max(height, high[1] - low[1])
     width_mm, height_mm = x_offset * MM_PER_CM, height * MM_PER_CM
+    margin = GAP_CM * MM_PER_CM
     title = escape(f"{pattern.category} ({pattern.gender}) size {pattern.size}: {pattern.method}")
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width_mm / 10:.1f}cm" height="{height_mm / 10:.1f}cm" '
-            f'viewBox="0 0 {width_mm:.1f} {height_mm:.1f}"><title>{title}</title>'
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width_mm / 10 + 2 * GAP_CM:.1f}cm" '
+            f'height="{height_mm / 10 + 2 * GAP_CM:.1f}cm" '
+            f'viewBox="{-margin:.1f} {-margin:.1f} {width_mm + 2 * margin:.1f} {height_mm + 2 * margin:.1f}">'
+            f'<title>{title}</title>'
             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="6" markerHeight="6" '
             'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>'
             + "".join(parts) + "</svg>")

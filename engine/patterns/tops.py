@@ -21,7 +21,7 @@ from engine.patterns.model import Edge, Panel, Pattern, PatternError, Placement,
 METHOD = "flat knit/shirt block from the chest girth (after Aldrich, Metric Pattern Cutting), chart POMs met exactly"
 SHOULDER_SLOPE_CM = 4.5
 BACK_NECK_DEPTH_CM = 2.0
-FRONT_NECK_DEPTH_BEYOND_WIDTH_CM = 2.5  # front neck depth = neck half width + this
+FRONT_NECK_DEPTH_BEYOND_WIDTH_CM = 1.0  # front neck depth = neck half width + this: a crew neck
 ARMHOLE_SCOOP_CM = {"front": 1.6, "back": 0.8}  # how far the armhole curves in from the shoulder point
 CAP_HEIGHT_OF_ARMHOLE = {"tee": 0.25, "longsleeve": 0.33}  # sleeve cap height as a fraction of the armhole
 CAP_EASE = {"jersey": 0.0, "shirting": 0.04}  # extra cap length eased into the armhole
