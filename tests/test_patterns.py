@@ -145,3 +145,27 @@ def test_bad_dxf_files_are_refused_naming_the_file_and_problem(tmp_path, problem
     with pytest.raises(PatternError, match=words) as refused:
         read_dxf(path)
     assert str(path) in str(refused.value)
+
+
+def test_pieces_mesh_into_even_triangles_with_matching_vertices_along_every_seam():
+    from engine.patterns.mesh import EDGE_CM, mesh_pattern
+
+    pattern = drafted("tee", "men", "XL")
+    meshes = mesh_pattern(pattern)
+    for name, mesh in meshes.items():
+        v, f = mesh.vertices, mesh.faces
+        a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
+        cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+        assert (cross > 0).all(), name  # counter-clockwise, none flat
+        assert 0.5 * cross.sum() == pytest.approx(pattern.panels[name].area_cm2, rel=0.005), name  # no holes, no spill
+        sides = np.concatenate([np.linalg.norm(v[f[:, i]] - v[f[:, (i + 1) % 3]], axis=1) for i in range(3)])
+        assert np.median(sides) == pytest.approx(EDGE_CM, rel=0.1), name
+        cosines = [np.einsum("ij,ij->i", q - p, r - p) / np.linalg.norm(q - p, axis=1) / np.linalg.norm(r - p, axis=1)
+                   for p, q, r in ((a, b, c), (b, c, a), (c, a, b))]
+        assert np.degrees(np.arccos(np.clip(np.concatenate(cosines), -1, 1))).min() > 20.0, name
+        mesh_edges = {tuple(sorted(e)) for e in np.concatenate([f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]]).tolist()}
+        for edge, run in mesh.edge_vertices.items():  # the outline is kept: its segments are triangle sides
+            assert all(tuple(sorted(pair)) in mesh_edges for pair in zip(run[:-1].tolist(), run[1:].tolist())), edge
+    for seam in pattern.seams:
+        counts = [sum(len(meshes[s.panel].edge_vertices[s.edge]) - 1 for s in side) for side in (seam.a, seam.b)]
+        assert counts[0] == counts[1], seam.name
