@@ -125,3 +125,14 @@ def test_a_second_browser_sees_the_first_shopper_walk(browser, server):
     assert watcher.evaluate("fitroom.frames") > 0 and errors == []
     # the capsule gives way to the walker's own body once the server has built it
     watcher.wait_for_function(f"!!fitroom.shoppers.get('{walker_id}').node.getObjectByName('avatar')", timeout=120_000)
+
+
+def test_a_saved_shopper_the_store_forgot_starts_afresh(browser, server):
+    page = browser.new_page(viewport={"width": 900, "height": 560})
+    page.goto(f"{server.url}/?name=Returning")  # no ?fresh: the saved shopper is used
+    page.evaluate("localStorage.setItem('fitroom-shopper', JSON.stringify({shopper_id: 'Sforgotten1', secret: 'x'}))")
+    page.reload()
+    page.wait_for_function("window.fitroom && window.fitroom.connected", timeout=60_000)
+    assert page.evaluate("fitroom.you.shopper_id") != "Sforgotten1"
+    assert json.loads(page.evaluate("localStorage.getItem('fitroom-shopper')"))["shopper_id"] == page.evaluate(
+        "fitroom.you.shopper_id")  # the new shopper is remembered instead

@@ -237,17 +237,18 @@ function send(message) {
 }
 state.send = send;
 
+function joinMessage(saved) {
+  const join = { type: 'join', protocol: PROTOCOL, name: params.get('name') || undefined };
+  if (saved && !params.has('fresh')) Object.assign(join, saved);
+  const body = params.get('body');
+  if (body && !join.shopper_id) join.measurements = JSON.parse(body);
+  return join;
+}
+
 function connect() {
   socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
   socket.binaryType = 'arraybuffer';
-  socket.onopen = () => {
-    const saved = JSON.parse(localStorage.getItem('fitroom-shopper') || 'null');
-    const join = { type: 'join', protocol: PROTOCOL, name: params.get('name') || undefined };
-    if (saved && !params.has('fresh')) Object.assign(join, saved);
-    const body = params.get('body');
-    if (body && !join.shopper_id) join.measurements = JSON.parse(body);
-    send(join);
-  };
+  socket.onopen = () => send(joinMessage(JSON.parse(localStorage.getItem('fitroom-shopper') || 'null')));
   socket.onmessage = (event) => {
     if (event.data instanceof ArrayBuffer) applyFrame(event.data);
     else handle(JSON.parse(event.data));
@@ -347,7 +348,14 @@ const handlers = {
     }
   },
   pong(m) { state.lastPong = m; },
-  error(m) { state.errors.push(m); say(`${m.code}: ${m.message}`, true); },
+  error(m) {
+    state.errors.push(m);
+    say(`${m.code}: ${m.message}`, true);
+    if (!state.connected && m.code === 'rejected') { // a saved shopper the store no longer knows: start afresh
+      localStorage.removeItem('fitroom-shopper');
+      send(joinMessage(null));
+    }
+  },
 };
 
 function handle(message) {
