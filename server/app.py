@@ -292,7 +292,8 @@ class StoreServer:
             tasks += [asyncio.ensure_future(self.fanout.work()) for _ in range(self.workers)]
         try:
             async with serve(self.handle, host, port, process_request=self.process_request,
-                             max_size=MAX_FRAME_BYTES, max_queue=64, ping_interval=20, ping_timeout=20) as server:
+                             max_size=MAX_FRAME_BYTES, max_queue=64, ping_interval=20, ping_timeout=20,
+                             compression=None) as server:  # deflating every 20 Hz frame per client costs more CPU than it saves
                 log.info("store open at http://%s:%d (websocket ws://%s:%d/ws)", host, port, host, port)
                 if bots:
                     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
