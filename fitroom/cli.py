@@ -334,22 +334,21 @@ def size(measurements_file, garment, gender, preference, as_json, **measurements
 
 
 @main.command()
-@click.option("--garment", type=click.Choice(["tee", "longsleeve"]), required=True,
-              help="the garment to draft (tops for now; the other categories are not drafted yet)")
+@click.option("--garment", type=click.Choice(["tee", "longsleeve", "skirt"]), required=True,
+              help="the garment to draft (tops and skirts for now; the other categories are not drafted yet)")
 @click.option("--gender", type=click.Choice(["women", "men"]), default="women", show_default=True, help="which size chart")
 @click.option("--size", "size_label", required=True, help="size label from the chart, e.g. M or 38")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               callback=_suffixes(".svg", ".dxf"), help="the pattern as SVG (to look at) or AAMA DXF (for CAD)")
 def pattern(garment: str, gender: str, size_label: str, out: Path) -> None:
     """Draft a sewing pattern from the size chart: pieces, seams and the finished measurements it meets."""
-    from engine.garments.charts import GarmentError, load_chart
+    from engine.garments.charts import GarmentError
+    from engine.patterns import draft, measure
     from engine.patterns.dxf import write_dxf
     from engine.patterns.svg import pattern_svg
-    from engine.patterns.tops import draft_top, measure_top
 
     try:
-        chart = load_chart(garment, gender)
-        drafted = draft_top(garment, gender, chart.size(size_label)["label"], chart.size(size_label))
+        drafted = draft(garment, gender, size_label)
     except GarmentError as exc:
         _fail(str(exc))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -357,9 +356,8 @@ def pattern(garment: str, gender: str, size_label: str, out: Path) -> None:
         write_dxf(drafted, out)
     else:
         out.write_text(pattern_svg(drafted))
-    poms = measure_top(drafted)
-    click.echo(f"{garment} ({gender}) {drafted.size}: {len(drafted.panels)} pieces, {len(drafted.seams)} seams -> {out}")
-    click.echo("finished measurements (cm): " + ", ".join(f"{k} {v:.1f}" for k, v in poms.items()))
+    click.echo(f"{garment} ({drafted.gender}) {drafted.size}: {len(drafted.panels)} pieces, {len(drafted.seams)} seams -> {out}")
+    click.echo("finished measurements (cm): " + ", ".join(f"{k} {v:.1f}" for k, v in measure(drafted).items()))
 
 
 @main.command()

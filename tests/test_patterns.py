@@ -10,24 +10,26 @@ import numpy as np
 import pytest
 
 from engine.garments.charts import load_chart
-from engine.patterns import PatternError, Placement
+from engine.patterns import DRAFTED, PatternError, Placement, draft, measure
 from engine.patterns.dxf import read_dxf, write_dxf
+from engine.patterns.skirts import draft_skirt
 from engine.patterns.svg import pattern_svg
-from engine.patterns.tops import TOPS, draft_top, measure_top
+from engine.patterns.tops import draft_top
 
-CHARTS = [(category, gender) for category in TOPS for gender in ("women", "men")]
+CHARTS = [(category, gender) for category in DRAFTED for gender in ("women", "men") if category != "skirt"] + [
+    ("skirt", "women")]
 
 
 def drafted(category="tee", gender="women", size="M"):
-    chart = load_chart(category, gender)
-    return draft_top(category, gender, size, chart.size(size))
+    return draft(category, gender, size)
 
 
 @pytest.mark.parametrize("category, gender", CHARTS)
 def test_every_size_measures_exactly_what_its_chart_says(category, gender):
     chart = load_chart(category, gender)
     for size in chart.sizes:
-        poms = measure_top(draft_top(category, gender, size["label"], size))
+        poms = measure(draft(category, gender, size["label"]))
+        assert set(poms) == set(chart.sizes[0]) - {"label", "numeric"}  # every chart field is a point of measure
         for name, value in poms.items():
             assert value == pytest.approx(size[name], abs=0.01), (size["label"], name)  # 0.1 mm
 
@@ -35,9 +37,9 @@ def test_every_size_measures_exactly_what_its_chart_says(category, gender):
 @pytest.mark.parametrize("category, gender", CHARTS)
 def test_grading_is_monotone(category, gender):
     chart = load_chart(category, gender)
-    patterns = [draft_top(category, gender, s["label"], s) for s in chart.sizes]
+    patterns = [draft(category, gender, s["label"]) for s in chart.sizes]
     for smaller, larger in zip(patterns, patterns[1:]):
-        small, large = measure_top(smaller), measure_top(larger)
+        small, large = measure(smaller), measure(larger)
         assert all(large[k] >= small[k] for k in small), (smaller.size, larger.size)
         for name, piece in smaller.panels.items():
             assert larger.panels[name].area_cm2 > piece.area_cm2, (name, smaller.size, larger.size)
@@ -67,7 +69,22 @@ def test_a_chart_that_cannot_be_drafted_is_refused_by_name():
     with pytest.raises(PatternError, match="sleeve_length"):
         draft_top("tee", "women", "M", {**chart, "sleeve_length": float("nan")})
     with pytest.raises(PatternError, match="not written yet"):
-        draft_top("dress", "women", "M", chart)
+        draft("dress", "women", "M")
+    skirt = load_chart("skirt", "women").size("M")
+    with pytest.raises(PatternError, match="waist < hip"):
+        draft_skirt("women", "M", {**skirt, "waist": 120.0})
+
+
+def test_skirt_darts_close_and_the_waistband_fits_the_waist_seam():
+    pattern = drafted("skirt")
+    for seam in pattern.seams:
+        a, b = pattern.side_length(seam.a), pattern.side_length(seam.b)
+        if "dart" in seam.name:  # a dart's legs are sewn together: equal lengths
+            assert a == pytest.approx(b, abs=1e-9), seam.name
+        else:
+            assert a == pytest.approx(b, rel=0.01), seam.name  # side seams ease 0.4 cm of curve; the band fits
+    band = [s for s in pattern.seams if s.name == "waistband"][0]
+    assert len(band.b) == 6 and pattern.side_length(band.a) == pytest.approx(76.0)  # the chart's waist
 
 
 def test_svg_shows_every_piece_at_real_scale():
@@ -79,18 +96,20 @@ def test_svg_shows_every_piece_at_real_scale():
     assert width_mm > 10 * sum(np.ptp(p.outline[:, 0]) for p in pattern.panels.values())  # mm, pieces side by side
 
 
-def test_dxf_out_and_back_in_gives_the_same_pieces_within_a_tenth_of_a_millimetre(tmp_path):
-    pattern = drafted("tee", "men", "L")
-    write_dxf(pattern, tmp_path / "tee.dxf")
-    pieces = {p.panel.name: p for p in read_dxf(tmp_path / "tee.dxf")}
+@pytest.mark.parametrize("category, gender, size", [("tee", "men", "L"), ("skirt", "women", "S")])
+def test_dxf_out_and_back_in_gives_the_same_pieces_within_a_tenth_of_a_millimetre(tmp_path, category, gender, size):
+    pattern = drafted(category, gender, size)
+    write_dxf(pattern, tmp_path / "pattern.dxf")
+    pieces = {p.panel.name: p for p in read_dxf(tmp_path / "pattern.dxf")}
     assert set(pieces) == set(pattern.panels)
     for name, original in pattern.panels.items():
         piece = pieces[name]
-        assert piece.size == "L" and piece.category == "tee" and piece.panel.quantity == original.quantity
+        assert piece.size == size and piece.category == category and piece.panel.quantity == original.quantity
         assert np.abs(piece.panel.outline - original.outline).max() < 0.01
         assert np.abs(piece.panel.grain - original.grain).max() < 0.01
         assert np.abs(piece.panel.notches - original.notches).max(initial=0.0) < 0.01
-    assert pieces["sleeve_right"].panel.placement is Placement.RIGHT_ARM
+    if category == "tee":
+        assert pieces["sleeve_right"].panel.placement is Placement.RIGHT_ARM
 
 
 def _square_piece(block, size: str, side: float, name: str = "FRONT") -> None:
@@ -150,8 +169,11 @@ def test_bad_dxf_files_are_refused_naming_the_file_and_problem(tmp_path, problem
 def test_pieces_mesh_into_even_triangles_with_matching_vertices_along_every_seam():
     from engine.patterns.mesh import EDGE_CM, mesh_pattern
 
-    pattern = drafted("tee", "men", "XL")
-    meshes = mesh_pattern(pattern)
+    for pattern in (drafted("tee", "men", "XL"), drafted("skirt", "women", "XS")):
+        _check_meshes(pattern, mesh_pattern(pattern), EDGE_CM)
+
+
+def _check_meshes(pattern, meshes, edge_cm):
     for name, mesh in meshes.items():
         v, f = mesh.vertices, mesh.faces
         a, b, c = v[f[:, 0]], v[f[:, 1]], v[f[:, 2]]
@@ -159,7 +181,7 @@ def test_pieces_mesh_into_even_triangles_with_matching_vertices_along_every_seam
         assert (cross > 0).all(), name  # counter-clockwise, none flat
         assert 0.5 * cross.sum() == pytest.approx(pattern.panels[name].area_cm2, rel=0.005), name  # no holes, no spill
         sides = np.concatenate([np.linalg.norm(v[f[:, i]] - v[f[:, (i + 1) % 3]], axis=1) for i in range(3)])
-        assert np.median(sides) == pytest.approx(EDGE_CM, rel=0.1), name
+        assert np.median(sides) == pytest.approx(edge_cm, rel=0.1), name
         cosines = [np.einsum("ij,ij->i", q - p, r - p) / np.linalg.norm(q - p, axis=1) / np.linalg.norm(r - p, axis=1)
                    for p, q, r in ((a, b, c), (b, c, a), (c, a, b))]
         assert np.degrees(np.arccos(np.clip(np.concatenate(cosines), -1, 1))).min() > 20.0, name

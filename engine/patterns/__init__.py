@@ -1,5 +1,29 @@
-"""Garments as sewing patterns: pieces and seams (`model`), drafting from size charts (`tops`), SVG and AAMA DXF."""
+"""Garments as sewing patterns: pieces and seams (`model`), drafting from size charts (`tops`, `skirts`),
+meshing (`mesh`), SVG and AAMA DXF (`svg`, `dxf`)."""
 
+from __future__ import annotations
+
+from engine.garments.charts import load_chart
 from engine.patterns.model import Edge, Panel, Pattern, PatternError, Placement, Seam, SeamSide
+from engine.patterns.skirts import draft_skirt, measure_skirt
+from engine.patterns.tops import TOPS, draft_top, measure_top
 
-__all__ = ["Edge", "Panel", "Pattern", "PatternError", "Placement", "Seam", "SeamSide"]
+DRAFTED = (*TOPS, "skirt")  # the categories drafted so far
+
+__all__ = ["DRAFTED", "Edge", "Panel", "Pattern", "PatternError", "Placement", "Seam", "SeamSide", "draft", "measure"]
+
+
+def draft(category: str, gender: str, size: str) -> Pattern:
+    """The pattern of one size of a garment, drafted from its size chart."""
+    if category not in DRAFTED:
+        raise PatternError(f"drafting {category!r} is not written yet; drafted so far: {list(DRAFTED)}")
+    chart = load_chart(category, gender)
+    pom = chart.size(size)
+    if category == "skirt":
+        return draft_skirt(chart.gender, pom["label"], pom)
+    return draft_top(category, chart.gender, pom["label"], pom)
+
+
+def measure(pattern: Pattern) -> dict[str, float]:
+    """The finished garment's points of measure (cm), read off the pieces."""
+    return measure_skirt(pattern) if pattern.category == "skirt" else measure_top(pattern)
