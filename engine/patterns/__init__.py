@@ -1,14 +1,15 @@
-"""Garments as sewing patterns: pieces and seams (`model`), drafting from size charts (`tops`, `skirts`),
+"""Garments as sewing patterns: pieces and seams (`model`), drafting from size charts (`tops`, `dresses`, `skirts`),
 meshing (`mesh`), SVG and AAMA DXF (`svg`, `dxf`)."""
 
 from __future__ import annotations
 
 from engine.garments.charts import load_chart
+from engine.patterns.dresses import draft_dress, measure_dress
 from engine.patterns.model import Edge, Panel, Pattern, PatternError, Placement, Seam, SeamSide
 from engine.patterns.skirts import draft_skirt, measure_skirt
 from engine.patterns.tops import TOPS, draft_top, measure_top
 
-DRAFTED = (*TOPS, "skirt")  # the categories drafted so far
+DRAFTED = (*TOPS, "dress", "skirt")  # the categories drafted so far
 
 __all__ = ["DRAFTED", "Edge", "Panel", "Pattern", "PatternError", "Placement", "Seam", "SeamSide", "draft", "measure"]
 
@@ -21,9 +22,11 @@ def draft(category: str, gender: str, size: str) -> Pattern:
     pom = chart.size(size)
     if category == "skirt":
         return draft_skirt(chart.gender, pom["label"], pom)
+    if category == "dress":
+        return draft_dress(chart.gender, pom["label"], pom)
     return draft_top(category, chart.gender, pom["label"], pom)
 
 
 def measure(pattern: Pattern) -> dict[str, float]:
     """The finished garment's points of measure (cm), read off the pieces."""
-    return measure_skirt(pattern) if pattern.category == "skirt" else measure_top(pattern)
+    return {"skirt": measure_skirt, "dress": measure_dress}.get(pattern.category, measure_top)(pattern)

@@ -20,6 +20,7 @@ from engine.patterns.model import Edge, Panel, Pattern, PatternError, Placement,
 
 METHOD = "flat knit/shirt block from the chest girth (after Aldrich, Metric Pattern Cutting), chart POMs met exactly"
 SHOULDER_SLOPE_CM = 4.5
+HIP_BELOW_WAIST_CM = 20.0
 BACK_NECK_DEPTH_CM = 2.0
 FRONT_NECK_DEPTH_BEYOND_WIDTH_CM = 1.0  # front neck depth = neck half width + this: a crew neck
 ARMHOLE_SCOOP_CM = {"front": 1.6, "back": 0.8}  # how far the armhole curves in from the shoulder point
@@ -61,6 +62,8 @@ def _bodice(name: str, placement: Placement, pom: dict, neck_half: float, neck_d
     armhole = cubic(underarm, (chest_half - 0.45 * (chest_half - shoulder + scoop), -scye),
                     (shoulder - scoop, -SHOULDER_SLOPE_CM - 0.45 * (scye - SHOULDER_SLOPE_CM)), shoulder_point)
     side = np.array([[hem_half, -pom["body_length"]], [waist_half, -waist_depth], underarm])
+    if "hip" in pom:  # a dress: the side seam passes the hip line too
+        side = np.insert(side, 1, [pom["hip"] / 4, -(waist_depth + HIP_BELOW_WAIST_CM)], axis=0)
     shoulder_line = np.array([shoulder_point, [neck_half, 0.0]])
     neck_right = _neck_curve(neck_half, neck_depth)[::-1]  # HPS down to the centre line
     neck = np.vstack([neck_right, _mirror(neck_right)[1:]])
