@@ -15,6 +15,7 @@ from engine.patterns.dxf import read_dxf, write_dxf
 from engine.patterns.skirts import draft_skirt
 from engine.patterns.svg import pattern_svg
 from engine.patterns.tops import draft_top
+from engine.patterns.trousers import draft_trousers
 
 CHARTS = [(category, gender) for category in DRAFTED for gender in ("women", "men")
           if category not in ("skirt", "dress")] + [("skirt", "women"), ("dress", "women")]
@@ -69,7 +70,10 @@ def test_a_chart_that_cannot_be_drafted_is_refused_by_name():
     with pytest.raises(PatternError, match="sleeve_length"):
         draft_top("tee", "women", "M", {**chart, "sleeve_length": float("nan")})
     with pytest.raises(PatternError, match="not written yet"):
-        draft("trousers", "women", "M")
+        draft("jacket", "women", "M")
+    trousers = load_chart("trousers", "women").size("M")
+    with pytest.raises(PatternError, match="leaves no crotch"):
+        draft_trousers("women", "M", {**trousers, "thigh": 40.0})
     skirt = load_chart("skirt", "women").size("M")
     with pytest.raises(PatternError, match="waist < hip"):
         draft_skirt("women", "M", {**skirt, "waist": 120.0})
@@ -96,7 +100,8 @@ def test_svg_shows_every_piece_at_real_scale():
     assert width_mm > 10 * sum(np.ptp(p.outline[:, 0]) for p in pattern.panels.values())  # mm, pieces side by side
 
 
-@pytest.mark.parametrize("category, gender, size", [("tee", "men", "L"), ("skirt", "women", "S")])
+@pytest.mark.parametrize("category, gender, size", [("tee", "men", "L"), ("skirt", "women", "S"),
+                                                    ("trousers", "women", "XL")])
 def test_dxf_out_and_back_in_gives_the_same_pieces_within_a_tenth_of_a_millimetre(tmp_path, category, gender, size):
     pattern = drafted(category, gender, size)
     write_dxf(pattern, tmp_path / "pattern.dxf")
@@ -169,7 +174,7 @@ def test_bad_dxf_files_are_refused_naming_the_file_and_problem(tmp_path, problem
 def test_pieces_mesh_into_even_triangles_with_matching_vertices_along_every_seam():
     from engine.patterns.mesh import EDGE_CM, mesh_pattern
 
-    for pattern in (drafted("tee", "men", "XL"), drafted("skirt", "women", "XS")):
+    for pattern in (drafted("tee", "men", "XL"), drafted("skirt", "women", "XS"), drafted("trousers", "men", "M")):
         _check_meshes(pattern, mesh_pattern(pattern), EDGE_CM)
 
 
@@ -191,3 +196,14 @@ def _check_meshes(pattern, meshes, edge_cm):
     for seam in pattern.seams:
         counts = [sum(len(meshes[s.panel].edge_vertices[s.edge]) - 1 for s in side) for side in (seam.a, seam.b)]
         assert counts[0] == counts[1], seam.name
+
+
+def test_trouser_legs_mirror_and_their_seams_match():
+    pattern = drafted("trousers", "men", "L")
+    left, right = pattern.panels["front_left"], pattern.panels["front_right"]
+    assert left.area_cm2 == pytest.approx(right.area_cm2) and left.outline[:, 0].max() == pytest.approx(
+        -right.outline[:, 0].min())
+    for seam in pattern.seams:
+        a, b = pattern.side_length(seam.a), pattern.side_length(seam.b)
+        assert a == pytest.approx(b, rel=0.01), seam.name  # legs mirror; front and back inseams are the chart's
+    assert pattern.panels["back_right"].edge_length("crotch") > pattern.panels["front_right"].edge_length("crotch")

@@ -1,4 +1,4 @@
-"""Garments as sewing patterns: pieces and seams (`model`), drafting from size charts (`tops`, `dresses`, `skirts`),
+"""Garments as sewing patterns: pieces and seams (`model`), drafting from size charts (`tops`, `dresses`, `skirts`, `trousers`),
 meshing (`mesh`), SVG and AAMA DXF (`svg`, `dxf`)."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from engine.patterns.dresses import draft_dress, measure_dress
 from engine.patterns.model import Edge, Panel, Pattern, PatternError, Placement, Seam, SeamSide
 from engine.patterns.skirts import draft_skirt, measure_skirt
 from engine.patterns.tops import TOPS, draft_top, measure_top
+from engine.patterns.trousers import draft_trousers, measure_trousers
 
-DRAFTED = (*TOPS, "dress", "skirt")  # the categories drafted so far
+DRAFTED = (*TOPS, "dress", "skirt", "trousers")  # the categories drafted so far
 
 __all__ = ["DRAFTED", "Edge", "Panel", "Pattern", "PatternError", "Placement", "Seam", "SeamSide", "draft", "measure"]
 
@@ -20,13 +21,13 @@ def draft(category: str, gender: str, size: str) -> Pattern:
         raise PatternError(f"drafting {category!r} is not written yet; drafted so far: {list(DRAFTED)}")
     chart = load_chart(category, gender)
     pom = chart.size(size)
-    if category == "skirt":
-        return draft_skirt(chart.gender, pom["label"], pom)
-    if category == "dress":
-        return draft_dress(chart.gender, pom["label"], pom)
-    return draft_top(category, chart.gender, pom["label"], pom)
+    drafter = {"skirt": draft_skirt, "dress": draft_dress, "trousers": draft_trousers}.get(category)
+    if drafter is None:
+        return draft_top(category, chart.gender, pom["label"], pom)
+    return drafter(chart.gender, pom["label"], pom)
 
 
 def measure(pattern: Pattern) -> dict[str, float]:
     """The finished garment's points of measure (cm), read off the pieces."""
-    return {"skirt": measure_skirt, "dress": measure_dress}.get(pattern.category, measure_top)(pattern)
+    return {"skirt": measure_skirt, "dress": measure_dress, "trousers": measure_trousers}.get(
+        pattern.category, measure_top)(pattern)

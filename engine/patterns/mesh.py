@@ -52,7 +52,7 @@ def seam_segments(pattern: Pattern, edge_cm: float = EDGE_CM) -> dict[tuple[str,
 def mesh_panel(panel: Panel, segments: dict[str, int] | None = None, edge_cm: float = EDGE_CM) -> PanelMesh:
     """Triangulate one piece; `segments` fixes the count along named edges (the rest follow `edge_cm`)."""
     segments = segments or {}
-    edges = panel.edges or ()
+    edges = sorted(panel.edges, key=lambda e: e.start)  # in the order they run round the outline
     runs = [(e.name, panel.edge_points(e.name)) for e in edges] or [("outline", np.vstack([panel.outline, panel.outline[:1]]))]
     boundary, edge_vertices = [], {}
     for name, points in runs:

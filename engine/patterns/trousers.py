@@ -1,0 +1,101 @@
+"""Drafting trousers from a size chart's points of measure: front and back of each leg, crotch curves, waistband.
+
+Method: the trouser block of W. Aldrich, *Metric Pattern Cutting*, simplified: body rise from the
+seat (hip / 4 + 2 cm), hip line 20 cm below the waist, the front a centimetre narrower than the
+back at the waist, seat and hem, and the back crotch extension longer than the front (the two
+share the chart's thigh: 40 % front, 60 % back). The leg hangs from a crease line halfway across
+the thigh. The chart's finished measurements are met exactly: waist (four waist edges), seat at
+the hip line, thigh at the crotch line, inseam along the inside leg seam, leg opening at the hem.
+No darts or pockets yet: the waist is shaped at the side seams.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.garments.charts import CATEGORIES, load_fabric
+from engine.patterns.model import Panel, Pattern, PatternError, Placement, Seam, SeamSide, cubic
+from engine.patterns.skirts import _waistband
+from engine.patterns.tops import _assemble
+
+METHOD = "trouser block (after Aldrich, Metric Pattern Cutting), chart POMs met exactly"
+FIELDS = ("waist", "hip", "thigh", "inseam", "leg_opening")
+HIP_LINE_CM = 20.0
+FRONT_NARROWER_CM = 1.0  # at the waist, seat and hem the front is this much narrower than the back, per leg
+FRONT_SHARE_OF_EXTENSION = 0.4
+
+
+def _rise(pom: dict) -> float:
+    return pom["hip"] / 4.0 + 2.0
+
+
+def _leg_panel(name: str, placement: Placement, pom: dict, front: bool) -> Panel:
+    narrower = -FRONT_NARROWER_CM / 2 if front else FRONT_NARROWER_CM / 2
+    waist, seat = pom["waist"] / 4 + narrower, pom["hip"] / 4 + narrower
+    extension = (pom["thigh"] - pom["hip"] / 2) * (FRONT_SHARE_OF_EXTENSION if front else 1 - FRONT_SHARE_OF_EXTENSION)
+    rise, hem_half = _rise(pom), pom["leg_opening"] / 4 + narrower
+    crease = (seat - extension) / 2
+    inseam_dx = (crease - hem_half) + extension
+    if abs(inseam_dx) >= pom["inseam"]:
+        raise PatternError(f"{name}: an inseam of {pom['inseam']:g} cm is shorter than the leg is wide")
+    hem_y = -rise - np.sqrt(pom["inseam"] ** 2 - inseam_dx ** 2)
+    crotch = np.vstack([[[0.0, 0.0]], cubic((0.0, -HIP_LINE_CM), (0.0, -rise + 0.35 * (rise - HIP_LINE_CM)),
+                                            (-0.45 * extension, -rise), (-extension, -rise))])
+    side = np.vstack([[[crease + hem_half, hem_y], [seat, -rise]],
+                      cubic((seat, -HIP_LINE_CM), (seat, -0.45 * HIP_LINE_CM), (waist + 0.35 * (seat - waist), -0.5),
+                            (waist, 0.0))])
+    outline, edges = _assemble([
+        ("crotch", crotch), ("inseam", np.array([[-extension, -rise], [crease - hem_half, hem_y]])),
+        ("hem", np.array([[crease - hem_half, hem_y], [crease + hem_half, hem_y]])), ("side", side),
+        ("waist", np.array([[waist, 0.0], [0.0, 0.0]])),
+    ])
+    grain = np.array([[crease, -HIP_LINE_CM], [crease, hem_y + 5.0]])  # the crease line runs on the straight grain
+    notches = np.array([[seat, -HIP_LINE_CM], [-extension, -rise]])
+    return Panel(name, outline, edges, grain, placement, notches)
+
+
+def _mirrored(panel: Panel, name: str, placement: Placement) -> Panel:
+    """The other leg's piece: the same shape flipped, outline kept counter-clockwise."""
+    flip = np.array([-1.0, 1.0])
+    count = len(panel.outline)
+    outline = (panel.outline * flip)[::-1]
+    edges = tuple(type(e)(e.name, (count - 1 - e.end) % count, (count - 1 - e.start) % count)
+                  for e in reversed(panel.edges))  # in the order they now run round the outline
+    return Panel(name, outline, edges, panel.grain * flip, placement, panel.notches * flip)
+
+
+def draft_trousers(gender: str, size: str, pom: dict) -> Pattern:
+    """Trousers whose finished measurements are the chart's `pom` (cm)."""
+    missing = [k for k in FIELDS if not isinstance(pom.get(k), (int, float)) or not np.isfinite(pom[k]) or pom[k] <= 0]
+    if missing:
+        raise PatternError(f"trousers size {size}: the chart needs positive numbers for {missing}")
+    if not pom["waist"] < pom["hip"] + 10 or pom["thigh"] - pom["hip"] / 2 < 2.0:
+        raise PatternError(f"trousers size {size}: a thigh of {pom['thigh']:g} cm leaves no crotch for a seat of "
+                           f"{pom['hip']:g} cm (the thigh must pass half the seat by 2 cm)")
+    fabric = load_fabric(CATEGORIES["trousers"][0])
+    front_right = _leg_panel("front_right", Placement.RIGHT_LEG, pom, front=True)
+    back_right = _leg_panel("back_right", Placement.RIGHT_LEG, pom, front=False)
+    panels = {p.name: p for p in (front_right, _mirrored(front_right, "front_left", Placement.LEFT_LEG),
+                                  back_right, _mirrored(back_right, "back_left", Placement.LEFT_LEG),
+                                  _waistband(pom["waist"]))}
+    seams = [Seam(f"{edge}_{side}", (SeamSide(f"front_{side}", edge),), (SeamSide(f"back_{side}", edge),))
+             for edge in ("side", "inseam") for side in ("left", "right")]
+    seams += [Seam(f"{part}_crotch", (SeamSide(f"{part}_left", "crotch"),), (SeamSide(f"{part}_right", "crotch"),))
+              for part in ("front", "back")]
+    seams.append(Seam("waistband", (SeamSide("waistband", "waist"),),
+                      tuple(SeamSide(f"{part}_{side}", "waist") for part in ("front", "back") for side in ("left", "right"))))
+    pattern = Pattern("trousers", gender, size, fabric.name, panels, tuple(seams), METHOD,
+                      {"hip": -HIP_LINE_CM, "thigh": -_rise(pom)})
+    pattern.validate(ease_fraction=max(0.05, fabric.comfort_strain_pct / 100.0))
+    return pattern
+
+
+def measure_trousers(pattern: Pattern) -> dict[str, float]:
+    """The finished trousers' points of measure (cm), read off the pieces."""
+    legs = [pattern.panels[f"{part}_{side}"] for part in ("front", "back") for side in ("left", "right")]
+    front, back = pattern.panels["front_right"], pattern.panels["back_right"]
+    return {"waist": sum(p.edge_length("waist") for p in legs),
+            "hip": sum(p.width_at(pattern.levels_cm["hip"]) for p in legs),
+            "thigh": front.width_at(pattern.levels_cm["thigh"]) + back.width_at(pattern.levels_cm["thigh"]),
+            "inseam": front.edge_length("inseam"),
+            "leg_opening": front.edge_length("hem") + back.edge_length("hem")}
