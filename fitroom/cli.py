@@ -334,8 +334,8 @@ def size(measurements_file, garment, gender, preference, as_json, **measurements
 
 
 @main.command()
-@click.option("--garment", type=click.Choice(["tee", "longsleeve", "dress", "skirt", "trousers"]), required=True,
-              help="the garment to draft (the jacket is not drafted yet)")
+@click.option("--garment", type=click.Choice(["tee", "longsleeve", "jacket", "dress", "skirt", "trousers"]),
+              required=True, help="the garment to draft from its size chart")
 @click.option("--gender", type=click.Choice(["women", "men"]), default="women", show_default=True, help="which size chart")
 @click.option("--size", "size_label", required=True, help="size label from the chart, e.g. M or 38")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,

@@ -70,7 +70,7 @@ def test_a_chart_that_cannot_be_drafted_is_refused_by_name():
     with pytest.raises(PatternError, match="sleeve_length"):
         draft_top("tee", "women", "M", {**chart, "sleeve_length": float("nan")})
     with pytest.raises(PatternError, match="not written yet"):
-        draft("jacket", "women", "M")
+        draft_top("dress", "women", "M", chart)
     trousers = load_chart("trousers", "women").size("M")
     with pytest.raises(PatternError, match="leaves no crotch"):
         draft_trousers("women", "M", {**trousers, "thigh": 40.0})
@@ -207,3 +207,14 @@ def test_trouser_legs_mirror_and_their_seams_match():
         a, b = pattern.side_length(seam.a), pattern.side_length(seam.b)
         assert a == pytest.approx(b, rel=0.01), seam.name  # legs mirror; front and back inseams are the chart's
     assert pattern.panels["back_right"].edge_length("crotch") > pattern.panels["front_right"].edge_length("crotch")
+
+
+def test_a_jacket_has_two_fronts_that_overlap_for_buttons_and_a_stand_collar():
+    pattern = drafted("jacket", "men", "M")
+    left, right = pattern.panels["front_left"], pattern.panels["front_right"]
+    assert left.outline[:, 0].min() == pytest.approx(-2.5) and right.outline[:, 0].max() == pytest.approx(2.5)
+    assert left.area_cm2 == pytest.approx(right.area_cm2) and len(left.notches) == 5  # underarm and four buttons
+    collar = [s for s in pattern.seams if s.name == "collar"][0]
+    assert len(collar.b) == 3 and pattern.side_length(collar.a) == pytest.approx(measure(pattern)["neck_opening"])
+    cap = [s for s in pattern.seams if s.name == "sleeve_left"][0]
+    assert pattern.side_length(cap.a) == pytest.approx(1.05 * pattern.side_length(cap.b))  # suiting: 5 % cap ease

@@ -10,18 +10,16 @@ the neckline is solved to `neck_opening` as for tops.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
-
 from engine.garments.charts import CATEGORIES, load_fabric
-from engine.patterns.model import Pattern, PatternError, Placement, Seam, SeamSide, polyline_length
+from engine.patterns.model import Pattern, PatternError, Placement, Seam, SeamSide
 from engine.patterns.tops import (
     ARMHOLE_SCOOP_CM,
     BACK_NECK_DEPTH_CM,
     FRONT_NECK_DEPTH_BEYOND_WIDTH_CM,
     HIP_BELOW_WAIST_CM,
     _bodice,
-    _neck_curve,
     _proportions,
+    solve_neck_half,
 )
 
 METHOD = "shift dress from the flat bodice block (after Aldrich, Metric Pattern Cutting), chart POMs met exactly"
@@ -38,15 +36,7 @@ def draft_dress(gender: str, size: str, pom: dict) -> Pattern:
     if body["body_length"] < waist_depth + HIP_BELOW_WAIST_CM + 5.0:
         raise PatternError(f"dress size {size}: a length of {pom['length']:g} cm ends above the hip line")
     fabric = load_fabric(CATEGORIES["dress"][0])
-
-    def neckline(half_width: float) -> float:
-        front = polyline_length(_neck_curve(half_width, half_width + FRONT_NECK_DEPTH_BEYOND_WIDTH_CM))
-        return 2.0 * (front + polyline_length(_neck_curve(half_width, BACK_NECK_DEPTH_CM)))
-
-    if not neckline(1.0) < pom["neck_opening"] < neckline(pom["chest"] / 8.0):
-        raise PatternError(f"dress size {size}: a neck opening of {pom['neck_opening']:g} cm does not fit a chest of "
-                           f"{pom['chest']:g} cm")
-    neck_half = brentq(lambda w: neckline(w) - pom["neck_opening"], 1.0, pom["chest"] / 8.0, xtol=1e-7)
+    neck_half = solve_neck_half(body, f"dress size {size}")
     front = _bodice("front", Placement.FRONT_TORSO, body, neck_half, neck_half + FRONT_NECK_DEPTH_BEYOND_WIDTH_CM,
                     ARMHOLE_SCOOP_CM["front"], left_is_positive_x=True)
     back = _bodice("back", Placement.BACK_TORSO, body, neck_half, BACK_NECK_DEPTH_CM, ARMHOLE_SCOOP_CM["back"],

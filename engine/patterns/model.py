@@ -147,6 +147,16 @@ class Pattern:
                                    f"{ease_fraction:.0%} the fabric can ease")
 
 
+def mirrored(panel: Panel, name: str, placement: Placement | None, rename: dict[str, str] | None = None) -> Panel:
+    """The piece flipped left to right (the other leg, the other front): outline kept counter-clockwise,
+    edges in the order they run round it, renamed by `rename`."""
+    flip, count, rename = np.array([-1.0, 1.0]), len(panel.outline), rename or {}
+    edges = tuple(Edge(rename.get(e.name, e.name), (count - 1 - e.end) % count, (count - 1 - e.start) % count)
+                  for e in reversed(panel.edges))
+    return Panel(name, (panel.outline * flip)[::-1], edges, panel.grain * flip, placement, panel.notches * flip,
+                 tuple(line * flip for line in panel.internal_lines), panel.quantity, panel.cut_on_fold)
+
+
 def polyline_length(points: np.ndarray) -> float:
     return float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
 

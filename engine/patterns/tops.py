@@ -1,4 +1,4 @@
-"""Drafting tops with set-in sleeves (tee, long sleeve) from a size chart's points of measure.
+"""Drafting tops with set-in sleeves (tee, long sleeve, jacket) from a size chart's points of measure.
 
 Method: a flat block drafted from the chest girth, in the manner of the easy-fitting knitwear
 and shirt blocks of W. Aldrich, *Metric Pattern Cutting*: no darts, front and back drafted as
@@ -7,7 +7,9 @@ proportional to the chest, shoulder slope fixed, armhole drawn with a French cur
 finished measurements are then met exactly: chest, waist and hem widths are the side-seam
 positions; body length is high point shoulder to hem; the neckline width is solved so the sewn
 neckline (front plus back) measures `neck_opening`; the bicep is solved so the sleeve cap measures
-the armhole plus the cap ease the fabric wants; sleeve length runs cap top to hem.
+the armhole plus the cap ease the fabric wants; sleeve length runs cap top to hem. A jacket's front
+is cut in two, each half running 2.5 cm past the centre front for the buttons, and its neckline
+takes a stand collar instead of a band.
 """
 
 from __future__ import annotations
@@ -16,7 +18,18 @@ import numpy as np
 from scipy.optimize import brentq
 
 from engine.garments.charts import CATEGORIES, load_fabric
-from engine.patterns.model import Edge, Panel, Pattern, PatternError, Placement, Seam, SeamSide, cubic, polyline_length
+from engine.patterns.model import (
+    Edge,
+    Panel,
+    Pattern,
+    PatternError,
+    Placement,
+    Seam,
+    SeamSide,
+    cubic,
+    mirrored,
+    polyline_length,
+)
 
 METHOD = "flat knit/shirt block from the chest girth (after Aldrich, Metric Pattern Cutting), chart POMs met exactly"
 SHOULDER_SLOPE_CM = 4.5
@@ -24,12 +37,15 @@ HIP_BELOW_WAIST_CM = 20.0
 BACK_NECK_DEPTH_CM = 2.0
 FRONT_NECK_DEPTH_BEYOND_WIDTH_CM = 1.0  # front neck depth = neck half width + this: a crew neck
 ARMHOLE_SCOOP_CM = {"front": 1.6, "back": 0.8}  # how far the armhole curves in from the shoulder point
-CAP_HEIGHT_OF_ARMHOLE = {"tee": 0.25, "longsleeve": 0.33}  # sleeve cap height as a fraction of the armhole
-CAP_EASE = {"jersey": 0.0, "shirting": 0.04}  # extra cap length eased into the armhole
+CAP_HEIGHT_OF_ARMHOLE = {"tee": 0.25, "longsleeve": 0.33, "jacket": 0.36}  # sleeve cap height as a fraction of the armhole
+CAP_EASE = {"jersey": 0.0, "shirting": 0.04, "suiting": 0.05}  # extra cap length eased into the armhole
 KNIT_NECKBAND_OF_NECKLINE = 0.9  # a knit band is cut shorter and stretched onto the neckline; a woven one is not
 KNIT_STRAIN_PCT = 10.0  # fabrics that stretch at least this much comfortably are knits
 NECKBAND_HEIGHT_CM = 5.0  # folded in two: 2.5 cm finished
-TOPS = ("tee", "longsleeve")
+TOPS = ("tee", "longsleeve", "jacket")
+BUTTON_OVERLAP_CM = 2.5  # a jacket front runs past the centre front by this, each side
+BUTTONS = 4
+COLLAR_HEIGHT_CM = 8.0  # a stand collar folded in two: 4 cm finished
 
 
 def _assemble(runs: list[tuple[str, np.ndarray]]) -> tuple[np.ndarray, tuple[Edge, ...]]:
@@ -53,8 +69,9 @@ def _neck_curve(half_width: float, depth: float) -> np.ndarray:
     return cubic((0.0, -depth), (0.55 * half_width, -depth), (half_width, -0.45 * depth), (half_width, 0.0))
 
 
-def _bodice(name: str, placement: Placement, pom: dict, neck_half: float, neck_depth: float, scoop: float,
-            left_is_positive_x: bool) -> Panel:
+def _half_bodice(pom: dict, neck_half: float, neck_depth: float, scoop: float) -> dict[str, np.ndarray]:
+    """The runs of the positive-x half of a bodice (centre line at x = 0, high point shoulder at y = 0):
+    side (hem up to the underarm), armhole, shoulder, neck (HPS down to the centre line)."""
     chest_half, waist_half, hem_half = pom["chest"] / 4, pom["waist"] / 4, pom["hem"] / 4
     scye, shoulder, waist_depth = _proportions(pom)
     shoulder_point = np.array([shoulder, -SHOULDER_SLOPE_CM])
@@ -64,19 +81,27 @@ def _bodice(name: str, placement: Placement, pom: dict, neck_half: float, neck_d
     side = np.array([[hem_half, -pom["body_length"]], [waist_half, -waist_depth], underarm])
     if "hip" in pom:  # a dress: the side seam passes the hip line too
         side = np.insert(side, 1, [pom["hip"] / 4, -(waist_depth + HIP_BELOW_WAIST_CM)], axis=0)
-    shoulder_line = np.array([shoulder_point, [neck_half, 0.0]])
-    neck_right = _neck_curve(neck_half, neck_depth)[::-1]  # HPS down to the centre line
-    neck = np.vstack([neck_right, _mirror(neck_right)[1:]])
-    hem = np.array([[-hem_half, -pom["body_length"]], [hem_half, -pom["body_length"]]])
+    return {"side": side, "armhole": armhole, "shoulder": np.array([shoulder_point, [neck_half, 0.0]]),
+            "neck": _neck_curve(neck_half, neck_depth)[::-1]}
+
+
+def _bodice(name: str, placement: Placement, pom: dict, neck_half: float, neck_depth: float, scoop: float,
+            left_is_positive_x: bool) -> Panel:
+    half = _half_bodice(pom, neck_half, neck_depth, scoop)
+    hem_half, length = pom["hem"] / 4, pom["body_length"]
+    neck = np.vstack([half["neck"], _mirror(half["neck"])[1:]])
+    hem = np.array([[-hem_half, -length], [hem_half, -length]])
     positive, negative = ("left", "right") if left_is_positive_x else ("right", "left")
     outline, edges = _assemble([
-        ("hem", hem), (f"side_{positive}", side), (f"armhole_{positive}", armhole),
-        (f"shoulder_{positive}", shoulder_line), ("neck", neck), (f"shoulder_{negative}", _mirror(shoulder_line)),
-        (f"armhole_{negative}", _mirror(armhole)), (f"side_{negative}", _mirror(side)), ("hem_close", hem[:1].repeat(2, 0)),
+        ("hem", hem), (f"side_{positive}", half["side"]), (f"armhole_{positive}", half["armhole"]),
+        (f"shoulder_{positive}", half["shoulder"]), ("neck", neck), (f"shoulder_{negative}", _mirror(half["shoulder"])),
+        (f"armhole_{negative}", _mirror(half["armhole"])), (f"side_{negative}", _mirror(half["side"])),
+        ("hem_close", hem[:1].repeat(2, 0)),
     ])
     edges = tuple(e for e in edges if e.name != "hem_close")
-    notches = np.array([[chest_half, -scye], [-chest_half, -scye], [0.0, -pom["body_length"]]])
-    grain = np.array([[0.0, -neck_depth - 3.0], [0.0, -pom["body_length"] + 3.0]])
+    chest_half, scye = pom["chest"] / 4, _proportions(pom)[0]
+    notches = np.array([[chest_half, -scye], [-chest_half, -scye], [0.0, -length]])
+    grain = np.array([[0.0, -neck_depth - 3.0], [0.0, -length + 3.0]])
     return Panel(name, outline, edges, grain, placement, notches)
 
 
@@ -120,6 +145,45 @@ def _neckband(neckline_cm: float, knit: bool) -> Panel:
     return Panel("neckband", corners, edges, grain, Placement.NECK)
 
 
+def solve_neck_half(pom: dict, what: str) -> float:
+    """The neckline half width at which front plus back necklines measure the chart's `neck_opening`."""
+
+    def neckline(half_width: float) -> float:
+        front = polyline_length(_neck_curve(half_width, half_width + FRONT_NECK_DEPTH_BEYOND_WIDTH_CM))
+        return 2.0 * (front + polyline_length(_neck_curve(half_width, BACK_NECK_DEPTH_CM)))
+
+    if not neckline(1.0) < pom["neck_opening"] < neckline(pom["chest"] / 8.0):
+        raise PatternError(f"{what}: a neck opening of {pom['neck_opening']:g} cm does not fit a chest of "
+                           f"{pom['chest']:g} cm")
+    return brentq(lambda w: neckline(w) - pom["neck_opening"], 1.0, pom["chest"] / 8.0, xtol=1e-7)
+
+
+def _jacket_fronts(pom: dict, neck_half: float) -> tuple[Panel, Panel]:
+    """Left and right fronts, each running past the centre front by the button overlap."""
+    half = _half_bodice(pom, neck_half, neck_half + FRONT_NECK_DEPTH_BEYOND_WIDTH_CM, ARMHOLE_SCOOP_CM["front"])
+    length, hem_half, depth = pom["body_length"], pom["hem"] / 4, neck_half + FRONT_NECK_DEPTH_BEYOND_WIDTH_CM
+    front_edge = np.array([[0.0, -depth], [-BUTTON_OVERLAP_CM, -depth], [-BUTTON_OVERLAP_CM, -length]])
+    outline, edges = _assemble([
+        ("hem", np.array([[-BUTTON_OVERLAP_CM, -length], [hem_half, -length]])), ("side_left", half["side"]),
+        ("armhole_left", half["armhole"]), ("shoulder_left", half["shoulder"]), ("neck", half["neck"]),
+        ("front_edge", front_edge)])
+    scye = _proportions(pom)[0]
+    buttons = np.stack([np.zeros(BUTTONS), np.linspace(-depth - 2.0, -length + 10.0, BUTTONS)], axis=1)
+    left = Panel("front_left", outline, edges, np.array([[hem_half / 2, -depth], [hem_half / 2, -length + 3.0]]),
+                 Placement.FRONT_TORSO, np.vstack([[[pom["chest"] / 4, -scye]], buttons]))
+    right = mirrored(left, "front_right", Placement.FRONT_TORSO,
+                     {f"{part}_left": f"{part}_right" for part in ("side", "armhole", "shoulder")})
+    return left, right
+
+
+def _collar(neckline_cm: float) -> Panel:
+    """A stand collar: a band the length of the neckline, folded."""
+    corners = np.array([[0.0, 0.0], [neckline_cm, 0.0], [neckline_cm, COLLAR_HEIGHT_CM], [0.0, COLLAR_HEIGHT_CM]])
+    edges = (Edge("neckline", 0, 1), Edge("end_b", 1, 2), Edge("fold", 2, 3), Edge("end_a", 3, 0))
+    grain = np.array([[neckline_cm * 0.25, COLLAR_HEIGHT_CM / 2], [neckline_cm * 0.75, COLLAR_HEIGHT_CM / 2]])
+    return Panel("collar", corners, edges, grain, Placement.NECK)
+
+
 def draft_top(category: str, gender: str, size: str, pom: dict) -> Pattern:
     """A tee or long-sleeve pattern whose finished measurements are the chart's `pom` (cm)."""
     if category not in TOPS:
@@ -129,33 +193,36 @@ def draft_top(category: str, gender: str, size: str, pom: dict) -> Pattern:
     if missing:
         raise PatternError(f"{category} size {size}: the chart needs positive numbers for {missing}")
     fabric = load_fabric(CATEGORIES[category][0])
-
-    def neckline(half_width: float) -> float:
-        front = polyline_length(_neck_curve(half_width, half_width + FRONT_NECK_DEPTH_BEYOND_WIDTH_CM))
-        back = polyline_length(_neck_curve(half_width, BACK_NECK_DEPTH_CM))
-        return 2.0 * (front + back)
-
-    if not neckline(1.0) < pom["neck_opening"] < neckline(pom["chest"] / 8.0):
-        raise PatternError(f"{category} size {size}: a neck opening of {pom['neck_opening']:g} cm does not fit a chest "
-                           f"of {pom['chest']:g} cm")
-    neck_half = brentq(lambda w: neckline(w) - pom["neck_opening"], 1.0, pom["chest"] / 8.0, xtol=1e-7)
-    front = _bodice("front", Placement.FRONT_TORSO, pom, neck_half, neck_half + FRONT_NECK_DEPTH_BEYOND_WIDTH_CM,
-                    ARMHOLE_SCOOP_CM["front"], left_is_positive_x=True)
+    neck_half = solve_neck_half(pom, f"{category} size {size}")
     back = _bodice("back", Placement.BACK_TORSO, pom, neck_half, BACK_NECK_DEPTH_CM, ARMHOLE_SCOOP_CM["back"],
                    left_is_positive_x=False)
-    armhole = front.edge_length("armhole_left") + back.edge_length("armhole_left")
+    if category == "jacket":
+        fronts = _jacket_fronts(pom, neck_half)
+        front_of = {"left": "front_left", "right": "front_right"}
+        necks = (SeamSide("front_right", "neck"), SeamSide("back", "neck"), SeamSide("front_left", "neck"))
+    else:
+        fronts = (_bodice("front", Placement.FRONT_TORSO, pom, neck_half, neck_half + FRONT_NECK_DEPTH_BEYOND_WIDTH_CM,
+                          ARMHOLE_SCOOP_CM["front"], left_is_positive_x=True),)
+        front_of = {"left": "front", "right": "front"}
+        necks = (SeamSide("front", "neck"), SeamSide("back", "neck"))
+    armhole = fronts[0].edge_length("armhole_left") + back.edge_length("armhole_left")
     cap_fraction, cap_ease = CAP_HEIGHT_OF_ARMHOLE[category], CAP_EASE.get(fabric.name, 0.03)
     sleeves = [_sleeve(f"sleeve_{side}", placement, pom, armhole, cap_fraction, cap_ease)
                for side, placement in (("left", Placement.LEFT_ARM), ("right", Placement.RIGHT_ARM))]
-    panels = {p.name: p for p in (front, back, *sleeves, _neckband(neckline(neck_half), fabric.comfort_strain_pct >= KNIT_STRAIN_PCT))}
-    seams = [Seam(f"{part}_{side}", (SeamSide("front", f"{part}_{side}"),), (SeamSide("back", f"{part}_{side}"),))
+    neckline = sum(p.edge_length("neck") for p in (*fronts, back))
+    finish = _collar(neckline) if category == "jacket" else _neckband(neckline, fabric.comfort_strain_pct >= KNIT_STRAIN_PCT)
+    panels = {p.name: p for p in (*fronts, back, *sleeves, finish)}
+    seams = [Seam(f"{part}_{side}", (SeamSide(front_of[side], f"{part}_{side}"),), (SeamSide("back", f"{part}_{side}"),))
              for part in ("shoulder", "side") for side in ("left", "right")]
     seams += [Seam(f"sleeve_{side}", (SeamSide(f"sleeve_{side}", "cap"),),
-                   (SeamSide("front", f"armhole_{side}"), SeamSide("back", f"armhole_{side}"))) for side in ("left", "right")]
+                   (SeamSide(front_of[side], f"armhole_{side}"), SeamSide("back", f"armhole_{side}")))
+              for side in ("left", "right")]
     seams += [Seam(f"underarm_{side}", (SeamSide(f"sleeve_{side}", "underarm_front"),),
                    (SeamSide(f"sleeve_{side}", "underarm_back"),)) for side in ("left", "right")]
-    seams += [Seam("neckband", (SeamSide("neckband", "neckline"),), (SeamSide("front", "neck"), SeamSide("back", "neck"))),
-              Seam("neckband_ends", (SeamSide("neckband", "end_a"),), (SeamSide("neckband", "end_b"),))]
+    seams += [Seam(finish.name, (SeamSide(finish.name, "neckline"),), necks),
+              Seam(f"{finish.name}_ends", (SeamSide(finish.name, "end_a"),), (SeamSide(finish.name, "end_b"),))]
+    if category == "jacket":  # the collar's ends finish the front edges; they are not sewn to each other
+        seams = seams[:-1]
     scye, _, waist_depth = _proportions(pom)
     pattern = Pattern(category, gender, size, fabric.name, panels, tuple(seams), METHOD,
                       {"chest": -scye, "waist": -waist_depth})
@@ -166,13 +233,18 @@ def draft_top(category: str, gender: str, size: str, pom: dict) -> Pattern:
 def measure_top(pattern: Pattern) -> dict[str, float]:
     """The finished garment's points of measure (cm), read off the pieces the way a QC tape would:
     girths as front plus back widths at the drafting lines, lengths along the pieces, openings along the edges."""
-    front, back, sleeve = pattern.panels["front"], pattern.panels["back"], pattern.panels["sleeve_left"]
+    back, sleeve = pattern.panels["back"], pattern.panels["sleeve_left"]
+    fronts = [p for name, p in pattern.panels.items() if name.startswith("front")]
+    overlaps = 2 * BUTTON_OVERLAP_CM if len(fronts) == 2 else 0.0  # buttoned, the overlaps lie one on the other
+
+    def girth(level: str) -> float:
+        return sum(p.width_at(pattern.levels_cm[level]) for p in (*fronts, back)) - overlaps
+
     return {
-        "chest": front.width_at(pattern.levels_cm["chest"]) + back.width_at(pattern.levels_cm["chest"]),
-        "waist": front.width_at(pattern.levels_cm["waist"]) + back.width_at(pattern.levels_cm["waist"]),
-        "hem": front.edge_length("hem") + back.edge_length("hem"),
-        "body_length": float(front.outline[:, 1].max() - front.outline[:, 1].min()),
+        "chest": girth("chest"), "waist": girth("waist"),
+        "hem": sum(p.edge_length("hem") for p in (*fronts, back)) - overlaps,
+        "body_length": float(back.outline[:, 1].max() - back.outline[:, 1].min()),
         "sleeve_length": float(sleeve.outline[:, 1].max() - sleeve.outline[:, 1].min()),
         "sleeve_opening": sleeve.edge_length("hem"),
-        "neck_opening": front.edge_length("neck") + back.edge_length("neck"),
+        "neck_opening": sum(p.edge_length("neck") for p in (*fronts, back)),
     }

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.garments.charts import CATEGORIES, load_fabric
-from engine.patterns.model import Panel, Pattern, PatternError, Placement, Seam, SeamSide, cubic
+from engine.patterns.model import Panel, Pattern, PatternError, Placement, Seam, SeamSide, cubic, mirrored
 from engine.patterns.skirts import _waistband
 from engine.patterns.tops import _assemble
 
@@ -54,16 +54,6 @@ def _leg_panel(name: str, placement: Placement, pom: dict, front: bool) -> Panel
     return Panel(name, outline, edges, grain, placement, notches)
 
 
-def _mirrored(panel: Panel, name: str, placement: Placement) -> Panel:
-    """The other leg's piece: the same shape flipped, outline kept counter-clockwise."""
-    flip = np.array([-1.0, 1.0])
-    count = len(panel.outline)
-    outline = (panel.outline * flip)[::-1]
-    edges = tuple(type(e)(e.name, (count - 1 - e.end) % count, (count - 1 - e.start) % count)
-                  for e in reversed(panel.edges))  # in the order they now run round the outline
-    return Panel(name, outline, edges, panel.grain * flip, placement, panel.notches * flip)
-
-
 def draft_trousers(gender: str, size: str, pom: dict) -> Pattern:
     """Trousers whose finished measurements are the chart's `pom` (cm)."""
     missing = [k for k in FIELDS if not isinstance(pom.get(k), (int, float)) or not np.isfinite(pom[k]) or pom[k] <= 0]
@@ -75,8 +65,8 @@ def draft_trousers(gender: str, size: str, pom: dict) -> Pattern:
     fabric = load_fabric(CATEGORIES["trousers"][0])
     front_right = _leg_panel("front_right", Placement.RIGHT_LEG, pom, front=True)
     back_right = _leg_panel("back_right", Placement.RIGHT_LEG, pom, front=False)
-    panels = {p.name: p for p in (front_right, _mirrored(front_right, "front_left", Placement.LEFT_LEG),
-                                  back_right, _mirrored(back_right, "back_left", Placement.LEFT_LEG),
+    panels = {p.name: p for p in (front_right, mirrored(front_right, "front_left", Placement.LEFT_LEG),
+                                  back_right, mirrored(back_right, "back_left", Placement.LEFT_LEG),
                                   _waistband(pom["waist"]))}
     seams = [Seam(f"{edge}_{side}", (SeamSide(f"front_{side}", edge),), (SeamSide(f"back_{side}", edge),))
              for edge in ("side", "inseam") for side in ("left", "right")]
