@@ -11,11 +11,10 @@ from dataclasses import dataclass
 
 from avatars import Avatar
 from engine.drape import BodyCollider
-from engine.garments.charts import CHART_GENDER, GarmentError, fit_rules, load_chart
+from engine.garments.charts import CHART_GENDER, COMFORT_MARGIN_CM, GarmentError, fit_rules, load_chart
 from engine.tryon import TryOn, try_on
 
 PREFERENCES = ("snug", "regular", "loose")
-COMFORT_MARGIN_CM = 3.0  # "regular" wants this much more ease than the tight threshold
 
 
 @dataclass

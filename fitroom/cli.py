@@ -336,19 +336,43 @@ def size(measurements_file, garment, gender, preference, as_json, **measurements
 @main.command()
 @click.option("--garment", type=click.Choice(["tee", "longsleeve", "jacket", "dress", "skirt", "trousers"]),
               required=True, help="the garment to draft from its size chart")
-@click.option("--gender", type=click.Choice(["women", "men"]), default="women", show_default=True, help="which size chart")
-@click.option("--size", "size_label", required=True, help="size label from the chart, e.g. M or 38")
+@click.option("--gender", type=click.Choice(["women", "men"]), default=None,
+              help="which size chart (default: from the body's sex, else women)")
+@click.option("--size", "size_label", default=None, help="size label from the chart, e.g. M or 38")
+@click.option("--measurements", "measurements_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="made to measure: a JSON file of body measurements in cm (the rest filled from the population)")
+@click.option("--preference", type=click.Choice(["snug", "regular", "loose"]), default="regular", show_default=True,
+              help="made to measure: how much ease")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               callback=_suffixes(".svg", ".dxf"), help="the pattern as SVG (to look at) or AAMA DXF (for CAD)")
-def pattern(garment: str, gender: str, size_label: str, out: Path) -> None:
-    """Draft a sewing pattern from the size chart: pieces, seams and the finished measurements it meets."""
-    from engine.garments.charts import GarmentError
+def pattern(garment: str, gender: str | None, size_label: str | None, measurements_file: Path | None, preference: str,
+            out: Path) -> None:
+    """Draft a sewing pattern from the size chart (--size) or for a body (--measurements): pieces, seams, and the
+    finished measurements it meets."""
+    from engine.garments.charts import CHART_GENDER, GarmentError
     from engine.patterns import draft, measure
     from engine.patterns.dxf import write_dxf
+    from engine.patterns.made_to_measure import draft_made_to_measure
     from engine.patterns.svg import pattern_svg
 
+    if (size_label is None) == (measurements_file is None):
+        _fail("give either --size LABEL (a chart size) or --measurements FILE (made to measure)")
     try:
-        drafted = draft(garment, gender, size_label)
+        if measurements_file is not None:
+            from avatars.errors import MeasurementError
+            from avatars.measurements import BodyMeasurements
+            from avatars.population import complete
+
+            try:
+                given = BodyMeasurements.from_dict(_read_measurements(measurements_file, {}))
+            except MeasurementError as exc:
+                _fail(str(exc))
+            body, filled = complete(given)
+            drafted = draft_made_to_measure(garment, gender or CHART_GENDER.get(given.sex or "", "women"), body, preference)
+            if filled:
+                click.echo(f"filled from the population: {', '.join(filled)}", err=True)
+        else:
+            drafted = draft(garment, gender or "women", size_label)
     except GarmentError as exc:
         _fail(str(exc))
     out.parent.mkdir(parents=True, exist_ok=True)

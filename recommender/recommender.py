@@ -17,7 +17,7 @@ from scipy import sparse
 
 from avatars import BodyMeasurements
 from avatars.population import complete
-from engine.garments.charts import CHART_GENDER, fit_rules, load_chart
+from engine.garments.charts import CHART_GENDER, COMFORT_MARGIN_CM, fit_rules, load_chart
 from recommender.catalog import Catalog, Product
 from recommender.collaborative import BPR, Hybrid, ItemKNN
 from recommender.content import COMPLEMENTS, NEUTRALS, ContentIndex, compatibility
@@ -25,7 +25,6 @@ from recommender.size_model import Feedback, LatentSizeModel
 from recommender.store import Store
 
 KEY_GIRTH = {"tee": "chest", "longsleeve": "chest", "jacket": "chest", "dress": "chest", "trousers": "hip", "skirt": "hip"}
-COMFORT_MARGIN_CM = 3.0
 MF_MIN_INTERACTIONS = 2000  # below this, matrix factorisation learns noise: item-kNN alone
 EVENT_WEIGHT = {"view": 1.0, "tryon": 2.0, "cart": 3.0, "purchase": 4.0, "return": -2.0}
 

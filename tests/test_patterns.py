@@ -218,3 +218,43 @@ def test_a_jacket_has_two_fronts_that_overlap_for_buttons_and_a_stand_collar():
     assert len(collar.b) == 3 and pattern.side_length(collar.a) == pytest.approx(measure(pattern)["neck_opening"])
     cap = [s for s in pattern.seams if s.name == "sleeve_left"][0]
     assert pattern.side_length(cap.a) == pytest.approx(1.05 * pattern.side_length(cap.b))  # suiting: 5 % cap ease
+
+
+BODY = {"stature": 168.0, "chest": 92.0, "waist": 76.0, "hip": 100.0, "inseam": 77.0, "neck_base": 38.0,
+        "shoulder_breadth": 38.0, "thigh": 58.0, "arm_length": 58.0}
+
+
+@pytest.mark.parametrize("category", DRAFTED)
+def test_made_to_measure_girths_are_the_body_plus_the_design_ease_and_looser_reads_looser(category):
+    from engine.patterns.made_to_measure import FITTED, design_ease, draft_made_to_measure
+
+    previous = None
+    for preference in ("snug", "regular", "loose"):
+        poms = measure(draft_made_to_measure(category, "women", BODY, preference))
+        for girth in FITTED[category]:
+            assert poms[girth] == pytest.approx(BODY[girth] + design_ease(category, girth, preference), abs=0.01)
+        if previous is not None:
+            assert poms[FITTED[category][0]] > previous[FITTED[category][0]]  # the leading girth grows with the ease
+        previous = poms
+    with pytest.raises(PatternError, match="needs the body's"):
+        draft_made_to_measure(category, "women", {"stature": 170.0})
+
+
+def test_pattern_cli_drafts_a_size_or_a_body(tmp_path):
+    import json
+    import subprocess
+
+    from conftest import FITROOM
+
+    done = subprocess.run([str(FITROOM), "pattern", "--garment", "jacket", "--size", "L", "--gender", "men",
+                           "--out", str(tmp_path / "jacket.dxf")], capture_output=True, text=True)
+    assert done.returncode == 0 and "chest 116.0" in done.stdout and (tmp_path / "jacket.dxf").exists()
+    (tmp_path / "body.json").write_text(json.dumps({"stature": 180, "chest": 104, "sex": "male"}))
+    done = subprocess.run([str(FITROOM), "pattern", "--garment", "tee", "--measurements", str(tmp_path / "body.json"),
+                           "--out", str(tmp_path / "tee.svg")], capture_output=True, text=True)
+    assert done.returncode == 0 and "tee (men) MTM" in done.stdout and "chest 109.0" in done.stdout
+    assert "filled from the population" in done.stderr
+    for bad, words in ((["--size", "Q"], "no size 'Q'"), ([], "either --size"), (["--size", "M", "--out", "x.png"], "svg")):
+        args = ["pattern", "--garment", "tee", *bad] + ([] if "--out" in bad else ["--out", str(tmp_path / "t.svg")])
+        done = subprocess.run([str(FITROOM), *args], capture_output=True, text=True)
+        assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr

@@ -82,6 +82,10 @@ def load_fabric(name: str) -> Fabric:
                   f["comfort_strain_pct"], f["friction"])
 
 
+#: "regular" fit wants this much more ease than a fit rule's "tight" threshold (size advice, made-to-measure)
+COMFORT_MARGIN_CM = 3.0
+
+
 @functools.lru_cache(maxsize=1)
 def fit_rules() -> dict:
     return json.loads((ASSETS / "fit_rules.json").read_text())

@@ -12,7 +12,7 @@ from engine.patterns.trousers import draft_trousers, measure_trousers
 
 DRAFTED = (*TOPS, "dress", "skirt", "trousers")  # the categories drafted so far
 
-__all__ = ["DRAFTED", "Edge", "Panel", "Pattern", "PatternError", "Placement", "Seam", "SeamSide", "draft", "measure"]
+__all__ = ["DRAFTED", "draft_poms", "Edge", "Panel", "Pattern", "PatternError", "Placement", "Seam", "SeamSide", "draft", "measure"]
 
 
 def draft(category: str, gender: str, size: str) -> Pattern:
@@ -21,10 +21,15 @@ def draft(category: str, gender: str, size: str) -> Pattern:
         raise PatternError(f"drafting {category!r} is not written yet; drafted so far: {list(DRAFTED)}")
     chart = load_chart(category, gender)
     pom = chart.size(size)
+    return draft_poms(category, chart.gender, pom["label"], pom)
+
+
+def draft_poms(category: str, gender: str, size: str, pom: dict) -> Pattern:
+    """The pattern whose finished measurements are `pom` (cm): a chart size, or made to measure."""
     drafter = {"skirt": draft_skirt, "dress": draft_dress, "trousers": draft_trousers}.get(category)
     if drafter is None:
-        return draft_top(category, chart.gender, pom["label"], pom)
-    return drafter(chart.gender, pom["label"], pom)
+        return draft_top(category, gender, size, pom)
+    return drafter(gender, size, pom)
 
 
 def measure(pattern: Pattern) -> dict[str, float]:
