@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from avatars import Avatar
-from engine.drape import BodyCollider, DrapeResult, _bending_pairs, drape
+from engine.drape import BodyCollider, DrapeResult, bending_pairs, drape
 from engine.fit import penetration_mm
 from engine.garments.build import Garment, build_garment
 
@@ -37,7 +37,7 @@ def mass_spring(garment: Garment, collider: BodyCollider, seconds: float, dt: fl
     """Explicit cloth for a wall-clock budget; returns positions and the number of steps taken."""
     fabric = garment.fabric
     edges = np.array(garment.mesh().edges_unique)
-    bends = _bending_pairs(garment.faces)
+    bends = bending_pairs(garment.faces)
     pairs = torch.as_tensor(np.concatenate([edges, bends]))
     rest = torch.as_tensor(np.linalg.norm(garment.rest[pairs[:, 0]] - garment.rest[pairs[:, 1]], axis=1))
     k = torch.as_tensor(np.concatenate([np.full(len(edges), fabric.stretch_stiffness),

@@ -56,12 +56,35 @@ class BodyCollider:
         return self.tree.query(positions, workers=-1)[1]
 
 
-def _bending_pairs(faces: np.ndarray) -> np.ndarray:
+def bending_pairs(faces: np.ndarray) -> np.ndarray:
     """For each edge shared by two triangles, the two vertices opposite it."""
     mesh = trimesh.Trimesh(faces=faces, process=False)
     shared = mesh.face_adjacency_edges.sum(axis=1)
     faces_sum = faces.sum(axis=1)[mesh.face_adjacency]  # the vertex not on the edge = sum - edge
     return np.stack([faces_sum[:, 0] - shared, faces_sum[:, 1] - shared], axis=1)
+
+
+def cloth_energy(x: torch.Tensor, i: torch.Tensor, j: torch.Tensor, rest_len: torch.Tensor, k: torch.Tensor,
+                 compression: float) -> torch.Tensor:
+    """Springs from x[i] to x[j]: stretched at stiffness k, compressed at k * compression (so loose cloth folds)."""
+    strain = (x[j] - x[i]).norm(dim=1) - rest_len
+    stiffness = torch.where(strain > 0, k, k * compression)
+    return 0.5 * (stiffness * strain**2 / rest_len.clamp_min(1e-6)).sum()
+
+
+def contact_energy(x: torch.Tensor, points: torch.Tensor, normals: torch.Tensor, skin_offset: float,
+                   stiffness: float) -> torch.Tensor:
+    """A stiff penalty for cloth closer to the body than `skin_offset` (nearest body point and its normal)."""
+    depth = ((x - points) * normals).sum(dim=1) - skin_offset
+    return 0.5 * stiffness * (depth.clamp(max=0.0) ** 2).sum()
+
+
+def lift_out(x: torch.Tensor, collider: BodyCollider, points: torch.Tensor, normals: torch.Tensor,
+             skin_offset: float, free: torch.Tensor) -> torch.Tensor:
+    """Move every free vertex still inside the skin offset out along the body's normal."""
+    nearest = torch.as_tensor(collider.nearest(x.numpy()))
+    depth = ((x - points[nearest]) * normals[nearest]).sum(dim=1) - skin_offset
+    return x - depth.clamp(max=0.0)[:, None] * normals[nearest] * free[:, None]
 
 
 def drape(garment: Garment, body: trimesh.Trimesh, **options) -> DrapeResult:
@@ -82,7 +105,7 @@ def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iteratio
     collider = collider or BodyCollider(body)
     fabric = garment.fabric
     edges = np.array(garment.mesh().edges_unique)
-    bends = _bending_pairs(garment.faces)
+    bends = bending_pairs(garment.faces)
     pairs = torch.as_tensor(np.concatenate([edges, bends]))
     rest = garment.rest
     rest_len = torch.as_tensor(np.linalg.norm(rest[pairs[:, 0]] - rest[pairs[:, 1]], axis=1), dtype=DTYPE)
@@ -112,13 +135,8 @@ def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iteratio
     def energy() -> torch.Tensor:
         optimiser.zero_grad()
         x = positions()
-        length = (x[j] - x[i]).norm(dim=1)
-        strain = length - rest_len
-        stiffness = torch.where(strain > 0, k, k * compression)
-        e = 0.5 * (stiffness * strain**2 / rest_len.clamp_min(1e-6)).sum()
-        e = e + (weight * x[:, 1]).sum()
-        depth = ((x - points[nearest]) * normals[nearest]).sum(dim=1) - skin_offset
-        e = e + 0.5 * contact_stiffness * (depth.clamp(max=0.0) ** 2).sum()
+        e = cloth_energy(x, i, j, rest_len, k, compression) + (weight * x[:, 1]).sum()
+        e = e + contact_energy(x, points[nearest], normals[nearest], skin_offset, contact_stiffness)
         e.backward()
         return e
 
@@ -131,9 +149,6 @@ def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iteratio
         if moved < 5e-4:
             settled = True
             break
-    x = positions().detach()
-    nearest = torch.as_tensor(collider.nearest(x.numpy()))
-    depth = ((x - points[nearest]) * normals[nearest]).sum(dim=1) - skin_offset
-    x = x - depth.clamp(max=0.0)[:, None] * normals[nearest] * free[:, None]
+    x = lift_out(positions().detach(), collider, points, normals, skin_offset, free)
     return DrapeResult(garment, x.numpy().astype(np.float64), optimiser.state[optimiser._params[0]]["n_iter"],
                        time.perf_counter() - started, settled)

@@ -345,8 +345,13 @@ def size(measurements_file, garment, gender, preference, as_json, **measurements
               help="made to measure: how much ease")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               callback=_suffixes(".svg", ".dxf"), help="the pattern as SVG (to look at) or AAMA DXF (for CAD)")
+@click.option("--sew-on", "sew_on", type=click.Path(path_type=Path, dir_okay=False),
+              help="sew the pattern on the avatar of this measurements JSON (tops and dresses; not yet reliable for "
+                   "long sleeves, skirts and trousers)")
+@click.option("--render", type=click.Path(path_type=Path, dir_okay=False), callback=_suffixes(".png"),
+              help="with --sew-on: front, side and back of the sewn garment (PNG)")
 def pattern(garment: str, gender: str | None, size_label: str | None, measurements_file: Path | None, preference: str,
-            out: Path) -> None:
+            out: Path, sew_on: Path | None, render: Path | None) -> None:
     """Draft a sewing pattern from the size chart (--size) or for a body (--measurements): pieces, seams, and the
     finished measurements it meets."""
     from engine.garments.charts import CHART_GENDER, GarmentError
@@ -382,6 +387,32 @@ def pattern(garment: str, gender: str | None, size_label: str | None, measuremen
         out.write_text(pattern_svg(drafted))
     click.echo(f"{garment} ({drafted.gender}) {drafted.size}: {len(drafted.panels)} pieces, {len(drafted.seams)} seams -> {out}")
     click.echo("finished measurements (cm): " + ", ".join(f"{k} {v:.1f}" for k, v in measure(drafted).items()))
+    if render is not None and sew_on is None:
+        _fail("--render needs --sew-on BODY.json (the body to sew the pattern on)")
+    if sew_on is not None:
+        _sew_and_show(drafted, sew_on, render)
+
+
+def _sew_and_show(drafted, body_file: Path, render: Path | None) -> None:
+    """Sew a drafted pattern on the body of a measurements file; report the seams and contact, render it."""
+    from avatars import Avatar, AvatarError
+    from engine.garments.charts import GarmentError
+    from engine.patterns.sew import sew
+
+    try:
+        avatar = Avatar.from_measurements(_read_measurements(body_file, {}))
+        garment = sew(drafted, avatar)
+    except (AvatarError, GarmentError) as exc:
+        _fail(str(exc))
+    click.echo(f"sewn in {garment.seconds:.1f} s: {len(garment.positions)} vertices, seams shut within "
+               f"{garment.seam_gap_mm().max():.2f} mm, median edge strain {100 * np.median(garment.edge_strain()):+.1f} %")
+    if render is not None:
+        from engine.render import render_views, save_png
+        from engine.render.scene import RenderItem
+
+        save_png(render_views([RenderItem(avatar.mesh, (0.85, 0.7, 0.6, 1.0)),
+                               RenderItem(garment.mesh, (0.25, 0.45, 0.8, 1.0), "cloth")], size=(360, 540)), render)
+        click.echo(f"render -> {render}")
 
 
 @main.command()

@@ -258,3 +258,30 @@ def test_pattern_cli_drafts_a_size_or_a_body(tmp_path):
         args = ["pattern", "--garment", "tee", *bad] + ([] if "--out" in bad else ["--out", str(tmp_path / "t.svg")])
         done = subprocess.run([str(FITROOM), *args], capture_output=True, text=True)
         assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.fixture(scope="module")
+def sewn(example_avatar):
+    from engine.patterns.sew import sew
+
+    return {category: sew(drafted(category, "women", "L"), example_avatar) for category in ("tee", "dress")}
+
+
+@pytest.mark.parametrize("category", ["tee", "dress"])
+def test_sewn_panels_close_their_seams_and_rest_on_the_body_not_in_it(sewn, example_avatar, category):
+    import trimesh
+
+    garment = sewn[category]
+    assert garment.seam_gap_mm().max() < 2.0  # every seam shut
+    inside_m = trimesh.proximity.signed_distance(example_avatar.mesh, garment.positions)  # not the solver's own test
+    assert (inside_m > 0.002).sum() == 0
+    strain = garment.edge_strain()
+    assert abs(np.median(strain)) < 0.01 and np.percentile(np.abs(strain), 95) < 0.2  # the cloth keeps its flat size
+    assert garment.positions[:, 1].min() > 0.5 and len(np.unique(garment.panel)) == len(garment.pattern.panels)
+
+
+def test_sewing_is_deterministic(sewn, example_avatar):
+    from engine.patterns.sew import sew
+
+    again = sew(drafted("tee", "women", "L"), example_avatar)
+    assert np.array_equal(again.positions, sewn["tee"].positions)

@@ -1,0 +1,198 @@
+"""Sew a pattern on a body: flat panels placed around it, seams pulled shut, then the cloth settles.
+
+Placement wraps each meshed panel where it goes (`Placement`): front and back around an ellipse a
+few centimetres outside the torso, the high point shoulder (or a skirt's waist) at its body height;
+sleeves round cylinders along the arms from the shoulder; bands round the neck or waist. Sewing is
+the statics of `engine.drape` (stretch towards the flat panel's own edge lengths, bending, contact
+with the body) plus springs that pull every pair of seam vertices together, stiffened in stages
+until the seams are shut; then gravity joins in and the garment settles. L-BFGS in torch,
+deterministic; a last pass lifts any vertex left inside the skin out along the normal.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import trimesh
+
+from avatars import Avatar
+from engine.drape import DTYPE, BodyCollider, bending_pairs, cloth_energy, contact_energy, lift_out
+from engine.garments.build import body_landmarks
+from engine.garments.charts import load_fabric
+from engine.patterns.mesh import mesh_pattern
+from engine.patterns.model import Pattern, PatternError, Placement, SeamSide
+
+M_PER_CM = 0.01
+CLEARANCE_M = 0.04  # panels start this far outside the torso
+SKIN_OFFSET_M = 0.0025
+COMPRESSION = 0.05  # cloth resists squashing this much less than stretching: it folds
+CONTACT_STIFFNESS = 5e4
+#: (seam spring stiffness N/m per metre, gravity on, rounds): pull the seams shut, then settle
+STAGES = ((2e3, False, 6), (2e4, False, 4), (2e5, True, 4), (2e6, True, 3))
+ITERATIONS = 60
+
+
+@dataclass
+class SewnGarment:
+    pattern: Pattern
+    positions: np.ndarray  # (N, 3) metres, avatar frame, at rest on the body
+    faces: np.ndarray
+    flat_cm: np.ndarray  # (N, 2) each vertex in its flat panel (cm)
+    panel: np.ndarray  # (N,) the panel name of each vertex
+    seam_pairs: np.ndarray  # (K, 2) vertices sewn together
+    seconds: float
+
+    @property
+    def mesh(self) -> trimesh.Trimesh:
+        return trimesh.Trimesh(self.positions, self.faces, process=False)
+
+    def seam_gap_mm(self) -> np.ndarray:
+        return 1000.0 * np.linalg.norm(self.positions[self.seam_pairs[:, 0]] - self.positions[self.seam_pairs[:, 1]], axis=1)
+
+    def edge_strain(self) -> np.ndarray:
+        """Per mesh edge: length on the body over length in the flat panel, minus one."""
+        edges = self.mesh.edges_unique
+        flat = np.linalg.norm(self.flat_cm[edges[:, 0]] - self.flat_cm[edges[:, 1]], axis=1) * M_PER_CM
+        return np.linalg.norm(self.positions[edges[:, 0]] - self.positions[edges[:, 1]], axis=1) / flat - 1.0
+
+
+class _Placer:
+    """Where each flat panel starts, around this body."""
+
+    def __init__(self, avatar: Avatar):
+        self.lm = body_landmarks(avatar)
+        v = avatar.vertices
+        chest = (np.abs(v[:, 1] - self.lm.bust) < 0.02) & (np.abs(v[:, 0]) < np.abs(self.lm.acromion_left[0]) * 0.95)
+        if chest.sum() < 10:
+            raise PatternError("cannot find the torso at bust height to place the panels around")
+        self.half_width = float(np.abs(v[chest, 0]).max()) + CLEARANCE_M
+        self.half_depth = float(np.ptp(v[chest, 2])) / 2 + CLEARANCE_M
+        self.centre_z = float(v[chest, 2].max() + v[chest, 2].min()) / 2
+        theta = np.linspace(0.0, 2.0 * np.pi, 4001)
+        ring = np.stack([self.half_width * np.sin(theta), self.half_depth * np.cos(theta)], axis=1)
+        self.theta = theta
+        self.arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(ring, axis=0), axis=1))])
+
+    def torso(self, flat_m: np.ndarray, back: bool, top_y: float) -> np.ndarray:
+        """Wrap a front or back panel round the torso ellipse: x across from the centre line, y down from `top_y`."""
+        angle = np.interp(np.mod(flat_m[:, 0], self.arc[-1]), self.arc, self.theta)
+        x, z = self.half_width * np.sin(angle), self.half_depth * np.cos(angle)
+        sign = -1.0 if back else 1.0
+        return np.stack([sign * x, top_y + flat_m[:, 1], self.centre_z + sign * z], axis=1)
+
+    def arm(self, flat_m: np.ndarray, left: bool) -> np.ndarray:
+        """Roll a sleeve round a cylinder along the arm, its cap's top at the shoulder point."""
+        acromion, wrist = (self.lm.acromion_left, self.lm.wrist_left) if left else (self.lm.acromion_right, self.lm.wrist_right)
+        along = (wrist - acromion) / np.linalg.norm(wrist - acromion)
+        up = np.array([0.0, 1.0, 0.0]) - along[1] * along
+        up /= np.linalg.norm(up)
+        across = np.cross(along, up) * (1.0 if left else -1.0)  # the sleeve's +x half (its front) faces forward
+        radius = max(float(np.ptp(flat_m[:, 0])) / (2.0 * np.pi), 0.06)
+        angle = flat_m[:, 0] / radius
+        return (acromion + np.outer(-flat_m[:, 1], along)
+                + radius * (np.outer(np.cos(angle), up) + np.outer(np.sin(angle), across)))
+
+    def ring(self, flat_m: np.ndarray, centre: np.ndarray, depth_ratio: float = 0.9) -> np.ndarray:
+        """Wrap a band round a ring at `centre` (its length the circumference)."""
+        radius = float(np.ptp(flat_m[:, 0])) / (2.0 * np.pi)
+        angle = flat_m[:, 0] / radius
+        return np.stack([centre[0] + radius * np.sin(angle), centre[1] + 0.5 * flat_m[:, 1] - 0.01,
+                         centre[2] + depth_ratio * radius * np.cos(angle)], axis=1)
+
+    def place(self, pattern: Pattern, name: str, flat_cm: np.ndarray) -> np.ndarray:
+        flat_m = flat_cm * M_PER_CM
+        placement = pattern.panels[name].placement
+        hps = self.lm.acromion_left[1] + 0.045  # the high point shoulder, above the shoulder point by its slope
+        top = self.lm.navel if pattern.category in ("skirt", "trousers") else hps
+        if placement in (Placement.FRONT_TORSO, Placement.BACK_TORSO):
+            return self.torso(flat_m, placement is Placement.BACK_TORSO, top)
+        if placement in (Placement.LEFT_ARM, Placement.RIGHT_ARM):
+            return self.arm(flat_m, placement is Placement.LEFT_ARM)
+        if placement is Placement.NECK:
+            return self.ring(flat_m, (self.lm.neck_front + self.lm.neck_back) / 2)
+        if placement is Placement.WAIST:
+            return self.ring(flat_m, np.array([0.0, self.lm.navel + 0.03, self.centre_z]), self.half_depth / self.half_width)
+        raise PatternError(f"piece {name!r}: sewing pieces placed on the {placement} is not written yet")
+
+
+def _side_positions(side: tuple[SeamSide, ...], meshes: dict, offsets: dict) -> list[list[int]]:
+    """The vertices along a seam side, position by position (where two edges meet, both of their ends)."""
+    positions: list[list[int]] = []
+    for s in side:
+        ids = (meshes[s.panel].edge_vertices[s.edge] + offsets[s.panel]).tolist()
+        if positions:
+            positions[-1].append(ids[0])
+            ids = ids[1:]
+        positions += [[i] for i in ids]
+    return positions
+
+
+def sew(pattern: Pattern, avatar: Avatar, edge_cm: float = 1.5) -> SewnGarment:
+    """Place, sew and settle `pattern` on the avatar (same input, same output)."""
+    started = time.perf_counter()
+    was = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        return _sew(pattern, avatar, edge_cm, started)
+    finally:
+        torch.use_deterministic_algorithms(was)
+
+
+def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, started: float) -> SewnGarment:
+    meshes = mesh_pattern(pattern, edge_cm)
+    placer = _Placer(avatar)
+    offsets, start, flat, faces, panel = {}, [], [], [], []
+    for name, piece in meshes.items():
+        offsets[name] = sum(len(f) for f in flat)
+        start.append(placer.place(pattern, name, piece.vertices))
+        flat.append(piece.vertices)
+        faces.append(piece.faces + offsets[name])
+        panel.append(np.full(len(piece.vertices), name))
+    start, flat, faces, panel = np.vstack(start), np.vstack(flat), np.vstack(faces), np.concatenate(panel)
+    pairs = []
+    for seam in pattern.seams:
+        a, b = _side_positions(seam.a, meshes, offsets), _side_positions(seam.b, meshes, offsets)
+        gap = lambda bb: sum(np.linalg.norm(start[p[0]] - start[q[0]]) for p, q in zip(a, bb))  # noqa: E731
+        b = b if gap(b) <= gap(b[::-1]) else b[::-1]  # sew each side the way round its ends meet
+        pairs += [(i, j) for p, q in zip(a, b) for i in p for j in q]
+    pairs = np.array(pairs)
+
+    fabric = load_fabric(pattern.fabric)
+    rest = np.c_[flat * M_PER_CM, np.zeros(len(flat))]  # no edge crosses panels, so they may overlap here
+    edges = np.array(trimesh.Trimesh(rest, faces, process=False).edges_unique)
+    springs = torch.as_tensor(np.concatenate([edges, bending_pairs(faces)]))
+    i, j = springs[:, 0], springs[:, 1]
+    rest_len = torch.as_tensor(np.linalg.norm(rest[i] - rest[j], axis=1), dtype=DTYPE)
+    k = torch.as_tensor(np.concatenate([np.full(len(edges), fabric.stretch_stiffness),
+                                        np.full(len(springs) - len(edges), fabric.stretch_stiffness * fabric.bend_stiffness)]),
+                        dtype=DTYPE)
+    area = np.zeros(len(rest))
+    np.add.at(area, faces, trimesh.Trimesh(rest, faces, process=False).area_faces[:, None] / 3.0)
+    weight = torch.as_tensor(area * fabric.density_g_m2 / 1000.0 * 9.81, dtype=DTYPE)
+    collider = BodyCollider(avatar.mesh)
+    points, normals = torch.as_tensor(collider.points, dtype=DTYPE), torch.as_tensor(collider.normals, dtype=DTYPE)
+    sewn_a, sewn_b = torch.as_tensor(pairs[:, 0]), torch.as_tensor(pairs[:, 1])
+    x = torch.as_tensor(start, dtype=DTYPE).clone().requires_grad_(True)
+    for seam_stiffness, gravity, rounds in STAGES:
+        optimiser = torch.optim.LBFGS([x], lr=1.0, max_iter=ITERATIONS, history_size=20, line_search_fn="strong_wolfe",
+                                      tolerance_grad=1e-7, tolerance_change=1e-12)
+        for _ in range(rounds):
+            nearest = torch.as_tensor(collider.nearest(x.detach().numpy()))
+
+            def energy() -> torch.Tensor:
+                optimiser.zero_grad()
+                e = cloth_energy(x, i, j, rest_len, k, COMPRESSION)
+                e = e + 0.5 * seam_stiffness * ((x[sewn_a] - x[sewn_b]) ** 2).sum()
+                e = e + contact_energy(x, points[nearest], normals[nearest], SKIN_OFFSET_M, CONTACT_STIFFNESS)
+                if gravity:
+                    e = e + (weight * x[:, 1]).sum()
+                e.backward()
+                return e
+
+            optimiser.step(energy)
+    free = torch.ones(len(start), dtype=torch.bool)
+    settled = lift_out(x.detach(), collider, points, normals, SKIN_OFFSET_M, free).numpy().astype(np.float64)
+    return SewnGarment(pattern, settled, faces, flat, panel, pairs, time.perf_counter() - started)
