@@ -33,6 +33,8 @@ CONTACT_STIFFNESS = 5e4
 #: (seam spring stiffness N/m per metre, gravity on, rounds): pull the seams shut, then settle
 STAGES = ((2e3, False, 6), (2e4, False, 4), (2e5, True, 4), (2e6, True, 3))
 ITERATIONS = 60
+ROW_M = 0.01  # sleeve rows for wrapping, a centimetre apart
+MIN_SLEEVE_RADIUS_M = 0.03
 
 
 @dataclass
@@ -84,16 +86,24 @@ class _Placer:
         return np.stack([sign * x, top_y + flat_m[:, 1], self.centre_z + sign * z], axis=1)
 
     def arm(self, flat_m: np.ndarray, left: bool) -> np.ndarray:
-        """Roll a sleeve round a cylinder along the arm, its cap's top at the shoulder point."""
+        """Roll a sleeve round the arm, its cap's top at the shoulder point: below the bicep each row of the
+        sleeve goes once round (its two underarm edges meet under the arm), the cap keeps the bicep's radius."""
         acromion, wrist = (self.lm.acromion_left, self.lm.wrist_left) if left else (self.lm.acromion_right, self.lm.wrist_right)
         along = (wrist - acromion) / np.linalg.norm(wrist - acromion)
         up = np.array([0.0, 1.0, 0.0]) - along[1] * along
         up /= np.linalg.norm(up)
         across = np.cross(along, up) * (1.0 if left else -1.0)  # the sleeve's +x half (its front) faces forward
-        radius = max(float(np.ptp(flat_m[:, 0])) / (2.0 * np.pi), 0.06)
-        angle = flat_m[:, 0] / radius
+        rows = np.round(flat_m[:, 1] / ROW_M).astype(int)
+        rows -= rows.min()
+        half_width = np.zeros(rows.max() + 1)
+        np.maximum.at(half_width, rows, np.abs(flat_m[:, 0]))
+        bicep_row = int(np.argmax(half_width))
+        width = np.where(rows <= bicep_row, half_width[rows], half_width[bicep_row])  # rows count up from the hem
+        width = np.maximum(width, 1e-3)
+        radius = np.maximum(width / np.pi, MIN_SLEEVE_RADIUS_M)
+        angle = np.pi * flat_m[:, 0] / width
         return (acromion + np.outer(-flat_m[:, 1], along)
-                + radius * (np.outer(np.cos(angle), up) + np.outer(np.sin(angle), across)))
+                + radius[:, None] * (np.outer(np.cos(angle), up) + np.outer(np.sin(angle), across)))
 
     def ring(self, flat_m: np.ndarray, centre: np.ndarray, depth_ratio: float = 0.9) -> np.ndarray:
         """Wrap a band round a ring at `centre` (its length the circumference)."""
