@@ -264,10 +264,13 @@ def test_pattern_cli_drafts_a_size_or_a_body(tmp_path):
 def sewn(example_avatar):
     from engine.patterns.sew import sew
 
-    return {category: sew(drafted(category, "women", "L"), example_avatar) for category in ("tee", "dress")}
+    return {category: sew(drafted(category, "women", "L"), example_avatar) for category in SEWN}
 
 
-@pytest.mark.parametrize("category", ["tee", "dress"])
+SEWN = ("tee", "longsleeve", "dress", "skirt")
+
+
+@pytest.mark.parametrize("category", SEWN)
 def test_sewn_panels_close_their_seams_and_rest_on_the_body_not_in_it(sewn, example_avatar, category):
     import trimesh
 

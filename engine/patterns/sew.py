@@ -106,9 +106,10 @@ class _Placer:
                 + radius[:, None] * (np.outer(np.cos(angle), up) + np.outer(np.sin(angle), across)))
 
     def ring(self, flat_m: np.ndarray, centre: np.ndarray, depth_ratio: float = 0.9) -> np.ndarray:
-        """Wrap a band round a ring at `centre` (its length the circumference)."""
+        """Wrap a band round a ring at `centre` (its length the circumference), starting at the wearer's left
+        side and running across the front, as the necklines and waistlines it is sewn to do."""
         radius = float(np.ptp(flat_m[:, 0])) / (2.0 * np.pi)
-        angle = flat_m[:, 0] / radius
+        angle = np.pi / 2 - flat_m[:, 0] / radius
         return np.stack([centre[0] + radius * np.sin(angle), centre[1] + 0.5 * flat_m[:, 1] - 0.01,
                          centre[2] + depth_ratio * radius * np.cos(angle)], axis=1)
 

@@ -78,8 +78,10 @@ def draft_skirt(gender: str, size: str, pom: dict) -> Pattern:
     fabric = load_fabric(CATEGORIES["skirt"][0])
     front = _skirt_panel("front", Placement.FRONT_TORSO, pom, "front", left_is_positive_x=True)
     back = _skirt_panel("back", Placement.BACK_TORSO, pom, "back", left_is_positive_x=False)
-    waist_edges = tuple(SeamSide(piece, edge) for piece in ("front", "back")
-                        for edge in ("waist_outer_left", "waist_centre", "waist_outer_right"))
+    # round the body without a jump: across the front from left to right, then across the back from right to left
+    waist_edges = tuple(SeamSide(piece, edge) for piece, edges in (
+        ("front", ("waist_outer_left", "waist_centre", "waist_outer_right")),
+        ("back", ("waist_outer_right", "waist_centre", "waist_outer_left"))) for edge in edges)
     seams = [Seam(f"side_{side}", (SeamSide("front", f"side_{side}"),), (SeamSide("back", f"side_{side}"),))
              for side in ("left", "right")]
     seams += [Seam(f"{piece}_dart_{side}", (SeamSide(piece, f"dart_a_{side}"),), (SeamSide(piece, f"dart_b_{side}"),))
