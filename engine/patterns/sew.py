@@ -31,7 +31,7 @@ SKIN_OFFSET_M = 0.0025
 COMPRESSION = 0.05  # cloth resists squashing this much less than stretching: it folds
 CONTACT_STIFFNESS = 5e4
 #: (seam spring stiffness N/m per metre, gravity on, rounds): pull the seams shut, then settle
-STAGES = ((2e3, False, 6), (2e4, False, 4), (2e5, True, 4), (2e6, True, 3))
+STAGES = ((2e3, False, 4), (2e4, False, 3), (2e5, True, 3), (2e6, True, 2))
 ITERATIONS = 60
 ROW_M = 0.01  # sleeve rows for wrapping, a centimetre apart
 MIN_SLEEVE_RADIUS_M = 0.03
