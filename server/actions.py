@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -40,15 +40,11 @@ class Close:
 
 
 class JobKind(Enum):
-    """Heavy work the worker pool does; a lower `priority` runs first."""
+    """Heavy work the worker pool does (avatar builds wait behind the rest: server.job_queue)."""
 
     TRY_ON = "try_on"
     VALIDATE_GARMENT = "validate_garment"
     AVATAR = "avatar"
-
-    @property
-    def priority(self) -> int:
-        return 1 if self is JobKind.AVATAR else 0
 
 
 @dataclass
@@ -63,7 +59,6 @@ class Job:
     product: str = ""  # the product, uploaded garment or upload the job is about
     size: str = ""
     address: str = ""  # the client's network address, for fair scheduling
-    queued_at: float = field(default=0.0, compare=False)
 
 
 Action = Send | Close | Job

@@ -96,7 +96,7 @@ class StoreCore(FloorHandlers, CounterHandlers, FittingHandlers, StudioHandlers)
         self.uploads.drop(client_id)
         if client is None:
             return []
-        self.budgets.closed(client.address, self.clock())
+        self.budgets.closed(client.address)
         if client.job is not None and self.queue.remove(client.job) is not None:
             self._jobs.pop(client.job, None)  # nobody is waiting for it any more
         if client.shopper is None:

@@ -55,27 +55,22 @@ class FittingHandlers:
     def _queue_try_on(self: StoreCore, client: Client, product: str, size: str, payload: dict[str, Any]) -> list[Action]:
         if client.job is not None:
             raise ProtocolError("busy", "a try-on of yours is still running; wait for its result")
-        job = Job("J" + secrets.token_hex(6), JobKind.TRY_ON, client.id, payload, client.shopper, product, size,
-                  client.address, self.clock())
-        try:
-            self.queue.push(job)
-        except QueueFull as exc:
-            raise ProtocolError("queue_full", str(exc)) from None
+        job = self._enqueue(Job("J" + secrets.token_hex(6), JobKind.TRY_ON, client.id, payload, client.shopper, product,
+                                size, client.address))
         client.job = job.id
-        self._jobs[job.id] = job
         position = self.queue.position(job.id)
         progress = TryOnProgress(job.id, product, size, "queued") if not position else \
             TryOnProgress(job.id, product, size, "waiting", position=position)
         return self._reply(client, progress) + [job]
 
-    def _queue(self: StoreCore, job: Job) -> list[Action]:
-        """Queue background work; when the queue is full it is simply not done (callers must cope)."""
+    def _enqueue(self: StoreCore, job: Job) -> Job:
+        """Queue work for the worker pool (ProtocolError queue_full, saying whose limit, when there is no room)."""
         try:
             self.queue.push(job)
-        except QueueFull:
-            return []
+        except QueueFull as exc:
+            raise ProtocolError("queue_full", str(exc)) from None
         self._jobs[job.id] = job
-        return [job]
+        return job
 
     def job_started(self: StoreCore, job: Job) -> list[Action]:
         """A worker took `job`: tell its shopper, and everyone still waiting their new place."""

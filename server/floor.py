@@ -104,8 +104,12 @@ class FloorHandlers:
                             [s.public() for s in self.shoppers.values()], self.shop.cart(shopper_id))
         avatar = Job("A" + secrets.token_hex(6), JobKind.AVATAR, client.id, {"measurements": measurements},
                      shopper_id, address=client.address)  # the body everyone sees, built off the loop (cached)
-        return [send(snapshot, (client.id,)), send(ShopperJoined(shopper.public()), exclude=client.id),
-                *self._queue(avatar)]
+        actions: list[Action] = [send(snapshot, (client.id,)), send(ShopperJoined(shopper.public()), exclude=client.id)]
+        try:
+            actions.append(self._enqueue(avatar))
+        except ProtocolError:
+            pass  # the workshop is full: this shopper keeps the stand-in body
+        return actions
 
     def _free_slot(self: StoreCore) -> int:
         used = {s.slot for s in self.shoppers.values()}

@@ -71,11 +71,8 @@ class AddressBudgets:
     def opened(self, address: str) -> None:
         self._of(address).connections += 1
 
-    def closed(self, address: str, now: float) -> None:
-        entry = self._of(address)
-        entry.connections -= 1
-        if entry.connections <= 0 and entry.joins.full(now) and entry.messages.full(now):
-            del self._addresses[address]  # nothing left to remember about it
+    def closed(self, address: str) -> None:
+        self._of(address).connections -= 1  # `sweep` forgets the address once nothing is owed
 
     def join(self, address: str, now: float) -> bool:
         return address in self.limits.trusted or self._of(address).joins.take(now)

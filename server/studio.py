@@ -39,12 +39,9 @@ class StudioHandlers:
         if done is None:
             return []
         upload_id, payload = done
-        job = Job("G" + upload_id[1:], JobKind.VALIDATE_GARMENT, client.id, payload, client.shopper, upload_id,
-                  payload["size"], client.address, self.clock())
-        actions = self._queue(job)
-        if not actions:
-            raise ProtocolError("queue_full", "the workers are busy; upload the garment again in a minute")
-        return self._reply(client, UploadProgress(upload_id, "validating")) + actions
+        job = self._enqueue(Job("G" + upload_id[1:], JobKind.VALIDATE_GARMENT, client.id, payload, client.shopper,
+                                upload_id, payload["size"], client.address))
+        return self._reply(client, UploadProgress(upload_id, "validating")) + [job]
 
     def remember_garment(self: StoreCore, garment_id: str, record: dict[str, Any]) -> None:
         """A checked upload, kept in SQLite so its id outlives this process."""

@@ -59,7 +59,7 @@ def test_connections_per_address_are_capped_and_freed():
         assert budgets.admits("a")
         budgets.opened("a")
     assert not budgets.admits("a") and budgets.admits("b")
-    budgets.closed("a", 0.0)
+    budgets.closed("a")
     assert budgets.admits("a")
 
 
