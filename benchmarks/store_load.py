@@ -20,7 +20,6 @@ import math
 import multiprocessing
 import os
 import re
-import shutil
 import subprocess
 import struct
 import tempfile
@@ -33,7 +32,7 @@ from figures import arguments, save
 from rich.console import Console
 from rich.table import Table
 
-from server.local import free_port, start_local_server
+from server.local import redis_server, start_local_server
 
 SENT_AT = struct.Struct("<d")
 LOADGEN = Path(__file__).resolve().parent / "loadgen"
@@ -105,29 +104,6 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextlib.contextmanager
-def redis_server(folder: Path):
-    """A throwaway redis-server on a free port: its URL."""
-    import redis
-
-    port = free_port()
-    process = subprocess.Popen([shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port),
-                                "--save", "", "--appendonly", "no", "--dir", str(folder)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.1)
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def measure(mode: str, clients: int, seconds: float, move_hz: float, runtime: str, warmup: float,

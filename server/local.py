@@ -1,12 +1,15 @@
-"""Start `fitroom serve` in a child process on a free port (for `fitroom simulate` and benchmarks)."""
+"""Start `fitroom serve` (and a redis-server) in child processes on free ports (for `fitroom simulate`, benchmarks, tests)."""
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,3 +69,26 @@ def start_local_server(data_dir: Path, *extra: str, port: int | None = None, tim
             time.sleep(0.2)
     server.stop()
     raise TimeoutError(f"the store server did not answer within {timeout:.0f} s; see {out.name}")
+
+
+@contextlib.contextmanager
+def redis_server(folder: Path) -> Iterator[str]:
+    """A throwaway redis-server on a free port (no persistence), answering pings: its URL."""
+    import redis
+
+    port = free_port()
+    process = subprocess.Popen([shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port),
+                                "--save", "", "--appendonly", "no", "--dir", str(folder)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
