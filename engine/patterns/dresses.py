@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from engine.garments.charts import CATEGORIES, load_fabric
-from engine.patterns.model import Pattern, PatternError, Placement, Seam, SeamSide
+from engine.patterns.model import Pattern, PatternError, Placement, Seam, SeamSide, require_positive
 from engine.patterns.tops import (
     ARMHOLE_SCOOP_CM,
     BACK_NECK_DEPTH_CM,
@@ -28,9 +28,7 @@ FIELDS = ("chest", "waist", "hip", "hem", "length", "neck_opening")
 
 def draft_dress(gender: str, size: str, pom: dict) -> Pattern:
     """A sleeveless dress whose finished measurements are the chart's `pom` (cm)."""
-    missing = [k for k in FIELDS if not isinstance(pom.get(k), (int, float)) or not np.isfinite(pom[k]) or pom[k] <= 0]
-    if missing:
-        raise PatternError(f"dress size {size}: the chart needs positive numbers for {missing}")
+    require_positive(pom, FIELDS, f"dress size {size}: the chart")
     body = {**{k: pom[k] for k in FIELDS}, "body_length": pom["length"] + BACK_NECK_DEPTH_CM}
     _, _, waist_depth = _proportions(body)
     if body["body_length"] < waist_depth + HIP_BELOW_WAIST_CM + 5.0:

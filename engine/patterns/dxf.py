@@ -19,7 +19,7 @@ import ezdxf
 import numpy as np
 from ezdxf.lldxf.const import DXFError
 
-from engine.patterns.model import Panel, Pattern, PatternError, Placement
+from engine.patterns.model import Panel, Pattern, PatternError, Placement, signed_area
 
 BOUNDARY, NOTCHES, GRAIN, INTERNAL = "1", "4", "7", "8"
 CM_PER_UNIT = {1: 2.54, 4: 0.1, 5: 1.0}  # $INSUNITS: inches, millimetres, centimetres
@@ -102,7 +102,7 @@ def read_dxf(path: Path, size: str | None = None) -> list[DxfPiece]:
             continue
         name = fields.get("piece name") or block.name
         outline = _close(boundary, f"{where}: piece {name!r}") * cm
-        if _signed_area(outline) < 0:
+        if signed_area(outline) < 0:
             outline = outline[::-1]
         quantity = int(fields["quantity"]) if fields.get("quantity", "").isdigit() else 1
         panel = Panel(name.lower(), outline, (), np.zeros((2, 2)) if grain is None else grain * cm,
@@ -176,11 +176,6 @@ def _close(runs: list[np.ndarray], where: str) -> np.ndarray:
         raise PatternError(f"{where}: the boundary is open (its ends are {np.linalg.norm(points[0] - points[-1]):.3g} "
                            "units apart)")
     return points[:-1]
-
-
-def _signed_area(points: np.ndarray) -> float:
-    x, y = points[:, 0], points[:, 1]
-    return float(0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
 
 
 def _placement(name: str) -> Placement | None:

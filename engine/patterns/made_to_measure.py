@@ -11,7 +11,7 @@ size nearest the body, shifted with the girths it hangs from; trousers take the 
 from __future__ import annotations
 
 from engine.garments.charts import COMFORT_MARGIN_CM, fit_rules, load_chart
-from engine.patterns.model import Pattern, PatternError
+from engine.patterns.model import Pattern, PatternError, require_positive
 
 PREFERENCE_EXTRA_CM = {"snug": 1.0 - COMFORT_MARGIN_CM, "regular": 0.0, "loose": 4.0}
 WAISTBANDS = {("skirt", "waist"), ("trousers", "waist")}  # a waistband fits the same whatever the preference
@@ -36,9 +36,7 @@ def made_to_measure_poms(category: str, gender: str, body: dict[str, float], pre
     """The points of measure (cm) of a garment made for `body` (the nine ISO measurements, in cm)."""
     if category not in FITTED:
         raise PatternError(f"no made-to-measure for {category!r}; categories: {sorted(FITTED)}")
-    missing = [k for k in FITTED[category] if not isinstance(body.get(k), (int, float)) or body[k] <= 0]
-    if missing:
-        raise PatternError(f"made-to-measure {category} needs the body's {missing} (cm)")
+    require_positive(body, FITTED[category], f"made-to-measure {category}", needs="the body's (cm)")
     chart = load_chart(category, gender)
     fitted = {k: body[k] + design_ease(category, k, preference) for k in FITTED[category]}
     lead = FITTED[category][0]

@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 from scipy.spatial import Delaunay
 
-from engine.patterns.model import Panel, Pattern, PatternError
+from engine.patterns.model import Panel, Pattern, PatternError, polyline_length
 
 EDGE_CM = 1.2
 CLEARANCE = 0.6  # interior points keep this many target edges away from the boundary
@@ -56,7 +56,7 @@ def mesh_panel(panel: Panel, segments: dict[str, int] | None = None, edge_cm: fl
     runs = [(e.name, panel.edge_points(e.name)) for e in edges] or [("outline", np.vstack([panel.outline, panel.outline[:1]]))]
     boundary, edge_vertices = [], {}
     for name, points in runs:
-        count = segments.get(name) or max(1, int(np.ceil(_length(points) / edge_cm)))
+        count = segments.get(name) or max(1, int(np.ceil(polyline_length(points) / edge_cm)))
         start = len(boundary)
         boundary.extend(resample(points, count)[:-1])
         edge_vertices[name] = np.arange(start, start + count + 1)
@@ -83,10 +83,6 @@ def mesh_pattern(pattern: Pattern, edge_cm: float = EDGE_CM) -> dict[str, PanelM
     counts = seam_segments(pattern, edge_cm)
     return {name: mesh_panel(panel, {edge: n for (piece, edge), n in counts.items() if piece == name}, edge_cm)
             for name, panel in pattern.panels.items()}
-
-
-def _length(points: np.ndarray) -> float:
-    return float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
 
 
 def _lattice(polygon: shapely.Polygon, spacing: float) -> np.ndarray:

@@ -75,8 +75,7 @@ class Panel:
 
     @property
     def area_cm2(self) -> float:
-        x, y = self.outline[:, 0], self.outline[:, 1]
-        return float(0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+        return signed_area(self.outline)
 
     def width_at(self, y: float) -> float:
         """How much of the horizontal line at height `y` (cm) lies inside the piece."""
@@ -147,6 +146,23 @@ class Pattern:
                                    f"{ease_fraction:.0%} the fabric can ease")
 
 
+def assemble_outline(runs: list[tuple[str, np.ndarray]]) -> tuple[np.ndarray, tuple[Edge, ...]]:
+    """Join edge polylines, each ending where the next starts and the last where the first starts, into one
+    closed outline; each run becomes a named edge."""
+    points, edges = [], []
+    for name, run in runs:
+        start = len(points)
+        points.extend(run[:-1])
+        edges.append(Edge(name, start, len(points)))
+    outline = np.array(points)
+    return outline, tuple(Edge(e.name, e.start, e.end % len(outline)) for e in edges)
+
+
+def mirror_run(run: np.ndarray) -> np.ndarray:
+    """A polyline flipped about the centre line (x = 0) and reversed, so a half outline continues into the other."""
+    return run[::-1] * np.array([-1.0, 1.0])
+
+
 def mirrored(panel: Panel, name: str, placement: Placement | None, rename: dict[str, str] | None = None) -> Panel:
     """The piece flipped left to right (the other leg, the other front): outline kept counter-clockwise,
     edges in the order they run round it, renamed by `rename`."""
@@ -155,6 +171,20 @@ def mirrored(panel: Panel, name: str, placement: Placement | None, rename: dict[
                   for e in reversed(panel.edges))
     return Panel(name, (panel.outline * flip)[::-1], edges, panel.grain * flip, placement, panel.notches * flip,
                  tuple(line * flip for line in panel.internal_lines), panel.quantity, panel.cut_on_fold)
+
+
+def require_positive(values: dict, fields: tuple[str, ...], what: str, needs: str = "positive numbers (cm) for") -> None:
+    """PatternError naming the fields of `values` that are not positive finite numbers ("<what> needs <needs> [...]")."""
+    missing = [k for k in fields if isinstance(values.get(k), bool) or not isinstance(values.get(k), (int, float))
+               or not np.isfinite(values[k]) or values[k] <= 0]
+    if missing:
+        raise PatternError(f"{what} needs {needs} {missing}")
+
+
+def signed_area(points: np.ndarray) -> float:
+    """The area a closed outline encloses, positive when it runs counter-clockwise (shoelace)."""
+    x, y = points[:, 0], points[:, 1]
+    return float(0.5 * (np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
 
 
 def polyline_length(points: np.ndarray) -> float:

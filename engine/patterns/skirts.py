@@ -13,8 +13,19 @@ from __future__ import annotations
 import numpy as np
 
 from engine.garments.charts import CATEGORIES, load_fabric
-from engine.patterns.model import Edge, Panel, Pattern, PatternError, Placement, Seam, SeamSide, cubic
-from engine.patterns.tops import _assemble, _mirror
+from engine.patterns.model import (
+    Edge,
+    Panel,
+    Pattern,
+    PatternError,
+    Placement,
+    Seam,
+    SeamSide,
+    assemble_outline,
+    cubic,
+    mirror_run,
+    require_positive,
+)
 
 METHOD = "straight skirt block with waist darts, flared to the hem (after Aldrich, Metric Pattern Cutting)"
 HIP_DEPTH_CM = 20.0
@@ -47,12 +58,10 @@ def _skirt_panel(name: str, placement: Placement, pom: dict, which: str, left_is
     positive, negative = ("left", "right") if left_is_positive_x else ("right", "left")
     runs = [("hem", np.array([[-hem_half, -pom["length"]], [hem_half, -pom["length"]]]))]
     runs += [(f"{n}_{positive}", pts) for n, pts in right[:-1]]
-    centre = np.vstack([right[-1][1], _mirror(right[-1][1])[1:]])
+    centre = np.vstack([right[-1][1], mirror_run(right[-1][1])[1:]])
     runs.append(("waist_centre", centre))
-    runs += [(f"{n}_{negative}", _mirror(pts)) for n, pts in reversed(right[:-1])]
-    runs.append(("close", np.array([[-hem_half, -pom["length"]]] * 2)))
-    outline, edges = _assemble(runs)
-    edges = tuple(e for e in edges if e.name != "close")
+    runs += [(f"{n}_{negative}", mirror_run(pts)) for n, pts in reversed(right[:-1])]
+    outline, edges = assemble_outline(runs)
     grain = np.array([[0.0, -HIP_DEPTH_CM], [0.0, -pom["length"] + 3.0]])
     notches = np.array([[pom["hip"] / 4, -HIP_DEPTH_CM], [-pom["hip"] / 4, -HIP_DEPTH_CM]])
     return Panel(name, outline, edges, grain, placement, notches)
@@ -68,10 +77,7 @@ def _waistband(waist_cm: float) -> Panel:
 
 def draft_skirt(gender: str, size: str, pom: dict) -> Pattern:
     """A skirt whose finished measurements are the chart's `pom` (cm)."""
-    missing = [k for k in ("waist", "hip", "hem", "length")
-               if not isinstance(pom.get(k), (int, float)) or not np.isfinite(pom[k]) or pom[k] <= 0]
-    if missing:
-        raise PatternError(f"skirt size {size}: the chart needs positive numbers for {missing}")
+    require_positive(pom, ("waist", "hip", "hem", "length"), f"skirt size {size}: the chart")
     if not pom["waist"] < pom["hip"] <= pom["hem"] or pom["length"] <= HIP_DEPTH_CM + 2:
         raise PatternError(f"skirt size {size}: needs waist < hip <= hem and a length past the hip line "
                            f"(waist {pom['waist']:g}, hip {pom['hip']:g}, hem {pom['hem']:g}, length {pom['length']:g} cm)")

@@ -26,9 +26,12 @@ from engine.patterns.model import (
     Placement,
     Seam,
     SeamSide,
+    assemble_outline,
     cubic,
+    mirror_run,
     mirrored,
     polyline_length,
+    require_positive,
 )
 
 METHOD = "flat knit/shirt block from the chest girth (after Aldrich, Metric Pattern Cutting), chart POMs met exactly"
@@ -43,25 +46,10 @@ KNIT_NECKBAND_OF_NECKLINE = 0.9  # a knit band is cut shorter and stretched onto
 KNIT_STRAIN_PCT = 10.0  # fabrics that stretch at least this much comfortably are knits
 NECKBAND_HEIGHT_CM = 5.0  # folded in two: 2.5 cm finished
 TOPS = ("tee", "longsleeve", "jacket")
+FIELDS = ("chest", "waist", "hem", "body_length", "sleeve_length", "sleeve_opening", "neck_opening")
 BUTTON_OVERLAP_CM = 2.5  # a jacket front runs past the centre front by this, each side
 BUTTONS = 4
 COLLAR_HEIGHT_CM = 8.0  # a stand collar folded in two: 4 cm finished
-
-
-def _assemble(runs: list[tuple[str, np.ndarray]]) -> tuple[np.ndarray, tuple[Edge, ...]]:
-    """Join edge polylines that meet end to start into one closed outline; each run becomes a named edge."""
-    points, edges = [], []
-    for name, run in runs:
-        start = len(points)
-        points.extend(run[:-1])
-        edges.append(Edge(name, start, len(points)))
-    outline = np.array(points)
-    count = len(outline)
-    return outline, tuple(Edge(e.name, e.start, e.end % count) for e in edges)
-
-
-def _mirror(run: np.ndarray) -> np.ndarray:
-    return run[::-1] * np.array([-1.0, 1.0])
 
 
 def _neck_curve(half_width: float, depth: float) -> np.ndarray:
@@ -89,16 +77,14 @@ def _bodice(name: str, placement: Placement, pom: dict, neck_half: float, neck_d
             left_is_positive_x: bool) -> Panel:
     half = _half_bodice(pom, neck_half, neck_depth, scoop)
     hem_half, length = pom["hem"] / 4, pom["body_length"]
-    neck = np.vstack([half["neck"], _mirror(half["neck"])[1:]])
+    neck = np.vstack([half["neck"], mirror_run(half["neck"])[1:]])
     hem = np.array([[-hem_half, -length], [hem_half, -length]])
     positive, negative = ("left", "right") if left_is_positive_x else ("right", "left")
-    outline, edges = _assemble([
+    outline, edges = assemble_outline([
         ("hem", hem), (f"side_{positive}", half["side"]), (f"armhole_{positive}", half["armhole"]),
-        (f"shoulder_{positive}", half["shoulder"]), ("neck", neck), (f"shoulder_{negative}", _mirror(half["shoulder"])),
-        (f"armhole_{negative}", _mirror(half["armhole"])), (f"side_{negative}", _mirror(half["side"])),
-        ("hem_close", hem[:1].repeat(2, 0)),
+        (f"shoulder_{positive}", half["shoulder"]), ("neck", neck), (f"shoulder_{negative}", mirror_run(half["shoulder"])),
+        (f"armhole_{negative}", mirror_run(half["armhole"])), (f"side_{negative}", mirror_run(half["side"])),
     ])
-    edges = tuple(e for e in edges if e.name != "hem_close")
     chest_half, scye = pom["chest"] / 4, _proportions(pom)[0]
     notches = np.array([[chest_half, -scye], [-chest_half, -scye], [0.0, -length]])
     grain = np.array([[0.0, -neck_depth - 3.0], [0.0, -length + 3.0]])
@@ -122,7 +108,7 @@ def _sleeve(name: str, placement: Placement, pom: dict, armhole_cm: float, cap_f
 
     def cap(bicep_half: float) -> np.ndarray:
         half = cubic((bicep_half, -cap_height), (0.55 * bicep_half, -cap_height), (0.35 * bicep_half, 0.0), (0.0, 0.0))
-        return np.vstack([half, _mirror(half)[1:]])
+        return np.vstack([half, mirror_run(half)[1:]])
 
     target = armhole_cm * (1.0 + cap_ease)
     if polyline_length(cap(0.05)) > target or length <= cap_height:
@@ -130,19 +116,18 @@ def _sleeve(name: str, placement: Placement, pom: dict, armhole_cm: float, cap_f
     bicep_half = brentq(lambda b: polyline_length(cap(b)) - target, 0.05, 4.0 * armhole_cm, xtol=1e-6)
     underarm = np.array([[opening_half, -length], [bicep_half, -cap_height]])
     hem = np.array([[-opening_half, -length], [opening_half, -length]])
-    outline, edges = _assemble([("hem", hem), ("underarm_front", underarm), ("cap", cap(bicep_half)),
-                                ("underarm_back", _mirror(underarm)), ("close", hem[:1].repeat(2, 0))])
-    edges = tuple(e for e in edges if e.name != "close")
+    outline, edges = assemble_outline([("hem", hem), ("underarm_front", underarm), ("cap", cap(bicep_half)),
+                                ("underarm_back", mirror_run(underarm))])
     grain = np.array([[0.0, -3.0], [0.0, -length + 3.0]])
     return Panel(name, outline, edges, grain, placement, notches=np.array([[0.0, 0.0]]))
 
 
-def _neckband(neckline_cm: float, knit: bool) -> Panel:
-    length = (KNIT_NECKBAND_OF_NECKLINE if knit else 1.0) * neckline_cm
-    corners = np.array([[0.0, 0.0], [length, 0.0], [length, NECKBAND_HEIGHT_CM], [0.0, NECKBAND_HEIGHT_CM]])
+def _neck_band(name: str, length_cm: float, height_cm: float) -> Panel:
+    """A folded band sewn round the neckline (a knit neckband or a stand collar), grain running round it."""
+    corners = np.array([[0.0, 0.0], [length_cm, 0.0], [length_cm, height_cm], [0.0, height_cm]])
     edges = (Edge("neckline", 0, 1), Edge("end_b", 1, 2), Edge("fold", 2, 3), Edge("end_a", 3, 0))
-    grain = np.array([[length * 0.25, NECKBAND_HEIGHT_CM / 2], [length * 0.75, NECKBAND_HEIGHT_CM / 2]])  # stretch round
-    return Panel("neckband", corners, edges, grain, Placement.NECK)
+    grain = np.array([[length_cm * 0.25, height_cm / 2], [length_cm * 0.75, height_cm / 2]])
+    return Panel(name, corners, edges, grain, Placement.NECK)
 
 
 def solve_neck_half(pom: dict, what: str) -> float:
@@ -163,7 +148,7 @@ def _jacket_fronts(pom: dict, neck_half: float) -> tuple[Panel, Panel]:
     half = _half_bodice(pom, neck_half, neck_half + FRONT_NECK_DEPTH_BEYOND_WIDTH_CM, ARMHOLE_SCOOP_CM["front"])
     length, hem_half, depth = pom["body_length"], pom["hem"] / 4, neck_half + FRONT_NECK_DEPTH_BEYOND_WIDTH_CM
     front_edge = np.array([[0.0, -depth], [-BUTTON_OVERLAP_CM, -depth], [-BUTTON_OVERLAP_CM, -length]])
-    outline, edges = _assemble([
+    outline, edges = assemble_outline([
         ("hem", np.array([[-BUTTON_OVERLAP_CM, -length], [hem_half, -length]])), ("side_left", half["side"]),
         ("armhole_left", half["armhole"]), ("shoulder_left", half["shoulder"]), ("neck", half["neck"]),
         ("front_edge", front_edge)])
@@ -176,22 +161,11 @@ def _jacket_fronts(pom: dict, neck_half: float) -> tuple[Panel, Panel]:
     return left, right
 
 
-def _collar(neckline_cm: float) -> Panel:
-    """A stand collar: a band the length of the neckline, folded."""
-    corners = np.array([[0.0, 0.0], [neckline_cm, 0.0], [neckline_cm, COLLAR_HEIGHT_CM], [0.0, COLLAR_HEIGHT_CM]])
-    edges = (Edge("neckline", 0, 1), Edge("end_b", 1, 2), Edge("fold", 2, 3), Edge("end_a", 3, 0))
-    grain = np.array([[neckline_cm * 0.25, COLLAR_HEIGHT_CM / 2], [neckline_cm * 0.75, COLLAR_HEIGHT_CM / 2]])
-    return Panel("collar", corners, edges, grain, Placement.NECK)
-
-
 def draft_top(category: str, gender: str, size: str, pom: dict) -> Pattern:
     """A tee or long-sleeve pattern whose finished measurements are the chart's `pom` (cm)."""
     if category not in TOPS:
         raise PatternError(f"drafting {category!r} is not written yet; tops that are: {list(TOPS)}")
-    missing = [k for k in ("chest", "waist", "hem", "body_length", "sleeve_length", "sleeve_opening", "neck_opening")
-               if not isinstance(pom.get(k), (int, float)) or not np.isfinite(pom[k]) or pom[k] <= 0]
-    if missing:
-        raise PatternError(f"{category} size {size}: the chart needs positive numbers for {missing}")
+    require_positive(pom, FIELDS, f"{category} size {size}: the chart")
     fabric = load_fabric(CATEGORIES[category][0])
     neck_half = solve_neck_half(pom, f"{category} size {size}")
     back = _bodice("back", Placement.BACK_TORSO, pom, neck_half, BACK_NECK_DEPTH_CM, ARMHOLE_SCOOP_CM["back"],
@@ -210,7 +184,11 @@ def draft_top(category: str, gender: str, size: str, pom: dict) -> Pattern:
     sleeves = [_sleeve(f"sleeve_{side}", placement, pom, armhole, cap_fraction, cap_ease)
                for side, placement in (("left", Placement.LEFT_ARM), ("right", Placement.RIGHT_ARM))]
     neckline = sum(p.edge_length("neck") for p in (*fronts, back))
-    finish = _collar(neckline) if category == "jacket" else _neckband(neckline, fabric.comfort_strain_pct >= KNIT_STRAIN_PCT)
+    if category == "jacket":
+        finish = _neck_band("collar", neckline, COLLAR_HEIGHT_CM)
+    else:
+        knit = fabric.comfort_strain_pct >= KNIT_STRAIN_PCT
+        finish = _neck_band("neckband", (KNIT_NECKBAND_OF_NECKLINE if knit else 1.0) * neckline, NECKBAND_HEIGHT_CM)
     panels = {p.name: p for p in (*fronts, back, *sleeves, finish)}
     seams = [Seam(f"{part}_{side}", (SeamSide(front_of[side], f"{part}_{side}"),), (SeamSide("back", f"{part}_{side}"),))
              for part in ("shoulder", "side") for side in ("left", "right")]

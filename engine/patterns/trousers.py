@@ -14,9 +14,19 @@ from __future__ import annotations
 import numpy as np
 
 from engine.garments.charts import CATEGORIES, load_fabric
-from engine.patterns.model import Panel, Pattern, PatternError, Placement, Seam, SeamSide, cubic, mirrored
+from engine.patterns.model import (
+    Panel,
+    Pattern,
+    PatternError,
+    Placement,
+    Seam,
+    SeamSide,
+    assemble_outline,
+    cubic,
+    mirrored,
+    require_positive,
+)
 from engine.patterns.skirts import _waistband
-from engine.patterns.tops import _assemble
 
 METHOD = "trouser block (after Aldrich, Metric Pattern Cutting), chart POMs met exactly"
 FIELDS = ("waist", "hip", "thigh", "inseam", "leg_opening")
@@ -44,7 +54,7 @@ def _leg_panel(name: str, placement: Placement, pom: dict, front: bool) -> Panel
     side = np.vstack([[[crease + hem_half, hem_y], [seat, -rise]],
                       cubic((seat, -HIP_LINE_CM), (seat, -0.45 * HIP_LINE_CM), (waist + 0.35 * (seat - waist), -0.5),
                             (waist, 0.0))])
-    outline, edges = _assemble([
+    outline, edges = assemble_outline([
         ("crotch", crotch), ("inseam", np.array([[-extension, -rise], [crease - hem_half, hem_y]])),
         ("hem", np.array([[crease - hem_half, hem_y], [crease + hem_half, hem_y]])), ("side", side),
         ("waist", np.array([[waist, 0.0], [0.0, 0.0]])),
@@ -56,9 +66,7 @@ def _leg_panel(name: str, placement: Placement, pom: dict, front: bool) -> Panel
 
 def draft_trousers(gender: str, size: str, pom: dict) -> Pattern:
     """Trousers whose finished measurements are the chart's `pom` (cm)."""
-    missing = [k for k in FIELDS if not isinstance(pom.get(k), (int, float)) or not np.isfinite(pom[k]) or pom[k] <= 0]
-    if missing:
-        raise PatternError(f"trousers size {size}: the chart needs positive numbers for {missing}")
+    require_positive(pom, FIELDS, f"trousers size {size}: the chart")
     if not pom["waist"] < pom["hip"] + 10 or pom["thigh"] - pom["hip"] / 2 < 2.0:
         raise PatternError(f"trousers size {size}: a thigh of {pom['thigh']:g} cm leaves no crotch for a seat of "
                            f"{pom['hip']:g} cm (the thigh must pass half the seat by 2 cm)")
