@@ -3,7 +3,8 @@
 The energy is the cloth's stretch (a spring on every edge towards the sewn rest length, softer
 in compression so loose cloth folds), its bending (springs across every pair of triangles), its
 weight, and a stiff penalty for entering the body within a small skin offset (nearest point of
-a refined copy of the body and its outward normal). L-BFGS in torch minimises it in rounds,
+a refined copy of the body and its outward normal; this round's and the last's, so that cloth in a
+crease such as the armpit does not flip between arm and torso). L-BFGS in torch minimises it in rounds,
 refreshing the nearest body points between rounds; a last pass lifts any vertex still inside
 the skin out along the normal. Vertices held by an elastic waistband stay put. Deterministic.
 """
@@ -37,7 +38,9 @@ class DrapeResult:
     def edge_strain(self) -> np.ndarray:
         """Per unique edge: length / rest length - 1."""
         edges = self.mesh.edges_unique
-        rest = np.linalg.norm(self.garment.rest[edges[:, 0]] - self.garment.rest[edges[:, 1]], axis=1)
+        rest = self.garment.rest_edge_m
+        if rest is None:
+            rest = np.linalg.norm(self.garment.rest[edges[:, 0]] - self.garment.rest[edges[:, 1]], axis=1)
         now = np.linalg.norm(self.positions[edges[:, 0]] - self.positions[edges[:, 1]], axis=1)
         return now / np.maximum(rest, 1e-9) - 1.0
 
@@ -62,6 +65,29 @@ def bending_pairs(faces: np.ndarray) -> np.ndarray:
     shared = mesh.face_adjacency_edges.sum(axis=1)
     faces_sum = faces.sum(axis=1)[mesh.face_adjacency]  # the vertex not on the edge = sum - edge
     return np.stack([faces_sum[:, 0] - shared, faces_sum[:, 1] - shared], axis=1)
+
+
+def flat_bend_lengths(faces: np.ndarray, edges: np.ndarray, edge_length: np.ndarray) -> np.ndarray:
+    """For each pair of `bending_pairs`, the distance between the two opposite vertices with both triangles
+    unfolded flat, from the edge lengths alone: the rest length of a bending spring for cloth cut flat."""
+    mesh = trimesh.Trimesh(faces=faces, process=False)
+    shared = np.sort(mesh.face_adjacency_edges, axis=1)
+    opposite = bending_pairs(faces)
+    count = int(faces.max()) + 1
+    keys = edges.min(axis=1).astype(np.int64) * count + edges.max(axis=1)
+    order = np.argsort(keys)
+
+    def length(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        key = np.minimum(a, b).astype(np.int64) * count + np.maximum(a, b)
+        return edge_length[order[np.searchsorted(keys[order], key)]]
+
+    base = length(shared[:, 0], shared[:, 1])
+    corners = []
+    for side in (0, 1):  # each opposite vertex in the plane: the shared edge along x, one triangle above, one below
+        to_a, to_b = length(shared[:, 0], opposite[:, side]), length(shared[:, 1], opposite[:, side])
+        along = (to_a**2 - to_b**2 + base**2) / (2.0 * base)
+        corners.append(np.stack([along, np.sqrt(np.maximum(to_a**2 - along**2, 0.0)) * (1 - 2 * side)], axis=1))
+    return np.linalg.norm(corners[0] - corners[1], axis=1)
 
 
 def cloth_energy(x: torch.Tensor, i: torch.Tensor, j: torch.Tensor, rest_len: torch.Tensor, k: torch.Tensor,
@@ -108,7 +134,11 @@ def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iteratio
     bends = bending_pairs(garment.faces)
     pairs = torch.as_tensor(np.concatenate([edges, bends]))
     rest = garment.rest
-    rest_len = torch.as_tensor(np.linalg.norm(rest[pairs[:, 0]] - rest[pairs[:, 1]], axis=1), dtype=DTYPE)
+    if garment.rest_edge_m is None:
+        rest_len = torch.as_tensor(np.linalg.norm(rest[pairs[:, 0]] - rest[pairs[:, 1]], axis=1), dtype=DTYPE)
+    else:  # cut from flat cloth: edges and bending springs at their flat lengths
+        flat = np.concatenate([garment.rest_edge_m, flat_bend_lengths(garment.faces, edges, garment.rest_edge_m)])
+        rest_len = torch.as_tensor(flat, dtype=DTYPE)
     k = torch.as_tensor(np.concatenate([np.full(len(edges), fabric.stretch_stiffness),
                                         np.full(len(bends), fabric.stretch_stiffness * fabric.bend_stiffness)]),
                         dtype=DTYPE)
@@ -130,19 +160,19 @@ def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iteratio
         x[free] = moving
         return x
 
-    nearest = None
-
     def energy() -> torch.Tensor:
         optimiser.zero_grad()
         x = positions()
         e = cloth_energy(x, i, j, rest_len, k, compression) + (weight * x[:, 1]).sum()
-        e = e + contact_energy(x, points[nearest], normals[nearest], skin_offset, contact_stiffness)
+        for near in nearest:
+            e = e + contact_energy(x, points[near], normals[near], skin_offset, contact_stiffness)
         e.backward()
         return e
 
     settled = False
+    nearest = []
     for _ in range(rounds):
-        nearest = torch.as_tensor(collider.nearest(positions().detach().numpy()))
+        nearest = [*nearest[-1:], torch.as_tensor(collider.nearest(positions().detach().numpy()))]
         before = positions().detach()
         optimiser.step(energy)
         moved = float((positions().detach() - before).norm(dim=1).max())

@@ -31,6 +31,7 @@ class RegionFit:
     strain_pct: float
     strain_pct_max: float
     verdict: str
+    pressure_kpa: float | None = None  # the cloth's pressure on the body there, when the drape gives it
 
 
 @dataclass
@@ -41,16 +42,20 @@ class FitReport:
     lengths: dict[str, dict] = field(default_factory=dict)
     penetration_mm_max: float = 0.0
     seconds: float = 0.0
+    pattern: dict | None = None  # a sewn pattern's pieces, cloth area and points of measure
 
     def as_dict(self) -> dict:
+        regions = {k: {"ease_cm": None if r.ease_cm is None else round(r.ease_cm, 1),
+                       "strain_pct": round(r.strain_pct, 2), "strain_pct_max": round(r.strain_pct_max, 2),
+                       "verdict": r.verdict} for k, r in self.regions.items()}
+        for name, r in self.regions.items():
+            if r.pressure_kpa is not None:
+                regions[name]["pressure_kpa"] = round(r.pressure_kpa, 3)
         return {
-            "garment": self.category, "size": self.size,
-            "regions": {k: {"ease_cm": None if r.ease_cm is None else round(r.ease_cm, 1),
-                            "strain_pct": round(r.strain_pct, 2), "strain_pct_max": round(r.strain_pct_max, 2),
-                            "verdict": r.verdict} for k, r in self.regions.items()},
-            "lengths": self.lengths,
+            "garment": self.category, "size": self.size, "regions": regions, "lengths": self.lengths,
             "penetration_mm_max": round(self.penetration_mm_max, 2),
             "seconds": round(self.seconds, 3),
+            **({"pattern": self.pattern} if self.pattern is not None else {}),
         }
 
     def summary(self) -> str:
@@ -75,7 +80,26 @@ def penetration_mm(body: trimesh.Trimesh, points: np.ndarray) -> float:
     return float(distance.max()) * 1000.0
 
 
-def _verdict(ease: float | None, strain: float, limits: list[float] | None, comfort_pct: float) -> str:
+def garment_lengths(category: str, lm, x: np.ndarray, regions: np.ndarray) -> dict[str, dict]:
+    """Where the hem and sleeve end fall against the landmarks the fit rules name, and the verdict."""
+    construction = CATEGORIES[category][1]
+    lengths = {}
+    for name, rule in fit_rules()["length_cm"].get(category, {}).items():
+        if name == "hem":
+            panel = "leg_left" if construction == "trousers" else "torso"
+            hem = float(x[regions == panel, 1].min())
+            mark = lm.floor if rule["landmark"] == "floor" else lm.crotch
+            above = 100.0 * (hem - mark)
+        else:
+            axis = (lm.wrist_left - lm.acromion_left) / np.linalg.norm(lm.wrist_left - lm.acromion_left)
+            end = float(((x[regions == "sleeve_left"] - lm.acromion_left) @ axis).max())
+            above = 100.0 * (float((lm.wrist_left - lm.acromion_left) @ axis) - end)
+        word = "short" if above > rule["short_above"] else "long" if above < rule["long_below"] else "fit"
+        lengths[name] = {"above_" + rule["landmark"] + "_cm": round(above, 1), "verdict": word}
+    return lengths
+
+
+def verdict(ease: float | None, strain: float, limits: list[float] | None, comfort_pct: float) -> str:
     if strain > comfort_pct:
         return "tight"
     if ease is None or limits is None:
@@ -115,7 +139,7 @@ def analyse_fit(avatar: Avatar, drape: DrapeResult, seconds: float | None = None
         _, peak = band((np.abs(middle[:, 1] - y) < BAND_M) & (edge_region == panel))
         stretch = 100.0 * (draped_cm / sewn_cm - 1.0)
         ease = sewn_cm - body_cm
-        regions[name] = RegionFit(ease, stretch, peak, _verdict(ease, stretch, limits.get(name), comfort))
+        regions[name] = RegionFit(ease, stretch, peak, verdict(ease, stretch, limits.get(name), comfort))
 
     regions: dict[str, RegionFit] = {}
     m = avatar.measured
@@ -124,10 +148,10 @@ def analyse_fit(avatar: Avatar, drape: DrapeResult, seconds: float | None = None
         length = float(np.linalg.norm(x[neckline] - np.roll(x[neckline], 1, axis=0), axis=1).sum())
         mean, peak = band(middle[:, 1] > lm.neck_front[1] - BAND_M)
         ease = 100.0 * length - m["neck_base"]
-        regions["neck"] = RegionFit(ease, mean, peak, _verdict(ease, mean, limits.get("neck"), comfort))
+        regions["neck"] = RegionFit(ease, mean, peak, verdict(ease, mean, limits.get("neck"), comfort))
         shoulders = middle[:, 1] > lm.acromion_left[1] - BAND_M
         mean, peak = band(shoulders & (edge_region == "torso"))
-        regions["shoulders"] = RegionFit(None, mean, peak, _verdict(None, mean, None, comfort))
+        regions["shoulders"] = RegionFit(None, mean, peak, verdict(None, mean, None, comfort))
         horizontal("chest", lm.bust, m["chest"])
         horizontal("waist", lm.navel, m["waist"])
         horizontal("hip", lm.buttock, m["hip"], panel="skirt" if construction == "dress" else "torso")
@@ -143,7 +167,7 @@ def analyse_fit(avatar: Avatar, drape: DrapeResult, seconds: float | None = None
             if sewn_cm > 0:
                 stretch = 100.0 * (draped_cm / sewn_cm - 1.0)
                 regions["upper_arm"] = RegionFit(sewn_cm - body_cm, stretch, peak,
-                                                 _verdict(sewn_cm - body_cm, stretch, limits.get("upper_arm"), comfort))
+                                                 verdict(sewn_cm - body_cm, stretch, limits.get("upper_arm"), comfort))
     else:
         horizontal("waist", lm.navel - 0.02, 100.0 * girth_at_height(body, lm.navel - 0.02),
                    panel="torso")
@@ -152,18 +176,6 @@ def analyse_fit(avatar: Avatar, drape: DrapeResult, seconds: float | None = None
             thigh_y = lm.crotch - 0.015 * m["stature"] / 100.0
             horizontal("thigh", thigh_y, m["thigh"], side="left", panel="leg_left")
 
-    lengths = {}
-    for name, rule in rules["length_cm"].get(garment.category, {}).items():
-        if name == "hem":
-            panel = "leg_left" if construction == "trousers" else "torso"
-            hem = float(x[garment.regions == panel, 1].min())
-            mark = lm.floor if rule["landmark"] == "floor" else lm.crotch
-            above = 100.0 * (hem - mark)
-        else:
-            axis = (lm.wrist_left - lm.acromion_left) / np.linalg.norm(lm.wrist_left - lm.acromion_left)
-            end = float(((x[garment.regions == "sleeve_left"] - lm.acromion_left) @ axis).max())
-            above = 100.0 * (float((lm.wrist_left - lm.acromion_left) @ axis) - end)
-        verdict = "short" if above > rule["short_above"] else "long" if above < rule["long_below"] else "fit"
-        lengths[name] = {"above_" + rule["landmark"] + "_cm": round(above, 1), "verdict": verdict}
+    lengths = garment_lengths(garment.category, lm, x, garment.regions)
     return FitReport(garment.category, garment.size, regions, lengths,
                      penetration_mm(body, x), drape.seconds if seconds is None else seconds)

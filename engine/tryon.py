@@ -1,4 +1,5 @@
-"""Try a garment on an avatar: build the size, drape it, analyse the fit (one call for CLI and server)."""
+"""Try a garment on an avatar: draft its pattern and sew it on, or drape a ready garment; analyse the fit
+(one call for CLI and server)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ from avatars import Avatar
 from engine.drape import BodyCollider, DrapeResult, drape
 from engine.fit import FitReport, analyse_fit
 from engine.garments.build import Garment, build_garment
+from engine.garments.charts import CHART_GENDER
+from engine.pattern_fit import analyse_pattern_fit
+from engine.patterns import draft
+from engine.patterns.sew import sew
+
+SEWN = ("tee", "longsleeve", "jacket", "dress", "skirt")  # drafted and placed for sewing; trousers are still body shells
 
 
 @dataclass
@@ -24,8 +31,12 @@ class TryOn:
 
 def try_on(avatar: Avatar, category: str, size: str, gender: str | None = None,
            collider: BodyCollider | None = None, garment: Garment | None = None) -> TryOn:
-    """Drape `category` in `size` (or a ready `garment`) on the avatar and report its fit."""
+    """Sew `category` in `size` from its pattern (or drape a ready `garment`) on the avatar and report its fit."""
     started = time.perf_counter()
+    if garment is None and category in SEWN:
+        pattern = draft(category, gender or CHART_GENDER.get(avatar.inputs.get("sex", ""), "women"), size)
+        sewn = sew(pattern, avatar, collider=collider)
+        return TryOn(avatar, sewn.drape, analyse_pattern_fit(avatar, sewn, time.perf_counter() - started))
     garment = garment or build_garment(avatar, category, size, gender)
     result = drape(garment, avatar.mesh, collider=collider)
     return TryOn(avatar, result, analyse_fit(avatar, result, seconds=time.perf_counter() - started))

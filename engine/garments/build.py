@@ -38,6 +38,7 @@ class Garment:
     regions: np.ndarray  # (N,) "torso", "sleeve_left", "sleeve_right", "leg_left", "leg_right", "skirt"
     pinned: np.ndarray  # (N,) bool: held by an elastic waistband
     measurements: dict
+    rest_edge_m: np.ndarray | None = None  # per unique edge, when the rest shape is flat panels rather than `rest`
 
     def mesh(self, positions: np.ndarray | None = None) -> trimesh.Trimesh:
         return trimesh.Trimesh(self.start if positions is None else positions, self.faces, process=False)

@@ -15,13 +15,16 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse
+import scipy.sparse.csgraph
 import torch
 import trimesh
 
 from avatars import Avatar
-from engine.drape import DTYPE, BodyCollider, bending_pairs, cloth_energy, contact_energy, lift_out
-from engine.garments.build import body_landmarks
+from engine.drape import DTYPE, BodyCollider, DrapeResult, bending_pairs, cloth_energy, contact_energy, drape
+from engine.garments.build import Garment, body_landmarks
 from engine.garments.charts import load_fabric
+from engine.patterns import measure
 from engine.patterns.mesh import mesh_pattern
 from engine.patterns.model import Pattern, PatternError, Placement, SeamSide
 
@@ -30,35 +33,65 @@ CLEARANCE_M = 0.04  # panels start this far outside the torso
 SKIN_OFFSET_M = 0.0025
 COMPRESSION = 0.05  # cloth resists squashing this much less than stretching: it folds
 CONTACT_STIFFNESS = 5e4
-#: (seam spring stiffness N/m per metre, gravity on, rounds): pull the seams shut, then settle
-STAGES = ((2e3, False, 4), (2e4, False, 3), (2e5, True, 3), (2e6, True, 2))
+#: (seam spring stiffness N/m per metre, rounds): pull the seams shut, stiffer each stage, before they are merged
+SEAM_STAGES = ((2e3, 4), (2e4, 3), (2e5, 2))
+SETTLE_ROUNDS = 6  # then the merged garment settles under gravity (`engine.drape`)
 ITERATIONS = 60
 ROW_M = 0.01  # sleeve rows for wrapping, a centimetre apart
 MIN_SLEEVE_RADIUS_M = 0.03
+REGION = {Placement.FRONT_TORSO: "torso", Placement.BACK_TORSO: "torso", Placement.NECK: "torso", Placement.WAIST: "torso",
+          Placement.LEFT_ARM: "sleeve_left", Placement.RIGHT_ARM: "sleeve_right",
+          Placement.LEFT_LEG: "leg_left", Placement.RIGHT_LEG: "leg_right"}  # the fit's names for where cloth is
 
 
 @dataclass
 class SewnGarment:
+    """A pattern sewn on a body: the welded garment at rest (`drape`), and how each flat vertex got there."""
+
     pattern: Pattern
-    positions: np.ndarray  # (N, 3) metres, avatar frame, at rest on the body
-    faces: np.ndarray
-    flat_cm: np.ndarray  # (N, 2) each vertex in its flat panel (cm)
-    panel: np.ndarray  # (N,) the panel name of each vertex
-    seam_pairs: np.ndarray  # (K, 2) vertices sewn together
+    drape: DrapeResult  # the garment, seams merged, settled on the body
+    weld: np.ndarray  # (N,) each flat panel vertex's vertex in the garment
+    flat_cm: np.ndarray  # (N, 2) each flat panel vertex in its panel (cm)
+    panel: np.ndarray  # (N,) the panel name of each flat vertex
+    seam_pairs: np.ndarray  # (K, 2) flat vertices sewn together
+    closing_gap_mm: np.ndarray  # (K,) how far apart each pair was when the seams were merged
     seconds: float
+    steps: int  # optimiser iterations, sewing and settling
+
+    @property
+    def positions(self) -> np.ndarray:
+        return self.drape.positions
 
     @property
     def mesh(self) -> trimesh.Trimesh:
-        return trimesh.Trimesh(self.positions, self.faces, process=False)
-
-    def seam_gap_mm(self) -> np.ndarray:
-        return 1000.0 * np.linalg.norm(self.positions[self.seam_pairs[:, 0]] - self.positions[self.seam_pairs[:, 1]], axis=1)
+        return self.drape.mesh
 
     def edge_strain(self) -> np.ndarray:
-        """Per mesh edge: length on the body over length in the flat panel, minus one."""
-        edges = self.mesh.edges_unique
-        flat = np.linalg.norm(self.flat_cm[edges[:, 0]] - self.flat_cm[edges[:, 1]], axis=1) * M_PER_CM
-        return np.linalg.norm(self.positions[edges[:, 0]] - self.positions[edges[:, 1]], axis=1) / flat - 1.0
+        """Per garment edge: length on the body over length in the flat panel, minus one."""
+        return self.drape.edge_strain()
+
+
+def _welded(pattern: Pattern, positions: np.ndarray, faces: np.ndarray, flat_cm: np.ndarray, panel: np.ndarray,
+            pairs: np.ndarray) -> tuple[Garment, np.ndarray]:
+    """The panels as one garment, each seam's vertex pairs merged into one vertex at their mean, with every
+    edge's length in its flat panel (a seam edge's mean over its two panels); and each flat vertex's new index."""
+    joined = scipy.sparse.coo_matrix((np.ones(len(pairs)), pairs.T), shape=(len(positions),) * 2)
+    count, weld = scipy.sparse.csgraph.connected_components(joined, directed=False)
+    merged = np.stack([np.bincount(weld, positions[:, k], minlength=count) for k in range(3)], axis=1)
+    merged /= np.bincount(weld, minlength=count)[:, None]
+    welded_faces = weld[faces]
+    whole = ((welded_faces[:, 0] != welded_faces[:, 1]) & (welded_faces[:, 1] != welded_faces[:, 2])
+             & (welded_faces[:, 2] != welded_faces[:, 0]))
+    mesh = trimesh.Trimesh(merged, welded_faces[whole], process=False)
+    flat_edges = trimesh.geometry.faces_to_edges(faces[whole])  # the order of mesh.edges
+    flat = np.linalg.norm(flat_cm[flat_edges[:, 0]] - flat_cm[flat_edges[:, 1]], axis=1) * M_PER_CM
+    inverse = mesh.edges_unique_inverse
+    rest_edge_m = np.bincount(inverse, flat) / np.bincount(inverse)
+    regions = np.empty(count, dtype=object)
+    regions[weld] = [REGION[pattern.panels[name].placement] for name in panel]
+    garment = Garment(pattern.category, pattern.size, load_fabric(pattern.fabric), mesh.faces, merged, merged,
+                      regions.astype(str), np.zeros(count, dtype=bool), measure(pattern), rest_edge_m)
+    return garment, weld
 
 
 class _Placer:
@@ -141,18 +174,19 @@ def _side_positions(side: tuple[SeamSide, ...], meshes: dict, offsets: dict) -> 
     return positions
 
 
-def sew(pattern: Pattern, avatar: Avatar, edge_cm: float = 1.5) -> SewnGarment:
-    """Place, sew and settle `pattern` on the avatar (same input, same output)."""
+def sew(pattern: Pattern, avatar: Avatar, edge_cm: float = 1.5, collider: BodyCollider | None = None) -> SewnGarment:
+    """Place, sew and settle `pattern` on the avatar (same input, same output); pass the body's `collider`
+    to reuse it across garments."""
     started = time.perf_counter()
     was = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(True)
     try:
-        return _sew(pattern, avatar, edge_cm, started)
+        return _sew(pattern, avatar, edge_cm, collider or BodyCollider(avatar.mesh), started)
     finally:
         torch.use_deterministic_algorithms(was)
 
 
-def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, started: float) -> SewnGarment:
+def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollider, started: float) -> SewnGarment:
     meshes = mesh_pattern(pattern, edge_cm)
     placer = _Placer(avatar)
     offsets, start, flat, faces, panel = {}, [], [], [], []
@@ -180,14 +214,11 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, started: float) -> Se
     k = torch.as_tensor(np.concatenate([np.full(len(edges), fabric.stretch_stiffness),
                                         np.full(len(springs) - len(edges), fabric.stretch_stiffness * fabric.bend_stiffness)]),
                         dtype=DTYPE)
-    area = np.zeros(len(rest))
-    np.add.at(area, faces, trimesh.Trimesh(rest, faces, process=False).area_faces[:, None] / 3.0)
-    weight = torch.as_tensor(area * fabric.density_g_m2 / 1000.0 * 9.81, dtype=DTYPE)
-    collider = BodyCollider(avatar.mesh)
     points, normals = torch.as_tensor(collider.points, dtype=DTYPE), torch.as_tensor(collider.normals, dtype=DTYPE)
     sewn_a, sewn_b = torch.as_tensor(pairs[:, 0]), torch.as_tensor(pairs[:, 1])
     x = torch.as_tensor(start, dtype=DTYPE).clone().requires_grad_(True)
-    for seam_stiffness, gravity, rounds in STAGES:
+    steps = 0
+    for seam_stiffness, rounds in SEAM_STAGES:
         optimiser = torch.optim.LBFGS([x], lr=1.0, max_iter=ITERATIONS, history_size=20, line_search_fn="strong_wolfe",
                                       tolerance_grad=1e-7, tolerance_change=1e-12)
         for _ in range(rounds):
@@ -198,12 +229,15 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, started: float) -> Se
                 e = cloth_energy(x, i, j, rest_len, k, COMPRESSION)
                 e = e + 0.5 * seam_stiffness * ((x[sewn_a] - x[sewn_b]) ** 2).sum()
                 e = e + contact_energy(x, points[nearest], normals[nearest], SKIN_OFFSET_M, CONTACT_STIFFNESS)
-                if gravity:
-                    e = e + (weight * x[:, 1]).sum()
                 e.backward()
                 return e
 
             optimiser.step(energy)
-    free = torch.ones(len(start), dtype=torch.bool)
-    settled = lift_out(x.detach(), collider, points, normals, SKIN_OFFSET_M, free).numpy().astype(np.float64)
-    return SewnGarment(pattern, settled, faces, flat, panel, pairs, time.perf_counter() - started)
+        steps += optimiser.state[x]["n_iter"]
+    closed = x.detach().numpy().astype(np.float64)
+    gap_mm = 1000.0 * np.linalg.norm(closed[pairs[:, 0]] - closed[pairs[:, 1]], axis=1)
+    garment, weld = _welded(pattern, closed, faces, flat, panel, pairs)
+    settled = drape(garment, avatar.mesh, collider=collider, rounds=SETTLE_ROUNDS, iterations=ITERATIONS,
+                    skin_offset=SKIN_OFFSET_M, compression=COMPRESSION, contact_stiffness=CONTACT_STIFFNESS)
+    return SewnGarment(pattern, settled, weld, flat, panel, pairs, gap_mm, time.perf_counter() - started,
+                       steps + settled.steps)
