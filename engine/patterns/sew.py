@@ -21,6 +21,7 @@ import torch
 import trimesh
 
 from avatars import Avatar
+from avatars.tape import anny_landmarks
 from engine.drape import DTYPE, BodyCollider, DrapeResult, bending_pairs, cloth_energy, contact_energy, drape
 from engine.garments.build import Garment, body_landmarks
 from engine.garments.charts import load_fabric
@@ -38,7 +39,9 @@ SEAM_STAGES = ((2e3, 4), (2e4, 3), (2e5, 2))
 SETTLE_ROUNDS = 6  # then the merged garment settles under gravity (`engine.drape`)
 ITERATIONS = 60
 ROW_M = 0.01  # sleeve rows for wrapping, a centimetre apart
-MIN_SLEEVE_RADIUS_M = 0.03
+SLEEVE_CLEARANCE_M = 0.01  # sleeves start at least this far outside the arm
+UPPER_ARM_M = (0.08, 0.26)  # the arm's surface this far from the shoulder point is the upper arm
+FOREARM_M = (0.36, 0.52)  # and this far, the forearm
 REGION = {Placement.FRONT_TORSO: "torso", Placement.BACK_TORSO: "torso", Placement.NECK: "torso", Placement.WAIST: "torso",
           Placement.LEFT_ARM: "sleeve_left", Placement.RIGHT_ARM: "sleeve_right",
           Placement.LEFT_LEG: "leg_left", Placement.RIGHT_LEG: "leg_right"}  # the fit's names for where cloth is
@@ -99,7 +102,8 @@ class _Placer:
 
     def __init__(self, avatar: Avatar):
         self.lm = body_landmarks(avatar)
-        v = avatar.vertices
+        self.vertices = v = avatar.vertices
+        self.arm_ids = anny_landmarks()["arm_vertices"]
         chest = (np.abs(v[:, 1] - self.lm.bust) < 0.02) & (np.abs(v[:, 0]) < np.abs(self.lm.acromion_left[0]) * 0.95)
         if chest.sum() < 10:
             raise PatternError("cannot find the torso at bust height to place the panels around")
@@ -118,13 +122,46 @@ class _Placer:
         sign = -1.0 if back else 1.0
         return np.stack([sign * x, top_y + flat_m[:, 1], self.centre_z + sign * z], axis=1)
 
+    def _segment(self, left: bool, reach_m: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, float]:
+        """Centre, unit direction down the arm, and radius of the arm's surface `reach_m` from the shoulder point
+        (its principal axis)."""
+        acromion = self.lm.acromion_left if left else self.lm.acromion_right
+        arm = self.vertices[self.arm_ids]
+        arm = arm[np.sign(arm[:, 0]) == np.sign(acromion[0])]
+        reach = np.linalg.norm(arm - acromion, axis=1)
+        part = arm[(reach > reach_m[0]) & (reach < reach_m[1])]
+        if len(part) < 20:
+            raise PatternError("cannot find the arms to place the sleeves around")
+        centre = part.mean(axis=0)
+        direction = np.linalg.svd(part - centre, full_matrices=False)[2][0]
+        direction *= -np.sign(direction[1])
+        off_axis = part - centre - np.outer((part - centre) @ direction, direction)
+        return centre, direction, float(np.percentile(np.linalg.norm(off_axis, axis=1), 95))
+
+    def arm_path(self, left: bool, down_m: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Points on the arm's centre line `down_m` below the shoulder point's level, with the direction there,
+        and the upper arm's radius. The line bends at the elbow (where the upper arm's and forearm's axes pass
+        closest), since the A pose bends the forearm forward: the line from the shoulder to the wrist misses it."""
+        acromion = self.lm.acromion_left if left else self.lm.acromion_right
+        upper, upper_dir, radius = self._segment(left, UPPER_ARM_M)
+        fore, fore_dir, _ = self._segment(left, FOREARM_M)
+        start = upper - upper_dir * float((upper - acromion) @ upper_dir)
+        # closest approach of the two axes: solve for the distances along each
+        cross = float(upper_dir @ fore_dir)
+        w = start - fore
+        s_elbow = (cross * float(w @ fore_dir) - float(w @ upper_dir)) / max(1.0 - cross**2, 1e-6)
+        elbow = start + s_elbow * upper_dir
+        beyond = (down_m > s_elbow)[:, None]
+        points = np.where(beyond, elbow + np.outer(down_m - s_elbow, fore_dir), start + np.outer(down_m, upper_dir))
+        return points, np.where(beyond, fore_dir, upper_dir), radius
+
     def arm(self, flat_m: np.ndarray, left: bool) -> np.ndarray:
-        """Roll a sleeve round the arm, its cap's top at the shoulder point: below the bicep each row of the
-        sleeve goes once round (its two underarm edges meet under the arm), the cap keeps the bicep's radius."""
-        acromion, wrist = (self.lm.acromion_left, self.lm.wrist_left) if left else (self.lm.acromion_right, self.lm.wrist_right)
-        along = (wrist - acromion) / np.linalg.norm(wrist - acromion)
-        up = np.array([0.0, 1.0, 0.0]) - along[1] * along
-        up /= np.linalg.norm(up)
+        """Roll a sleeve round the arm's centre line, its cap's top level with the shoulder point: below the
+        bicep each row of the sleeve goes once round (its two underarm edges meet under the arm), the cap keeps
+        the bicep's radius; never closer to the axis than the arm's own radius and a clearance."""
+        centre, along, arm_radius = self.arm_path(left, -flat_m[:, 1])
+        up = np.array([0.0, 1.0, 0.0]) - along[:, 1:2] * along
+        up /= np.linalg.norm(up, axis=1, keepdims=True)
         across = np.cross(along, up) * (1.0 if left else -1.0)  # the sleeve's +x half (its front) faces forward
         rows = np.round(flat_m[:, 1] / ROW_M).astype(int)
         rows -= rows.min()
@@ -133,10 +170,9 @@ class _Placer:
         bicep_row = int(np.argmax(half_width))
         width = np.where(rows <= bicep_row, half_width[rows], half_width[bicep_row])  # rows count up from the hem
         width = np.maximum(width, 1e-3)
-        radius = np.maximum(width / np.pi, MIN_SLEEVE_RADIUS_M)
+        radius = np.maximum(width / np.pi, arm_radius + SLEEVE_CLEARANCE_M)
         angle = np.pi * flat_m[:, 0] / width
-        return (acromion + np.outer(-flat_m[:, 1], along)
-                + radius[:, None] * (np.outer(np.cos(angle), up) + np.outer(np.sin(angle), across)))
+        return centre + radius[:, None] * (np.cos(angle)[:, None] * up + np.sin(angle)[:, None] * across)
 
     def ring(self, flat_m: np.ndarray, centre: np.ndarray, depth_ratio: float = 0.9) -> np.ndarray:
         """Wrap a band round a ring at `centre` (its length the circumference), starting at the wearer's left

@@ -192,9 +192,11 @@ def draft_top(category: str, gender: str, size: str, pom: dict) -> Pattern:
     panels = {p.name: p for p in (*fronts, back, *sleeves, finish)}
     seams = [Seam(f"{part}_{side}", (SeamSide(front_of[side], f"{part}_{side}"),), (SeamSide("back", f"{part}_{side}"),))
              for part in ("shoulder", "side") for side in ("left", "right")]
-    seams += [Seam(f"sleeve_{side}", (SeamSide(f"sleeve_{side}", "cap"),),
-                   (SeamSide(front_of[side], f"armhole_{side}"), SeamSide("back", f"armhole_{side}")))
-              for side in ("left", "right")]
+    # each armhole as one run from the underarm over the shoulder point and back down, as the cap runs
+    seams += [Seam("sleeve_left", (SeamSide("sleeve_left", "cap"),),
+                   (SeamSide(front_of["left"], "armhole_left"), SeamSide("back", "armhole_left"))),
+              Seam("sleeve_right", (SeamSide("sleeve_right", "cap"),),
+                   (SeamSide("back", "armhole_right"), SeamSide(front_of["right"], "armhole_right")))]
     seams += [Seam(f"underarm_{side}", (SeamSide(f"sleeve_{side}", "underarm_front"),),
                    (SeamSide(f"sleeve_{side}", "underarm_back"),)) for side in ("left", "right")]
     seams += [Seam(finish.name, (SeamSide(finish.name, "neckline"),), necks),
