@@ -40,6 +40,7 @@ SETTLE_ROUNDS = 6  # then the merged garment settles under gravity (`engine.drap
 ITERATIONS = 60
 ROW_M = 0.01  # sleeve rows for wrapping, a centimetre apart
 SLEEVE_CLEARANCE_M = 0.01  # sleeves start at least this far outside the arm
+BANDS = (Placement.NECK, Placement.WAIST)  # placed round the body where the edges they are sewn to start
 UPPER_ARM_M = (0.08, 0.26)  # the arm's surface this far from the shoulder point is the upper arm
 FOREARM_M = (0.36, 0.52)  # and this far, the forearm
 REGION = {Placement.FRONT_TORSO: "torso", Placement.BACK_TORSO: "torso", Placement.NECK: "torso", Placement.WAIST: "torso",
@@ -174,15 +175,17 @@ class _Placer:
         angle = np.pi * flat_m[:, 0] / width
         return centre + radius[:, None] * (np.cos(angle)[:, None] * up + np.sin(angle)[:, None] * across)
 
-    def ring(self, flat_m: np.ndarray, centre: np.ndarray, depth_ratio: float = 0.9) -> np.ndarray:
-        """Wrap a band round a ring at `centre` (its length the circumference), starting at the wearer's left
-        side and running across the front, as the necklines and waistlines it is sewn to do."""
+    @staticmethod
+    def ring(flat_m: np.ndarray, centre: np.ndarray, depth_ratio: float, start: np.ndarray) -> np.ndarray:
+        """Wrap a band round a ring at `centre` (its length the circumference), its first end level with
+        `start` (where the edge it is sewn to starts), running round whichever way; sewing finds the way."""
         radius = float(np.ptp(flat_m[:, 0])) / (2.0 * np.pi)
-        angle = np.pi / 2 - flat_m[:, 0] / radius
+        angle = np.arctan2(start[0] - centre[0], (start[2] - centre[2]) / depth_ratio) - flat_m[:, 0] / radius
         return np.stack([centre[0] + radius * np.sin(angle), centre[1] + 0.5 * flat_m[:, 1] - 0.01,
                          centre[2] + depth_ratio * radius * np.cos(angle)], axis=1)
 
-    def place(self, pattern: Pattern, name: str, flat_cm: np.ndarray) -> np.ndarray:
+    def place(self, pattern: Pattern, name: str, flat_cm: np.ndarray, sewn_to: np.ndarray | None = None) -> np.ndarray:
+        """Where a flat piece starts; a band needs `sewn_to`, the placed start of the edge run it is sewn to."""
         flat_m = flat_cm * M_PER_CM
         placement = pattern.panels[name].placement
         hps = self.lm.acromion_left[1] + 0.045  # the high point shoulder, above the shoulder point by its slope
@@ -192,9 +195,10 @@ class _Placer:
         if placement in (Placement.LEFT_ARM, Placement.RIGHT_ARM):
             return self.arm(flat_m, placement is Placement.LEFT_ARM)
         if placement is Placement.NECK:
-            return self.ring(flat_m, (self.lm.neck_front + self.lm.neck_back) / 2)
+            return self.ring(flat_m, (self.lm.neck_front + self.lm.neck_back) / 2, 0.9, sewn_to)
         if placement is Placement.WAIST:
-            return self.ring(flat_m, np.array([0.0, self.lm.navel + 0.03, self.centre_z]), self.half_depth / self.half_width)
+            return self.ring(flat_m, np.array([0.0, self.lm.navel + 0.03, self.centre_z]), self.half_depth / self.half_width,
+                             sewn_to)
         raise PatternError(f"piece {name!r}: sewing pieces placed on the {placement} is not written yet")
 
 
@@ -226,9 +230,18 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
     meshes = mesh_pattern(pattern, edge_cm)
     placer = _Placer(avatar)
     offsets, start, flat, faces, panel = {}, [], [], [], []
+    placed = {name: placer.place(pattern, name, piece.vertices) for name, piece in meshes.items()
+              if pattern.panels[name].placement not in BANDS}
+    for seam in pattern.seams:  # then the bands, their ends where the edges they are sewn to start
+        band, other = seam.a[0].panel, seam.b[0]
+        if band not in placed and pattern.panels[band].placement in BANDS and other.panel in placed:
+            first = placed[other.panel][meshes[other.panel].edge_vertices[other.edge][0]]
+            placed[band] = placer.place(pattern, band, meshes[band].vertices, first)
     for name, piece in meshes.items():
         offsets[name] = sum(len(f) for f in flat)
-        start.append(placer.place(pattern, name, piece.vertices))
+        if name not in placed:
+            raise PatternError(f"piece {name!r}: a band must be sewn to a placed piece")
+        start.append(placed[name])
         flat.append(piece.vertices)
         faces.append(piece.faces + offsets[name])
         panel.append(np.full(len(piece.vertices), name))
