@@ -113,6 +113,17 @@ def lift_out(x: torch.Tensor, collider: BodyCollider, points: torch.Tensor, norm
     return x - depth.clamp(max=0.0)[:, None] * normals[nearest] * free[:, None]
 
 
+def push_out(body: trimesh.Trimesh, x: np.ndarray, skin_offset: float, pinned: np.ndarray) -> np.ndarray:
+    """Put any free vertex still inside the body (in a crease, where the nearest sample's normal misleads) onto
+    the body's closest point, `skin_offset` out along that face's normal."""
+    inside = body.contains(x) & ~pinned
+    if inside.any():
+        closest, _, triangle = trimesh.proximity.closest_point(body, x[inside])
+        x = x.copy()
+        x[inside] = closest + body.face_normals[triangle] * skin_offset
+    return x
+
+
 def drape(garment: Garment, body: trimesh.Trimesh, **options) -> DrapeResult:
     """Let the garment settle on the body (same input, same output: torch's deterministic kernels)."""
     was = torch.are_deterministic_algorithms_enabled()
@@ -179,6 +190,6 @@ def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iteratio
         if moved < 5e-4:
             settled = True
             break
-    x = lift_out(positions().detach(), collider, points, normals, skin_offset, free)
-    return DrapeResult(garment, x.numpy().astype(np.float64), optimiser.state[optimiser._params[0]]["n_iter"],
-                       time.perf_counter() - started, settled)
+    x = lift_out(positions().detach(), collider, points, normals, skin_offset, free).numpy().astype(np.float64)
+    return DrapeResult(garment, push_out(body, x, skin_offset, garment.pinned),
+                       optimiser.state[optimiser._params[0]]["n_iter"], time.perf_counter() - started, settled)

@@ -80,8 +80,10 @@ def penetration_mm(body: trimesh.Trimesh, points: np.ndarray) -> float:
     return float(distance.max()) * 1000.0
 
 
-def garment_lengths(category: str, lm, x: np.ndarray, regions: np.ndarray) -> dict[str, dict]:
-    """Where the hem and sleeve end fall against the landmarks the fit rules name, and the verdict."""
+def garment_lengths(category: str, lm, cloth: trimesh.Trimesh, regions: np.ndarray) -> dict[str, dict]:
+    """Where the hem and sleeve end fall against the landmarks the fit rules name, and the verdict. A sleeve
+    ends at the centre of its hem opening (the open loop nearest the wrist), however the elbow bends."""
+    x = cloth.vertices
     construction = CATEGORIES[category][1]
     lengths = {}
     for name, rule in fit_rules()["length_cm"].get(category, {}).items():
@@ -91,9 +93,10 @@ def garment_lengths(category: str, lm, x: np.ndarray, regions: np.ndarray) -> di
             mark = lm.floor if rule["landmark"] == "floor" else lm.crotch
             above = 100.0 * (hem - mark)
         else:
-            axis = (lm.wrist_left - lm.acromion_left) / np.linalg.norm(lm.wrist_left - lm.acromion_left)
-            end = float(((x[regions == "sleeve_left"] - lm.acromion_left) @ axis).max())
-            above = 100.0 * (float((lm.wrist_left - lm.acromion_left) @ axis) - end)
+            hem = min((x[loop].mean(axis=0) for loop in boundary_loops(cloth)),
+                      key=lambda centre: np.linalg.norm(centre - lm.wrist_left))
+            beyond = float((lm.wrist_left - hem) @ (lm.wrist_left - lm.acromion_left)) < 0
+            above = 100.0 * np.linalg.norm(lm.wrist_left - hem) * (-1.0 if beyond else 1.0)
         word = "short" if above > rule["short_above"] else "long" if above < rule["long_below"] else "fit"
         lengths[name] = {"above_" + rule["landmark"] + "_cm": round(above, 1), "verdict": word}
     return lengths
@@ -176,6 +179,6 @@ def analyse_fit(avatar: Avatar, drape: DrapeResult, seconds: float | None = None
             thigh_y = lm.crotch - 0.015 * m["stature"] / 100.0
             horizontal("thigh", thigh_y, m["thigh"], side="left", panel="leg_left")
 
-    lengths = garment_lengths(garment.category, lm, x, garment.regions)
+    lengths = garment_lengths(garment.category, lm, cloth, garment.regions)
     return FitReport(garment.category, garment.size, regions, lengths,
                      penetration_mm(body, x), drape.seconds if seconds is None else seconds)

@@ -12,6 +12,7 @@ strain over girth / 2 pi.
 from __future__ import annotations
 
 import numpy as np
+import trimesh
 
 from avatars import Avatar
 from avatars.tape import girth_in_plane
@@ -24,6 +25,26 @@ from engine.patterns.sew import SewnGarment
 PA_PER_KPA = 1000.0
 M_PER_CM = 0.01
 UPPER_ARM_BELOW_ACROMION_M = 0.12  # where the sleeve's bicep line sits on the arm
+
+
+def strain_across(cloth: trimesh.Trimesh, rest_edge_m: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """Per face: how far the cloth is stretched (length ratio - 1) along the direction in its plane square to
+    `axis`, i.e. round the trunk or the arm. Each face's rest metric comes from its three flat edge lengths:
+    a deformed vector d had the rest length sqrt(d' M d), and d' M d = L**2 along every edge fixes M."""
+    x, faces = cloth.vertices, cloth.faces
+    normal = cloth.face_normals
+    first = x[faces[:, 1]] - x[faces[:, 0]]
+    e1 = first / np.linalg.norm(first, axis=1, keepdims=True)
+    e2 = np.cross(normal, e1)
+    sides = x[faces[:, [1, 2, 0]]] - x[faces]  # (F, 3, 3): the edges v0v1, v1v2, v2v0
+    u, v = np.einsum("fkd,fd->fk", sides, e1), np.einsum("fkd,fd->fk", sides, e2)
+    rest = rest_edge_m[cloth.faces_unique_edges]
+    metric = np.linalg.solve(np.stack([u * u, 2 * u * v, v * v], axis=2), rest**2)  # (M11, M12, M22) per face
+    tangent = np.cross(normal, axis)
+    tangent /= np.maximum(np.linalg.norm(tangent, axis=1, keepdims=True), 1e-12)
+    tu, tv = np.einsum("fd,fd->f", tangent, e1), np.einsum("fd,fd->f", tangent, e2)
+    rest_length = metric[:, 0] * tu**2 + 2 * metric[:, 1] * tu * tv + metric[:, 2] * tv**2
+    return 1.0 / np.sqrt(np.maximum(rest_length, 1e-12)) - 1.0
 
 
 def pressure_kpa(stiffness_n_m: float, strain: float, body_girth_m: float) -> float:
@@ -48,35 +69,33 @@ def analyse_pattern_fit(avatar: Avatar, sewn: SewnGarment, seconds: float) -> Fi
     limits = fit_rules()["ease_cm"].get(garment.category, {})
     fabric = garment.fabric
     x = cloth.vertices
-    edges = cloth.edges_unique
-    strain = drape.edge_strain() * 100.0
-    middle = x[edges].mean(axis=1)
-    direction = x[edges[:, 1]] - x[edges[:, 0]]
-    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
-    region = garment.regions[edges]
+    centre = x[cloth.faces].mean(axis=1)
+    area = cloth.area_faces
+    region = garment.regions[cloth.faces]
     torso = (region == "torso").all(axis=1)
     reach = (float(x[:, 1].min()) + HEM_CLEARANCE_M, float(x[:, 1].max()) - 0.01)
     regions: dict[str, RegionFit] = {}
 
-    def read(name: str, ease: float | None, band: np.ndarray, around: np.ndarray, body_cm: float | None) -> None:
-        """Strain round the body: the band's edges weighted by how nearly they run round it (`around`, 0 to 1)."""
+    def read(name: str, ease: float | None, band: np.ndarray, axis: np.ndarray, body_cm: float | None) -> None:
+        """Strain round the body in the band's faces (area-weighted), square to `axis` (up the trunk, down the arm)."""
         if not band.any():
             return
-        stretch = float(np.average(strain[band], weights=around[band] + 1e-9))
+        around = 100.0 * strain_across(cloth, garment.rest_edge_m, axis)
+        stretch = float(np.average(around[band], weights=area[band]))
         pressure = None if body_cm is None else pressure_kpa(fabric.stretch_stiffness, stretch / 100.0, body_cm * M_PER_CM)
-        regions[name] = RegionFit(ease, stretch, float(strain[band].max()),
+        regions[name] = RegionFit(ease, stretch, float(around[band].max()),
                                   verdict(ease, stretch, limits.get(name), fabric.comfort_strain_pct), pressure)
 
-    level = 1.0 - direction[:, 1] ** 2  # horizontal edges run round the trunk
+    up = np.array([0.0, 1.0, 0.0])
 
     def horizontal(name: str, pom: str, y: float, body_cm: float) -> None:
         if pom in poms and reach[0] < y < reach[1]:
-            read(name, poms[pom] - body_cm, torso & (np.abs(middle[:, 1] - y) < BAND_M), level, body_cm)
+            read(name, poms[pom] - body_cm, torso & (np.abs(centre[:, 1] - y) < BAND_M), up, body_cm)
 
     if construction in ("top", "dress"):
-        neckline = middle[:, 1] > lm.neck_front[1] - BAND_M
-        read("neck", poms["neck_opening"] - m["neck_base"], neckline, level, m["neck_base"])
-        read("shoulders", None, torso & (middle[:, 1] > lm.acromion_left[1] - BAND_M) & ~neckline, np.ones(len(edges)), None)
+        neckline = centre[:, 1] > lm.neck_front[1] - BAND_M
+        read("neck", poms["neck_opening"] - m["neck_base"], neckline, up, m["neck_base"])
+        read("shoulders", None, torso & (centre[:, 1] > lm.acromion_left[1] - BAND_M) & ~neckline, up, None)
         horizontal("chest", "chest", lm.bust, m["chest"])
         horizontal("waist", "waist", lm.navel, m["waist"])
         horizontal("hip", "hip" if "hip" in poms else "hem", lm.buttock, m["hip"])
@@ -86,13 +105,12 @@ def analyse_pattern_fit(avatar: Avatar, sewn: SewnGarment, seconds: float) -> Fi
             along = float(((x[garment.regions == "sleeve_left"] - lm.acromion_left) @ axis).max())
             origin = lm.acromion_left + axis * min(UPPER_ARM_BELOW_ACROMION_M, 0.6 * along)
             body_cm = girth_in_plane(body, origin, axis) / M_PER_CM
-            on_sleeve = (region == "sleeve_left").all(axis=1) & (np.abs((middle - origin) @ axis) < BAND_M)
+            on_sleeve = (region == "sleeve_left").all(axis=1) & (np.abs((centre - origin) @ axis) < BAND_M)
             bicep_cm = float(np.ptp(sleeve.outline[:, 0]))  # the sleeve's width at its widest, the bicep line
-            read("upper_arm", bicep_cm - body_cm if body_cm > 0 else None, on_sleeve, 1.0 - (direction @ axis) ** 2,
-                 body_cm if body_cm > 0 else None)
+            read("upper_arm", bicep_cm - body_cm if body_cm > 0 else None, on_sleeve, axis, body_cm if body_cm > 0 else None)
     else:
         horizontal("waist", "waist", lm.navel, m["waist"])
         horizontal("hip", "hip", lm.buttock, m["hip"])
 
-    return FitReport(garment.category, garment.size, regions, garment_lengths(garment.category, lm, x, garment.regions),
+    return FitReport(garment.category, garment.size, regions, garment_lengths(garment.category, lm, cloth, garment.regions),
                      penetration_mm(body, x), seconds, pattern_summary(sewn, poms))

@@ -12,7 +12,7 @@ from engine.fit import FitReport, analyse_fit
 from engine.garments.build import Garment, build_garment
 from engine.garments.charts import CHART_GENDER
 from engine.pattern_fit import analyse_pattern_fit
-from engine.patterns import draft
+from engine.patterns import Pattern, draft
 from engine.patterns.sew import sew
 
 SEWN = ("tee", "longsleeve", "jacket", "dress", "skirt")  # drafted and placed for sewing; trousers are still body shells
@@ -30,11 +30,13 @@ class TryOn:
 
 
 def try_on(avatar: Avatar, category: str, size: str, gender: str | None = None,
-           collider: BodyCollider | None = None, garment: Garment | None = None) -> TryOn:
-    """Sew `category` in `size` from its pattern (or drape a ready `garment`) on the avatar and report its fit."""
+           collider: BodyCollider | None = None, garment: Garment | None = None, pattern: Pattern | None = None) -> TryOn:
+    """Sew `category` in `size` from its drafted pattern (or sew the given `pattern`, or drape a ready
+    `garment`) on the avatar and report its fit."""
     started = time.perf_counter()
-    if garment is None and category in SEWN:
+    if pattern is None and garment is None and category in SEWN:
         pattern = draft(category, gender or CHART_GENDER.get(avatar.inputs.get("sex", ""), "women"), size)
+    if pattern is not None:
         sewn = sew(pattern, avatar, collider=collider)
         return TryOn(avatar, sewn.drape, analyse_pattern_fit(avatar, sewn, time.perf_counter() - started))
     garment = garment or build_garment(avatar, category, size, gender)

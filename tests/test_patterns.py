@@ -267,7 +267,7 @@ def sewn(example_avatar):
     return {category: sew(drafted(category, "women", "L"), example_avatar) for category in SEWN}
 
 
-SEWN = ("tee", "longsleeve", "dress", "skirt")
+SEWN = ("tee", "longsleeve", "jacket", "dress", "skirt")
 
 
 @pytest.mark.parametrize("category", SEWN)
@@ -275,11 +275,12 @@ def test_sewn_panels_close_their_seams_and_rest_on_the_body_not_in_it(sewn, exam
     import trimesh
 
     garment = sewn[category]
-    assert garment.seam_gap_mm().max() < 2.0  # every seam shut
+    assert garment.closing_gap_mm.max() < 2.0  # every seam shut before its sides were merged
     inside_m = trimesh.proximity.signed_distance(example_avatar.mesh, garment.positions)  # not the solver's own test
     assert (inside_m > 0.002).sum() == 0
     strain = garment.edge_strain()
-    assert abs(np.median(strain)) < 0.01 and np.percentile(np.abs(strain), 95) < 0.2  # the cloth keeps its flat size
+    assert abs(np.median(strain)) < 0.01 and np.percentile(np.abs(strain), 95) < 0.05  # the cloth keeps its flat size
+    assert strain.max() < 0.25  # nowhere pulled out of shape (a seam sewn to the wrong place would be)
     assert garment.positions[:, 1].min() > 0.5 and len(np.unique(garment.panel)) == len(garment.pattern.panels)
 
 
