@@ -194,6 +194,10 @@ def _garment_options(func):
 @click.option("--size", "size_label", default=None, help="size label from the chart, e.g. M or 38")
 @click.option("--garment-file", type=click.Path(path_type=Path, dir_okay=False),
               help="your own garment (.obj/.glb/.ply in metres, avatar frame) with a .json sidecar beside it")
+@click.option("--pattern", "pattern_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="a top's sewing pattern as AAMA/ASTM DXF (Gerber, Lectra, Optitex, CLO); --size picks the file's size label")
+@click.option("--seams", "seams_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="with --pattern: a JSON sidecar naming the pieces' edges and/or the seams")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), callback=_suffixes(".glb"),
               help="GLB with nodes 'body' and 'garment'")
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False), help="fit report JSON")
@@ -203,13 +207,15 @@ def _garment_options(func):
               help="batch: a JSON list of measurement objects, or 'ansur:N' for N ANSUR subjects")
 @click.option("--sizes", default=None, help="batch: comma-separated sizes (default: the whole chart)")
 @click.option("--table", type=click.Path(path_type=Path, dir_okay=False), help="batch: CSV of verdicts per body and size")
-def fit(measurements_file, garment, gender, size_label, garment_file, out, report, render, map_kind,
-        bodies, sizes, table, **measurements) -> None:
-    """Drape a garment size on a body and report ease, strain and verdict per region."""
+def fit(measurements_file, garment, gender, size_label, garment_file, pattern_file, seams_file, out, report, render,
+        map_kind, bodies, sizes, table, **measurements) -> None:
+    """Sew or drape a garment size on a body and report ease, strain, pressure and verdict per region."""
     from engine.garments.charts import GarmentError
 
-    if bool(garment) == bool(garment_file):
-        _fail("give either --garment NAME (with --size) or --garment-file FILE")
+    if sum(map(bool, (garment, garment_file, pattern_file))) != 1:
+        _fail("give one of --garment NAME (with --size), --garment-file FILE or --pattern FILE.dxf")
+    if seams_file and not pattern_file:
+        _fail("--seams goes with --pattern FILE.dxf")
     try:
         if bodies:
             _fit_batch(str(bodies), garment, gender, sizes, table)
@@ -224,6 +230,13 @@ def fit(measurements_file, garment, gender, size_label, garment_file, out, repor
 
             made = garment_from_file(avatar, garment_file)
             result = try_on(avatar, made.category, made.size, garment=made)
+        elif pattern_file:
+            from engine.patterns.dxf import read_dxf
+            from engine.patterns.infer import pattern_from_pieces, read_sidecar
+
+            pieces = read_dxf(pattern_file, size_label)
+            imported = pattern_from_pieces(pieces, str(pattern_file), read_sidecar(seams_file), gender=gender or "women")
+            result = try_on(avatar, imported.category, imported.size, pattern=imported)
         else:
             result = try_on(avatar, garment, size_label, gender)
     except GarmentError as exc:

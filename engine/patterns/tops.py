@@ -190,19 +190,7 @@ def draft_top(category: str, gender: str, size: str, pom: dict) -> Pattern:
         knit = fabric.comfort_strain_pct >= KNIT_STRAIN_PCT
         finish = _neck_band("neckband", (KNIT_NECKBAND_OF_NECKLINE if knit else 1.0) * neckline, NECKBAND_HEIGHT_CM)
     panels = {p.name: p for p in (*fronts, back, *sleeves, finish)}
-    seams = [Seam(f"{part}_{side}", (SeamSide(front_of[side], f"{part}_{side}"),), (SeamSide("back", f"{part}_{side}"),))
-             for part in ("shoulder", "side") for side in ("left", "right")]
-    # each armhole as one run from the underarm over the shoulder point and back down, as the cap runs
-    seams += [Seam("sleeve_left", (SeamSide("sleeve_left", "cap"),),
-                   (SeamSide(front_of["left"], "armhole_left"), SeamSide("back", "armhole_left"))),
-              Seam("sleeve_right", (SeamSide("sleeve_right", "cap"),),
-                   (SeamSide("back", "armhole_right"), SeamSide(front_of["right"], "armhole_right")))]
-    seams += [Seam(f"underarm_{side}", (SeamSide(f"sleeve_{side}", "underarm_front"),),
-                   (SeamSide(f"sleeve_{side}", "underarm_back"),)) for side in ("left", "right")]
-    seams += [Seam(finish.name, (SeamSide(finish.name, "neckline"),), necks),
-              Seam(f"{finish.name}_ends", (SeamSide(finish.name, "end_a"),), (SeamSide(finish.name, "end_b"),))]
-    if category == "jacket":  # the collar's ends finish the front edges; they are not sewn to each other
-        seams = seams[:-1]
+    seams = top_seams(front_of, necks, finish.name, sleeves=True, band_ends_sewn=category != "jacket")
     scye, _, waist_depth = _proportions(pom)
     pattern = Pattern(category, gender, size, fabric.name, panels, tuple(seams), METHOD,
                       {"chest": -scye, "waist": -waist_depth})
@@ -210,21 +198,43 @@ def draft_top(category: str, gender: str, size: str, pom: dict) -> Pattern:
     return pattern
 
 
+def top_seams(front_of: dict[str, str], necks: tuple[SeamSide, ...], band: str | None, sleeves: bool,
+              band_ends_sewn: bool) -> tuple[Seam, ...]:
+    """How a top is sewn: shoulders and sides front to back, each sleeve's cap into its armhole and its
+    underarm shut, the band round the neckline (its ends joined, unless they finish a jacket's front edges).
+    `front_of` names the front piece on each side."""
+    seams = [Seam(f"{part}_{side}", (SeamSide(front_of[side], f"{part}_{side}"),), (SeamSide("back", f"{part}_{side}"),))
+             for part in ("shoulder", "side") for side in ("left", "right")]
+    if sleeves:  # each armhole as one run from the underarm over the shoulder point and back down, as the cap runs
+        seams += [Seam("sleeve_left", (SeamSide("sleeve_left", "cap"),),
+                       (SeamSide(front_of["left"], "armhole_left"), SeamSide("back", "armhole_left"))),
+                  Seam("sleeve_right", (SeamSide("sleeve_right", "cap"),),
+                       (SeamSide("back", "armhole_right"), SeamSide(front_of["right"], "armhole_right")))]
+        seams += [Seam(f"underarm_{side}", (SeamSide(f"sleeve_{side}", "underarm_front"),),
+                       (SeamSide(f"sleeve_{side}", "underarm_back"),)) for side in ("left", "right")]
+    if band:
+        seams.append(Seam(band, (SeamSide(band, "neckline"),), necks))
+        if band_ends_sewn:
+            seams.append(Seam(f"{band}_ends", (SeamSide(band, "end_a"),), (SeamSide(band, "end_b"),)))
+    return tuple(seams)
+
+
 def measure_top(pattern: Pattern) -> dict[str, float]:
     """The finished garment's points of measure (cm), read off the pieces the way a QC tape would:
     girths as front plus back widths at the drafting lines, lengths along the pieces, openings along the edges."""
-    back, sleeve = pattern.panels["back"], pattern.panels["sleeve_left"]
+    back, sleeve = pattern.panels["back"], pattern.panels.get("sleeve_left")
     fronts = [p for name, p in pattern.panels.items() if name.startswith("front")]
     overlaps = 2 * BUTTON_OVERLAP_CM if len(fronts) == 2 else 0.0  # buttoned, the overlaps lie one on the other
 
     def girth(level: str) -> float:
         return sum(p.width_at(pattern.levels_cm[level]) for p in (*fronts, back)) - overlaps
 
-    return {
+    poms = {
         "chest": girth("chest"), "waist": girth("waist"),
         "hem": sum(p.edge_length("hem") for p in (*fronts, back)) - overlaps,
         "body_length": float(back.outline[:, 1].max() - back.outline[:, 1].min()),
-        "sleeve_length": float(sleeve.outline[:, 1].max() - sleeve.outline[:, 1].min()),
-        "sleeve_opening": sleeve.edge_length("hem"),
         "neck_opening": sum(p.edge_length("neck") for p in (*fronts, back)),
     }
+    if sleeve is not None:  # a tank has none
+        poms |= {"sleeve_length": float(np.ptp(sleeve.outline[:, 1])), "sleeve_opening": sleeve.edge_length("hem")}
+    return poms

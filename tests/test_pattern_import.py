@@ -1,0 +1,129 @@
+"""Imported DXF tops: pieces named as CAD systems name them, seams inferred, sewn and fitted; clear refusals."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import ezdxf
+import numpy as np
+import pytest
+
+from engine.patterns import PatternError, draft, measure
+from engine.patterns.dxf import read_dxf
+from engine.patterns.infer import pattern_from_pieces
+
+FITROOM = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "fitroom"
+EXAMPLE_BODY = Path(__file__).resolve().parents[1] / "examples" / "body.json"
+INDUSTRY_NAMES = {"front": "T-SHIRT FRONT", "back": "T-SHIRT BACK", "sleeve_left": "SLEEVE", "neckband": "NECK RIB"}
+MM_PER_INCH = 25.4
+
+
+def write_industry_tee(path: Path, sizes: tuple[str, ...] = ("M", "L"), names: dict[str, str] = INDUSTRY_NAMES,
+                       scale: dict[str, float] | None = None, drop: tuple[str, ...] = ()) -> None:
+    """A nest of tee sizes as a CAD system writes it: inches, one sleeve cut twice, each boundary split over
+    several LINE entities, pieces named in capitals with the AAMA texts."""
+    doc = ezdxf.new("R2000")
+    doc.header["$INSUNITS"] = 1
+    msp = doc.modelspace()
+    for size in sizes:
+        pattern = draft("tee", "women", size)
+        for ours, theirs in names.items():
+            if ours in drop:
+                continue
+            panel = pattern.panels[ours]
+            outline = panel.outline * (scale or {}).get(ours, 1.0) * 10.0 / MM_PER_INCH
+            block = doc.blocks.new(name=f"{theirs.replace(' ', '_')}_{size}")
+            for start, end in zip(outline, np.roll(outline, -1, axis=0)):
+                block.add_line(tuple(start), tuple(end), dxfattribs={"layer": "1"})
+            block.add_line(tuple(panel.grain[0] * 10 / MM_PER_INCH), tuple(panel.grain[1] * 10 / MM_PER_INCH),
+                           dxfattribs={"layer": "7"})
+            quantity = 2 if ours == "sleeve_left" else 1
+            for row, text in enumerate((f"Piece Name: {theirs}", f"Size: {size}", f"Quantity: {quantity}",
+                                        "Category: KNIT TOPS")):
+                block.add_text(text, dxfattribs={"layer": "1", "height": 0.2}).set_placement((0, -0.4 * row))
+            msp.add_blockref(block.name, (0, 0))
+    doc.saveas(path)
+
+
+@pytest.fixture(scope="module")
+def industry_tee(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("dxf") / "tee_nest.dxf"
+    write_industry_tee(path)
+    return path
+
+
+def test_an_industry_tee_imports_with_its_seams_and_measures_as_drafted(industry_tee):
+    pattern = pattern_from_pieces(read_dxf(industry_tee, "L"), str(industry_tee))
+    assert set(pattern.panels) == {"front", "back", "sleeve_left", "sleeve_right", "neckband"}
+    assert pattern.category == "tee"  # "KNIT TOPS" says nothing we know; a short sleeve does
+    assert {s.name for s in pattern.seams} >= {"shoulder_left", "side_right", "sleeve_left", "underarm_right", "neckband"}
+    drafted, imported = measure(draft("tee", "women", "L")), measure(pattern)
+    for pom in ("chest", "hem", "body_length", "neck_opening", "sleeve_length", "sleeve_opening"):
+        assert imported[pom] == pytest.approx(drafted[pom], abs=0.6), pom  # the chest is read 5 mm under the armhole
+    smaller = measure(pattern_from_pieces(read_dxf(industry_tee, "M"), str(industry_tee)))
+    assert smaller["chest"] < imported["chest"] - 4.0
+
+
+def test_an_imported_tee_sews_and_its_chest_ease_agrees_with_the_drape(industry_tee, tmp_path, example_avatar):
+    report = tmp_path / "fit.json"
+    done = subprocess.run([str(FITROOM), "fit", "--pattern", str(industry_tee), "--size", "L", "--measurements",
+                           str(EXAMPLE_BODY), "--report", str(report), "--out", str(tmp_path / "fit.glb")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    fit = json.loads(report.read_text())
+    assert fit["pattern"]["poms_cm"]["chest"] == pytest.approx(102.0, abs=0.6)
+    assert fit["penetration_mm_max"] <= 2.0
+    import trimesh
+
+    scene = trimesh.load(tmp_path / "fit.glb")
+    cloth = scene.geometry[next(k for k in scene.geometry if "garment" in k)]
+    from engine.garments.build import body_landmarks
+
+    bust = body_landmarks(example_avatar).bust  # an independent tape: the draped cloth's length round the chest
+    curves = cloth.section(plane_origin=[0.0, bust, 0.0], plane_normal=[0.0, 1.0, 0.0]).discrete
+    torso = min(curves, key=lambda c: np.linalg.norm(c.mean(axis=0)[[0, 2]]))
+    draped_ease = float(np.linalg.norm(np.diff(torso, axis=0), axis=1).sum()) * 100.0 - example_avatar.measured["chest"]
+    assert fit["regions"]["chest"]["ease_cm"] == pytest.approx(draped_ease, abs=3.0)
+
+
+def test_a_tank_without_sleeves_sews_with_open_armholes(tmp_path, example_avatar):
+    from engine.tryon import try_on
+
+    path = tmp_path / "tank.dxf"
+    write_industry_tee(path, sizes=("L",), drop=("sleeve_left",))
+    pattern = pattern_from_pieces(read_dxf(path), str(path))
+    assert "sleeve_left" not in pattern.panels and not any("armhole" in s.b[0].edge for s in pattern.seams)
+    fit = try_on(example_avatar, pattern.category, pattern.size, pattern=pattern).fit
+    assert "upper_arm" not in fit.regions and fit.regions["chest"].verdict == "fit"
+
+
+def test_pieces_it_cannot_place_are_refused_with_their_edges_and_a_sidecar_fixes_them(tmp_path):
+    path = tmp_path / "anonymous.dxf"
+    names = {"front": "PIECE 1", "back": "PIECE 2", "sleeve_left": "PIECE 3", "neckband": "PIECE 4"}
+    write_industry_tee(path, sizes=("L",), names=names)
+    with pytest.raises(PatternError) as refused:
+        pattern_from_pieces(read_dxf(path), str(path))
+    message = str(refused.value)
+    assert str(path) in message and "piece 1: e0 53.0 cm" in message and "sidecar" in message
+    sidecar = {"pieces": {"PIECE 1": "front", "PIECE 2": "back", "PIECE 3": "sleeve", "PIECE 4": "band"}}
+    pattern = pattern_from_pieces(read_dxf(path), str(path), sidecar)
+    assert set(pattern.panels) == {"front", "back", "sleeve_left", "sleeve_right", "neckband"}
+
+
+def test_a_seam_the_fabric_cannot_ease_is_refused(tmp_path):
+    path = tmp_path / "big_sleeve.dxf"
+    write_industry_tee(path, sizes=("L",), scale={"sleeve_left": 1.3})
+    with pytest.raises(PatternError, match=r"seam 'sleeve_left': its sides are .* the fabric can ease"):
+        pattern_from_pieces(read_dxf(path), str(path))
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--size", "XL"], "has no size 'XL'"),
+    (["--size", "L", "--seams", "missing.json"], "not a readable seams sidecar"),
+])
+def test_the_cli_refuses_bad_pattern_input_in_one_line(industry_tee, tmp_path, args, words):
+    done = subprocess.run([str(FITROOM), "fit", "--pattern", str(industry_tee), *args, "--measurements", str(EXAMPLE_BODY)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
