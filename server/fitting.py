@@ -109,7 +109,7 @@ class FittingHandlers:
             self.remember_garment(job.id, result)
             return self._reply(client, GarmentUploaded(job.id, result["name"], result["category"], result["size"],
                                                        result["fabric"], result["url"], result["vertices"],
-                                                       result["faces"]))
+                                                       result["faces"], result.get("pieces")))
         if result is None:
             return [self._error(job.client, "try_on_failed", error or "the try-on failed")]
         shopper.wearing = {"product": job.product, "size": job.size, "garment_url": result["garment_url"]}

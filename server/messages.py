@@ -24,10 +24,11 @@ MAX_BLOB = 60_000  # characters of one base64 upload chunk (a frame stays under 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_STOCK = 100_000
 MAX_FLOOR_M = 1_000.0  # positions beyond this are refused, not clamped: no floor is a kilometre wide
-FORMATS = ("glb", "obj", "ply")
+FORMATS = ("glb", "obj", "ply", "dxf")
 
 Text = Annotated[str, Meta(min_length=1, max_length=MAX_STRING, description="1-200 characters")]
 Blob = Annotated[str, Meta(min_length=1, max_length=MAX_BLOB, description="base64, 1-60000 characters")]
+SeamsJson = Annotated[str, Meta(min_length=2, max_length=MAX_BLOB, description="a JSON seams sidecar, 2-60000 characters")]
 Metres = Annotated[float, Meta(ge=-MAX_FLOOR_M, le=MAX_FLOOR_M, description="metres")]
 Degrees = Annotated[float, Meta(ge=-36_000.0, le=36_000.0, description="degrees")]
 Category = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
@@ -123,6 +124,7 @@ class UploadGarment(ClientMessage, tag="upload_garment"):
     category: Category
     size: Text = "custom"
     fabric: Text | UnsetType = UNSET
+    seams: SeamsJson | UnsetType = UNSET  # DXF patterns only: the sidecar naming pieces, edges or seams
 
 
 class UploadChunk(ClientMessage, tag="upload_chunk"):
@@ -296,9 +298,10 @@ class GarmentUploaded(ServerMessage, tag="garment_uploaded"):
     category: str
     size: str
     fabric: str | None
-    url: str | None  # the GLB to look at; null for OBJ and PLY uploads
-    vertices: int
+    url: str | None  # the GLB to look at; null for OBJ, PLY and DXF uploads
+    vertices: int  # 0 for a DXF pattern, which is meshed when sewn
     faces: int
+    pieces: list[str] | None = None  # a DXF pattern's pieces
 
 
 class Error(ServerMessage, tag="error"):

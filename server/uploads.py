@@ -39,7 +39,7 @@ class Uploads:
             raise ProtocolError("busy", "finish (or abandon by reconnecting) your current upload first")
         upload_id = "U" + secrets.token_hex(6)
         meta = {"name": message.name, "format": message.format, "bytes": message.bytes, "category": message.category,
-                "size": message.size, "fabric": message.fabric or None}
+                "size": message.size, "fabric": message.fabric or None, "seams": message.seams or None}
         self.open[upload_id] = Upload(client, meta, -(-message.bytes // CHUNK_BYTES))
         return UploadReady(upload_id, self.open[upload_id].chunks, CHUNK_BYTES)
 

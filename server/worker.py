@@ -81,7 +81,10 @@ def run_try_on(job: str, payload: dict[str, Any], out_dir: str, url_prefix: str 
     from engine.tryon import try_on
 
     avatar = _avatar(payload["measurements"])
-    if "garment_file" in payload:  # a designer's uploaded garment, checked by validate_garment
+    if str(payload.get("garment_file", "")).endswith(".dxf"):  # a designer's sewing pattern
+        pattern = _uploaded_pattern(Path(payload["garment_file"]), payload["size"])
+        result = try_on(avatar, pattern.category, pattern.size, pattern=pattern)
+    elif "garment_file" in payload:  # a designer's uploaded garment, checked by validate_garment
         from engine.garments.importer import garment_from_file
 
         made = garment_from_file(avatar, payload["garment_file"])
@@ -106,14 +109,45 @@ def run_try_on(job: str, payload: dict[str, Any], out_dir: str, url_prefix: str 
     }
 
 
+def _uploaded_pattern(path: Path, size: str):
+    """An uploaded DXF pattern and its seams sidecar (beside it), read as `fitroom fit --pattern` reads them;
+    size "custom" means the file's only size."""
+    from engine.patterns.dxf import read_dxf
+    from engine.patterns.infer import pattern_from_pieces, read_sidecar
+
+    seams = path.with_suffix(".seams.json")
+    category = json.loads(path.with_suffix(".json").read_text())["category"]
+    return pattern_from_pieces(read_dxf(path, None if size == "custom" else size), path.name,
+                               read_sidecar(seams if seams.is_file() else None), category=category)
+
+
+def _validate_pattern(path: Path, payload: dict[str, Any]) -> dict[str, Any]:
+    """Write an uploaded DXF with its seams sidecar and check that it can be sewn; refused, nothing stays."""
+    seams = path.with_suffix(".seams.json")
+    path.write_bytes(payload["data"])
+    path.with_suffix(".json").write_text(json.dumps({"category": payload["category"]}))
+    if payload.get("seams"):
+        seams.write_text(payload["seams"])
+    try:
+        pattern = _uploaded_pattern(path, payload["size"])
+    except Exception:
+        for written in (path, seams, path.with_suffix(".json")):
+            written.unlink(missing_ok=True)
+        raise
+    return {"file": str(path), "url": None, "name": payload["name"], "category": pattern.category, "size": pattern.size,
+            "fabric": pattern.fabric, "vertices": 0, "faces": 0, "pieces": list(pattern.panels)}
+
+
 def validate_garment(job: str, payload: dict[str, Any], out_dir: str, url_prefix: str = "/files/garments") -> dict[str, Any]:
     """Write an uploaded garment under a name of our making, with its sidecar, and check it as
-    `fitroom fit --garment-file` does; a refused file is deleted and the GarmentError says why."""
+    `fitroom fit --garment-file` (or `--pattern` for DXF) does; a refused file is deleted and the GarmentError says why."""
     from engine.garments.importer import read_garment_mesh, read_sidecar
 
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{job}.{payload['format']}"
+    if payload["format"] == "dxf":
+        return _validate_pattern(path, payload)
     sidecar = path.with_suffix(".json")
     path.write_bytes(payload["data"])
     meta = {"category": payload["category"], "size": payload["size"]}

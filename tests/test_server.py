@@ -268,6 +268,43 @@ def test_designers_upload_a_garment_and_preview_it(server, tmp_path):
     asyncio.run(scenario())
 
 
+def test_designers_upload_a_dxf_pattern_with_a_seams_sidecar_and_preview_it(server, tmp_path):
+    import base64
+
+    from test_pattern_import import write_industry_tee
+
+    anonymous = tmp_path / "pattern.dxf"
+    write_industry_tee(anonymous, sizes=("M", "L"), names={"front": "P1", "back": "P2", "sleeve_left": "P3",
+                                                           "neckband": "P4"})
+    data = anonymous.read_bytes()
+    sidecar = json.dumps({"pieces": {"P1": "front", "P2": "back", "P3": "sleeve", "P4": "band"}})
+
+    async def upload(ws, seams: str | None):
+        announce = {"type": "upload_garment", "name": "my pattern", "format": "dxf", "bytes": len(data),
+                    "category": "tee", "size": "L"}
+        await ws.send(json.dumps(announce | ({"seams": seams} if seams else {})))
+        ready = await next_of(ws, "upload_ready")
+        step = ready["chunk_bytes"]
+        for index, start in enumerate(range(0, len(data), step)):
+            await ws.send(json.dumps({"type": "upload_chunk", "upload": ready["upload"], "index": index,
+                                      "data": base64.b64encode(data[start:start + step]).decode()}))
+
+    async def scenario():
+        designer, _ = await joined(server.ws, designer_token=DESIGNER_TOKEN, measurements={"stature": 170.0})
+        await upload(designer, None)  # pieces named P1..P4 say nothing: refused, with their edges listed
+        refused = await next_of(designer, "error", timeout=60)
+        assert refused["code"] == "garment_rejected" and "p1: e0" in refused["message"]
+        await upload(designer, sidecar)
+        uploaded = await next_of(designer, "garment_uploaded", timeout=60)
+        assert uploaded["size"] == "L" and set(uploaded["pieces"]) == {"front", "back", "sleeve_left", "sleeve_right",
+                                                                        "neckband"}
+        await designer.send(json.dumps({"type": "try_on", "garment": uploaded["garment"]}))
+        result = await next_of(designer, "try_on_result", timeout=240)
+        assert result["fit"]["regions"]["chest"]["ease_cm"] is not None
+        await designer.close()
+
+    asyncio.run(scenario())
+
 
 @pytest.mark.parametrize("extra, words", [
     (["--redis", "redis://127.0.0.1:1/0"], "does not answer"),

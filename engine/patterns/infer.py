@@ -6,8 +6,9 @@ outline is split at its corners into edges, which are named by where they lie ro
 - a sleeve: hem, underarm, cap, underarm (one sleeve cut twice is mirrored into the other);
 - a band: neckline, end, fold, end.
 The seams are those every set-in-sleeve top is sewn with (`tops.top_seams`); without sleeves it is a
-tank, whose armholes stay open. A JSON sidecar can name a piece's edges itself (`"edges"`: names in
-the order the error lists them) or give the seams outright (`"seams"`). When the pieces say too
+tank, whose armholes stay open. A JSON sidecar can say what a piece is (`"pieces"`: name to front,
+back, sleeve or band), name its edges (`"edges"`: names in the order the error lists them) or give
+the seams outright (`"seams"`: name, and runs `a` and `b` of [piece, edge] pairs). When the pieces say too
 little, the error lists every piece's edges with their lengths, so the designer can write one.
 """
 
