@@ -142,7 +142,7 @@ def main() -> None:
                           f"{theirs['mean_abs_strain_pct']:.2f}", f"{theirs['max_strain_pct']:.1f}",
                           f"{theirs['ratio_to_fitroom_settle']}x our settle ({ours['settle_seconds']:.2f} s)")
         output["garments"][category] = row
-    Console().print(table)
+    Console(width=220).print(table)
     save(args.json, output)
 
 

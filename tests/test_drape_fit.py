@@ -11,7 +11,7 @@ from engine.fit import penetration_mm
 from engine.garments import CATEGORIES
 from engine.garments.build import body_landmarks, build_garment
 from engine.size import recommend_size
-from engine.tryon import try_on
+from engine.tryon import SEWN, try_on
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +19,9 @@ def collider(example_avatar):
     return BodyCollider(example_avatar.mesh)
 
 
-@pytest.mark.parametrize("category", sorted(CATEGORIES))
+@pytest.mark.parametrize("category", sorted(set(CATEGORIES) - set(SEWN)))
 def test_drape_stays_outside_and_on(example_avatar, body_model, collider, category):
+    """The body-offset garments, still used for what is not sewn from a pattern yet."""
     garment = build_garment(example_avatar, category, "L", model=body_model)
     result = drape(garment, example_avatar.mesh, collider=collider)
     x = result.positions
