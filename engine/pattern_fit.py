@@ -25,6 +25,7 @@ from engine.patterns.sew import SewnGarment
 PA_PER_KPA = 1000.0
 M_PER_CM = 0.01
 UPPER_ARM_BELOW_ACROMION_M = 0.12  # where the sleeve's bicep line sits on the arm
+THIGH_BELOW_CROTCH_OF_STATURE = 0.015  # where the thigh girth is taken, as the avatar's tape takes it
 
 
 def strain_across(cloth: trimesh.Trimesh, rest_edge_m: np.ndarray, axis: np.ndarray) -> np.ndarray:
@@ -73,6 +74,8 @@ def analyse_pattern_fit(avatar: Avatar, sewn: SewnGarment, seconds: float) -> Fi
     area = cloth.area_faces
     region = garment.regions[cloth.faces]
     torso = (region == "torso").all(axis=1)
+    left_leg = (region == "leg_left").all(axis=1)
+    trunk = torso | left_leg | (region == "leg_right").all(axis=1)  # above the crotch, trouser legs are the trunk
     reach = (float(x[:, 1].min()) + HEM_CLEARANCE_M, float(x[:, 1].max()) - 0.01)
     regions: dict[str, RegionFit] = {}
 
@@ -90,7 +93,7 @@ def analyse_pattern_fit(avatar: Avatar, sewn: SewnGarment, seconds: float) -> Fi
 
     def horizontal(name: str, pom: str, y: float, body_cm: float) -> None:
         if pom in poms and reach[0] < y < reach[1]:
-            read(name, poms[pom] - body_cm, torso & (np.abs(centre[:, 1] - y) < BAND_M), up, body_cm)
+            read(name, poms[pom] - body_cm, trunk & (np.abs(centre[:, 1] - y) < BAND_M), up, body_cm)
 
     if construction in ("top", "dress"):
         neckline = centre[:, 1] > lm.neck_front[1] - BAND_M
@@ -111,6 +114,9 @@ def analyse_pattern_fit(avatar: Avatar, sewn: SewnGarment, seconds: float) -> Fi
     else:
         horizontal("waist", "waist", lm.navel, m["waist"])
         horizontal("hip", "hip", lm.buttock, m["hip"])
+        if "thigh" in poms:  # read on the left leg, just under the crotch
+            thigh_y = lm.crotch - THIGH_BELOW_CROTCH_OF_STATURE * m["stature"] * M_PER_CM
+            read("thigh", poms["thigh"] - m["thigh"], left_leg & (np.abs(centre[:, 1] - thigh_y) < BAND_M), up, m["thigh"])
 
     return FitReport(garment.category, garment.size, regions, garment_lengths(garment.category, lm, cloth, garment.regions),
                      penetration_mm(body, x), seconds, pattern_summary(sewn, poms))

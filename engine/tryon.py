@@ -15,7 +15,7 @@ from engine.pattern_fit import analyse_pattern_fit
 from engine.patterns import Pattern, draft
 from engine.patterns.sew import sew
 
-SEWN = ("tee", "longsleeve", "jacket", "dress", "skirt")  # drafted and placed for sewing; trousers are still body shells
+SEWN = ("tee", "longsleeve", "jacket", "dress", "skirt", "trousers")  # drafted and placed for sewing
 
 
 @dataclass

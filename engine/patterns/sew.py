@@ -35,7 +35,7 @@ SKIN_OFFSET_M = 0.0025
 COMPRESSION = 0.05  # cloth resists squashing this much less than stretching: it folds
 CONTACT_STIFFNESS = 5e4
 #: (seam spring stiffness N/m per metre, rounds): pull the seams shut, stiffer each stage, before they are merged
-SEAM_STAGES = ((2e3, 2), (2e4, 2), (2e5, 1))
+SEAM_STAGES = ((2e3, 2), (2e4, 2), (2e5, 2))
 SETTLE_ROUNDS = 4  # then the merged garment settles under gravity (`engine.drape`)
 ITERATIONS = 60
 ROW_M = 0.01  # sleeve rows for wrapping, a centimetre apart
@@ -43,6 +43,10 @@ SLEEVE_CLEARANCE_M = 0.01  # sleeves start at least this far outside the arm
 BANDS = (Placement.NECK, Placement.WAIST)  # placed round the body where the edges they are sewn to start
 UPPER_ARM_M = (0.08, 0.26)  # the arm's surface this far from the shoulder point is the upper arm
 FOREARM_M = (0.36, 0.52)  # and this far, the forearm
+LEG_REACH_M = 0.3  # the legs' surface lies this close to the midline (the hands hang further out)
+LEG_BIN_M = 0.02  # the legs' sections, this far apart
+ANKLE_M = 0.08  # the legs are read above this height
+LEG_BLEND_M = 0.06  # trouser pieces turn from the hips to the legs over this height at the crotch
 REGION = {Placement.FRONT_TORSO: "torso", Placement.BACK_TORSO: "torso", Placement.NECK: "torso", Placement.WAIST: "torso",
           Placement.LEFT_ARM: "sleeve_left", Placement.RIGHT_ARM: "sleeve_right",
           Placement.LEFT_LEG: "leg_left", Placement.RIGHT_LEG: "leg_right"}  # the fit's names for where cloth is
@@ -98,6 +102,26 @@ def _welded(pattern: Pattern, positions: np.ndarray, faces: np.ndarray, flat_cm:
     return garment, weld
 
 
+class _Ellipse:
+    """A horizontal ellipse round the trunk, a clearance outside the body's section over a band of heights,
+    walked by arc length from the front centre."""
+
+    def __init__(self, v: np.ndarray, band: np.ndarray, what: str):
+        if band.sum() < 10:
+            raise PatternError(f"cannot find the {what} to place the panels around")
+        self.half_width = float(np.abs(v[band, 0]).max()) + CLEARANCE_M
+        self.half_depth = float(np.ptp(v[band, 2])) / 2 + CLEARANCE_M
+        self.centre_z = float(v[band, 2].max() + v[band, 2].min()) / 2
+        self.theta = np.linspace(0.0, 2.0 * np.pi, 4001)
+        ring = np.stack([self.half_width * np.sin(self.theta), self.half_depth * np.cos(self.theta)], axis=1)
+        self.arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(ring, axis=0), axis=1))])
+
+    def at(self, arc_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(x, z offset from the centre) of the points this far round from the front centre, towards +x."""
+        angle = np.interp(np.mod(arc_m, self.arc[-1]), self.arc, self.theta)
+        return self.half_width * np.sin(angle), self.half_depth * np.cos(angle)
+
+
 class _Placer:
     """Where each flat panel starts, around this body."""
 
@@ -105,23 +129,57 @@ class _Placer:
         self.lm = body_landmarks(avatar)
         self.vertices = v = avatar.vertices
         self.arm_ids = anny_landmarks()["arm_vertices"]
-        chest = (np.abs(v[:, 1] - self.lm.bust) < 0.02) & (np.abs(v[:, 0]) < np.abs(self.lm.acromion_left[0]) * 0.95)
-        if chest.sum() < 10:
-            raise PatternError("cannot find the torso at bust height to place the panels around")
-        self.half_width = float(np.abs(v[chest, 0]).max()) + CLEARANCE_M
-        self.half_depth = float(np.ptp(v[chest, 2])) / 2 + CLEARANCE_M
-        self.centre_z = float(v[chest, 2].max() + v[chest, 2].min()) / 2
-        theta = np.linspace(0.0, 2.0 * np.pi, 4001)
-        ring = np.stack([self.half_width * np.sin(theta), self.half_depth * np.cos(theta)], axis=1)
-        self.theta = theta
-        self.arc = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(ring, axis=0), axis=1))])
+        trunk = np.abs(v[:, 0]) < np.abs(self.lm.acromion_left[0]) * 0.95
+        self.chest = _Ellipse(v, trunk & (np.abs(v[:, 1] - self.lm.bust) < 0.02), "torso at bust height")
+        self.hips = _Ellipse(v, trunk & (v[:, 1] > self.lm.crotch + 0.03) & (v[:, 1] < self.lm.navel), "hips")
+        self.half_width, self.half_depth, self.centre_z = self.chest.half_width, self.chest.half_depth, self.chest.centre_z
 
     def torso(self, flat_m: np.ndarray, back: bool, top_y: float) -> np.ndarray:
         """Wrap a front or back panel round the torso ellipse: x across from the centre line, y down from `top_y`."""
-        angle = np.interp(np.mod(flat_m[:, 0], self.arc[-1]), self.arc, self.theta)
-        x, z = self.half_width * np.sin(angle), self.half_depth * np.cos(angle)
+        x, z = self.chest.at(flat_m[:, 0])
         sign = -1.0 if back else 1.0
         return np.stack([sign * x, top_y + flat_m[:, 1], self.centre_z + sign * z], axis=1)
+
+    def leg(self, flat_m: np.ndarray, outline_m: np.ndarray, left: bool, back: bool, top_y: float, rise_m: float) -> np.ndarray:
+        """Wrap a trouser piece: above the crotch round the hips from the centre line (the crotch extension
+        curving under, towards the other side), below it round its leg, each row's middle on the leg's front
+        (or back) line and its two edges at the leg's inside and outside; blended over 6 cm at the crotch."""
+        out = 1.0 if left else -1.0
+        face = -1.0 if back else 1.0
+        toward_side = out if back else -out  # the right front and the left back are drafted side seam at +x
+        across = toward_side * flat_m[:, 0]  # from the centre line towards the side seam
+        y = top_y + flat_m[:, 1]
+        x, z = self.hips.at(np.maximum(across, 0.0))
+        hips = np.stack([out * x, y, self.hips.centre_z + face * (z + np.minimum(across, 0.0))], axis=1)
+        low, high = _extent(outline_m * np.array([toward_side, 1.0]), flat_m[:, 1])
+        middle, half = (low + high) / 2, np.maximum((high - low) / 2, 1e-3)
+        centre_x, centre_z, radius = self.leg_axis(left, y)
+        angle = 0.5 * np.pi * (across - middle) / half  # -pi/2 at the inside leg, +pi/2 at the outside
+        r = np.maximum(2.0 * half / np.pi, radius + SLEEVE_CLEARANCE_M)
+        legs = np.stack([centre_x + out * r * np.sin(angle), y, centre_z + face * r * np.cos(angle)], axis=1)
+        weight = np.clip((flat_m[:, 1] + rise_m + LEG_BLEND_M / 2) / LEG_BLEND_M, 0.0, 1.0)[:, None]
+        return weight * hips + (1.0 - weight) * legs
+
+    def leg_axis(self, left: bool, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The leg's centre (x, z) and radius at heights `y`, from the boxes round the body's sections 2 cm apart
+        below the crotch (a mesh's vertices are not spread evenly round a section, so their mean wanders)."""
+        v = self.vertices
+        leg = ((np.sign(v[:, 0]) == (1.0 if left else -1.0)) & (v[:, 1] < self.lm.crotch) & (np.abs(v[:, 0]) < LEG_REACH_M)
+               & (v[:, 1] > self.lm.floor + ANKLE_M))  # below the ankle the foot juts forward: the ankle's section holds
+        bins = np.floor((v[leg, 1] - self.lm.floor) / LEG_BIN_M).astype(int)
+        count = np.bincount(bins)
+        filled = count > 0
+        box = np.zeros((4, len(count)))  # min x, min z, -max x, -max z of each section
+        box[:] = np.inf
+        for k, column in enumerate((v[leg, 0], v[leg, 2], -v[leg, 0], -v[leg, 2])):
+            np.minimum.at(box[k], bins, column)
+        box = box[:, filled]
+        centre_x, centre_z = (box[0] - box[2]) / 2, (box[1] - box[3]) / 2  # the middle of each section's box
+        radius = np.maximum(-box[2] - box[0], -box[3] - box[1]) / 2
+        heights = self.lm.floor + (np.flatnonzero(filled) + 0.5) * LEG_BIN_M
+        clipped = np.clip(y, heights[0], heights[-1])
+        return (np.interp(clipped, heights, centre_x), np.interp(clipped, heights, centre_z),
+                np.interp(clipped, heights, radius))
 
     def _segment(self, left: bool, reach_m: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, float]:
         """Centre, unit direction down the arm, and radius of the arm's surface `reach_m` from the shoulder point
@@ -194,12 +252,25 @@ class _Placer:
             return self.torso(flat_m, placement is Placement.BACK_TORSO, top)
         if placement in (Placement.LEFT_ARM, Placement.RIGHT_ARM):
             return self.arm(flat_m, placement is Placement.LEFT_ARM)
+        if placement in (Placement.LEFT_LEG, Placement.RIGHT_LEG):
+            return self.leg(flat_m, pattern.panels[name].outline * M_PER_CM, placement is Placement.LEFT_LEG,
+                            name.startswith("back"), top,
+                            -pattern.levels_cm["thigh"] * M_PER_CM)
         if placement is Placement.NECK:
             return self.ring(flat_m, (self.lm.neck_front + self.lm.neck_back) / 2, 0.9, sewn_to)
         if placement is Placement.WAIST:
-            return self.ring(flat_m, np.array([0.0, self.lm.navel + 0.03, self.centre_z]), self.half_depth / self.half_width,
-                             sewn_to)
+            return self.ring(flat_m, np.array([0.0, self.lm.navel + 0.03, self.hips.centre_z]),
+                             self.hips.half_depth / self.hips.half_width, sewn_to)
         raise PatternError(f"piece {name!r}: sewing pieces placed on the {placement} is not written yet")
+
+
+def _extent(outline: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The leftmost and rightmost x where the closed outline crosses each height in `y`."""
+    a, b = outline, np.roll(outline, -1, axis=0)
+    t = (y[:, None] - a[None, :, 1]) / np.where(b[:, 1] == a[:, 1], np.nan, b[:, 1] - a[:, 1])[None, :]
+    x = a[None, :, 0] + t * (b - a)[None, :, 0]
+    crossing = (t >= 0.0) & (t <= 1.0)
+    return np.where(crossing, x, np.inf).min(axis=1), np.where(crossing, x, -np.inf).max(axis=1)
 
 
 def _side_positions(side: tuple[SeamSide, ...], meshes: dict, offsets: dict) -> list[list[int]]:

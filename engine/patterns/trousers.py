@@ -71,17 +71,19 @@ def draft_trousers(gender: str, size: str, pom: dict) -> Pattern:
         raise PatternError(f"trousers size {size}: a thigh of {pom['thigh']:g} cm leaves no crotch for a seat of "
                            f"{pom['hip']:g} cm (the thigh must pass half the seat by 2 cm)")
     fabric = load_fabric(CATEGORIES["trousers"][0])
+    # drafted side seam at +x: the right front (seen from the front) and the left back (seen from behind), so that
+    # every waist edge runs the same way round the body; the waistband starts and ends at the centre front (the fly)
     front_right = _leg_panel("front_right", Placement.RIGHT_LEG, pom, front=True)
-    back_right = _leg_panel("back_right", Placement.RIGHT_LEG, pom, front=False)
+    back_left = _leg_panel("back_left", Placement.LEFT_LEG, pom, front=False)
     panels = {p.name: p for p in (front_right, mirrored(front_right, "front_left", Placement.LEFT_LEG),
-                                  back_right, mirrored(back_right, "back_left", Placement.LEFT_LEG),
+                                  back_left, mirrored(back_left, "back_right", Placement.RIGHT_LEG),
                                   _waistband(pom["waist"]))}
     seams = [Seam(f"{edge}_{side}", (SeamSide(f"front_{side}", edge),), (SeamSide(f"back_{side}", edge),))
              for edge in ("side", "inseam") for side in ("left", "right")]
     seams += [Seam(f"{part}_crotch", (SeamSide(f"{part}_left", "crotch"),), (SeamSide(f"{part}_right", "crotch"),))
               for part in ("front", "back")]
     seams.append(Seam("waistband", (SeamSide("waistband", "waist"),),
-                      tuple(SeamSide(f"{part}_{side}", "waist") for part in ("front", "back") for side in ("left", "right"))))
+                      tuple(SeamSide(piece, "waist") for piece in ("front_left", "back_left", "back_right", "front_right"))))
     pattern = Pattern("trousers", gender, size, fabric.name, panels, tuple(seams), METHOD,
                       {"hip": -HIP_LINE_CM, "thigh": -_rise(pom)})
     pattern.validate(ease_fraction=max(0.05, fabric.comfort_strain_pct / 100.0))
