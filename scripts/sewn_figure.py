@@ -1,4 +1,4 @@
-"""The README's sewing table and figure: five women's L patterns sewn on the example body.
+"""The README's sewing table and figure: six women's L patterns sewn on the example body.
 
     PYOPENGL_PLATFORM=osmesa .venv/bin/python scripts/sewn_figure.py [--out docs/pattern_sewn.png]
 
@@ -22,7 +22,7 @@ from engine.patterns.sew import sew
 from engine.render import RenderItem, render_views, save_png
 
 ROOT = Path(__file__).resolve().parents[1]
-GARMENTS = ("tee", "longsleeve", "jacket", "dress", "skirt")
+GARMENTS = ("tee", "longsleeve", "jacket", "dress", "skirt", "trousers")
 CLOTH = (0.25, 0.45, 0.8, 1.0)
 
 
