@@ -117,6 +117,17 @@ class Seam:
 
 
 @dataclass(frozen=True)
+class Tack:
+    """Two points held together, one on each piece (cm, in each piece's frame): a button through its hole."""
+
+    name: str
+    panel_a: str
+    point_a: tuple[float, float]
+    panel_b: str
+    point_b: tuple[float, float]
+
+
+@dataclass(frozen=True)
 class Pattern:
     category: str
     gender: str
@@ -126,6 +137,7 @@ class Pattern:
     seams: tuple[Seam, ...]
     method: str = ""  # the drafting method, for the record
     levels_cm: dict[str, float] = field(default_factory=dict)  # drafting lines (y on the body pieces): chest, waist
+    tacks: tuple[Tack, ...] = ()  # buttons: points of two pieces held together
 
     def side_length(self, sides: tuple[SeamSide, ...]) -> float:
         return sum(self.panels[s.panel].edge_length(s.edge) for s in sides)

@@ -1,12 +1,13 @@
-"""Sew a pattern on a body: flat panels placed around it, seams pulled shut, then the cloth settles.
+"""Sew a pattern on a body: flat panels placed around it, seams pulled shut and merged, then the cloth settles.
 
-Placement wraps each meshed panel where it goes (`Placement`): front and back around an ellipse a
-few centimetres outside the torso, the high point shoulder (or a skirt's waist) at its body height;
-sleeves round cylinders along the arms from the shoulder; bands round the neck or waist. Sewing is
-the statics of `engine.drape` (stretch towards the flat panel's own edge lengths, bending, contact
-with the body) plus springs that pull every pair of seam vertices together, stiffened in stages
-until the seams are shut; then gravity joins in and the garment settles. L-BFGS in torch,
-deterministic; a last pass lifts any vertex left inside the skin out along the normal.
+Placement wraps each meshed panel where it goes (`Placement`): front and back round an ellipse a
+few centimetres outside the chest (trouser pieces round the hips, then round each leg), the high
+point shoulder (or the waist) at its body height; sleeves round the arm's own axes; bands round
+the neck or waist from where the edge they are sewn to starts. Sewing is the statics of
+`engine.drape` (stretch towards the flat panel's own edge lengths, bending, contact with the
+body) plus springs that pull every pair of seam vertices together, stiffened in stages; then each
+pair is merged into one vertex and the garment settles under gravity in `engine.drape`. L-BFGS in
+torch, deterministic.
 """
 
 from __future__ import annotations
@@ -132,13 +133,12 @@ class _Placer:
         trunk = np.abs(v[:, 0]) < np.abs(self.lm.acromion_left[0]) * 0.95
         self.chest = _Ellipse(v, trunk & (np.abs(v[:, 1] - self.lm.bust) < 0.02), "torso at bust height")
         self.hips = _Ellipse(v, trunk & (v[:, 1] > self.lm.crotch + 0.03) & (v[:, 1] < self.lm.navel), "hips")
-        self.half_width, self.half_depth, self.centre_z = self.chest.half_width, self.chest.half_depth, self.chest.centre_z
 
     def torso(self, flat_m: np.ndarray, back: bool, top_y: float) -> np.ndarray:
         """Wrap a front or back panel round the torso ellipse: x across from the centre line, y down from `top_y`."""
         x, z = self.chest.at(flat_m[:, 0])
         sign = -1.0 if back else 1.0
-        return np.stack([sign * x, top_y + flat_m[:, 1], self.centre_z + sign * z], axis=1)
+        return np.stack([sign * x, top_y + flat_m[:, 1], self.chest.centre_z + sign * z], axis=1)
 
     def leg(self, flat_m: np.ndarray, outline_m: np.ndarray, left: bool, back: bool, top_y: float, rise_m: float) -> np.ndarray:
         """Wrap a trouser piece: above the crotch round the hips from the centre line (the crotch extension
@@ -323,6 +323,10 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
         gap = lambda bb: sum(np.linalg.norm(start[p[0]] - start[q[0]]) for p, q in zip(a, bb))  # noqa: E731
         b = b if gap(b) <= gap(b[::-1]) else b[::-1]  # sew each side the way round its ends meet
         pairs += [(i, j) for p, q in zip(a, b) for i in p for j in q]
+    for tack in pattern.tacks:  # a button holds the nearest vertex of each piece to its point
+        ends = [offsets[panel] + int(np.argmin(np.linalg.norm(meshes[panel].vertices - np.array(point), axis=1)))
+                for panel, point in ((tack.panel_a, tack.point_a), (tack.panel_b, tack.point_b))]
+        pairs.append(tuple(ends))
     pairs = np.array(pairs)
 
     fabric = load_fabric(pattern.fabric)

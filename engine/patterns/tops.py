@@ -26,6 +26,7 @@ from engine.patterns.model import (
     Placement,
     Seam,
     SeamSide,
+    Tack,
     assemble_outline,
     cubic,
     mirror_run,
@@ -192,8 +193,11 @@ def draft_top(category: str, gender: str, size: str, pom: dict) -> Pattern:
     panels = {p.name: p for p in (*fronts, back, *sleeves, finish)}
     seams = top_seams(front_of, necks, finish.name, sleeves=True, band_ends_sewn=category != "jacket")
     scye, _, waist_depth = _proportions(pom)
+    # buttoned: each button on the left front's centre line through its hole on the right front's
+    tacks = tuple(Tack(f"button_{k + 1}", "front_left", tuple(point), "front_right", tuple(point))
+                  for k, point in enumerate(fronts[0].notches[1:])) if category == "jacket" else ()
     pattern = Pattern(category, gender, size, fabric.name, panels, tuple(seams), METHOD,
-                      {"chest": -scye, "waist": -waist_depth})
+                      {"chest": -scye, "waist": -waist_depth}, tacks)
     pattern.validate(ease_fraction=max(0.05, fabric.comfort_strain_pct / 100.0))
     return pattern
 
