@@ -417,8 +417,8 @@ def _sew_and_show(drafted, body_file: Path, render: Path | None) -> None:
         garment = sew(drafted, avatar)
     except (AvatarError, GarmentError) as exc:
         _fail(str(exc))
-    click.echo(f"sewn in {garment.seconds:.1f} s: {len(garment.positions)} vertices, seams shut within "
-               f"{garment.seam_gap_mm().max():.2f} mm, median edge strain {100 * np.median(garment.edge_strain()):+.1f} %")
+    click.echo(f"sewn in {garment.seconds:.1f} s: {len(garment.positions)} vertices, seams within "
+               f"{garment.closing_gap_mm.max():.2f} mm when merged, median edge strain {100 * np.median(garment.edge_strain()):+.1f} %")
     if render is not None:
         from engine.render import render_views, save_png
         from engine.render.scene import RenderItem

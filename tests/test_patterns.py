@@ -315,3 +315,23 @@ def test_a_jacket_is_buttoned_down_its_centre_front(sewn):
         lines.append(jacket.positions[jacket.weld[on_line]])
     apart_m, _ = cKDTree(lines[1]).query(lines[0])
     assert np.percentile(apart_m, 90) < 0.03  # buttoned: 1.6 cm; without the buttons: 11.6 cm
+
+
+def test_the_cli_sews_a_pattern_on_a_body_and_renders_it(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    import cv2
+    from conftest import FITROOM
+
+    body = Path(__file__).resolve().parents[1] / "examples" / "body.json"
+
+    picture = tmp_path / "sewn.png"
+    done = subprocess.run([str(FITROOM), "pattern", "--garment", "skirt", "--size", "M", "--out", str(tmp_path / "s.svg"),
+                           "--sew-on", str(body), "--render", str(picture)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    gap_mm = float(done.stdout.split("seams within ")[1].split(" mm")[0])
+    assert gap_mm < 2.0 and picture.is_file()
+    image = cv2.imread(str(picture))
+    assert image.std() > 10  # a body and a skirt, not a blank frame
