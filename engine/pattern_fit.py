@@ -3,8 +3,9 @@
 Ease per region is the finished garment's point of measure, read off the flat pieces (front plus
 back widths at the chest line, the neckline's length, the sleeve's width at the bicep line), minus
 the body's girth at the same ISO 8559-1 landmark. Strain is how far the cloth is stretched round
-the body there: the draped edges near the landmark against their flat lengths, each weighted by how
-nearly it runs round the body (`strain_pct`; the most stretched edge, `strain_pct_max`). Pressure
+the body there: each draped triangle near the landmark against its flat shape, read along the
+direction round the trunk or arm and averaged by area (`strain_pct`; the most stretched triangle,
+`strain_pct_max`). Pressure
 is the cloth's tension over the body's radius there (Laplace): stretch stiffness (N/m) times
 strain over girth / 2 pi.
 """
@@ -20,10 +21,9 @@ from engine.fit import BAND_M, HEM_CLEARANCE_M, FitReport, RegionFit, garment_le
 from engine.garments.build import body_landmarks
 from engine.garments.charts import CATEGORIES, fit_rules
 from engine.patterns.model import Placement
-from engine.patterns.sew import SewnGarment
+from engine.patterns.sew import M_PER_CM, SewnGarment
 
 PA_PER_KPA = 1000.0
-M_PER_CM = 0.01
 UPPER_ARM_BELOW_ACROMION_M = 0.12  # where the sleeve's bicep line sits on the arm
 THIGH_BELOW_CROTCH_OF_STATURE = 0.015  # where the thigh girth is taken, as the avatar's tape takes it
 
@@ -79,26 +79,26 @@ def analyse_pattern_fit(avatar: Avatar, sewn: SewnGarment, seconds: float) -> Fi
     reach = (float(x[:, 1].min()) + HEM_CLEARANCE_M, float(x[:, 1].max()) - 0.01)
     regions: dict[str, RegionFit] = {}
 
-    def read(name: str, ease: float | None, band: np.ndarray, axis: np.ndarray, body_cm: float | None) -> None:
-        """Strain round the body in the band's faces (area-weighted), square to `axis` (up the trunk, down the arm)."""
+    def read(name: str, ease: float | None, band: np.ndarray, around: np.ndarray, body_cm: float | None) -> None:
+        """Strain round the body in the band's faces (area-weighted), from `around`, every face's strain (%) round
+        the trunk or the arm."""
         if not band.any():
             return
-        around = 100.0 * strain_across(cloth, garment.rest_edge_m, axis)
         stretch = float(np.average(around[band], weights=area[band]))
         pressure = None if body_cm is None else pressure_kpa(fabric.stretch_stiffness, stretch / 100.0, body_cm * M_PER_CM)
         regions[name] = RegionFit(ease, stretch, float(around[band].max()),
                                   verdict(ease, stretch, limits.get(name), fabric.comfort_strain_pct), pressure)
 
-    up = np.array([0.0, 1.0, 0.0])
+    round_trunk = 100.0 * strain_across(cloth, garment.rest_edge_m, np.array([0.0, 1.0, 0.0]))
 
     def horizontal(name: str, pom: str, y: float, body_cm: float) -> None:
         if pom in poms and reach[0] < y < reach[1]:
-            read(name, poms[pom] - body_cm, trunk & (np.abs(centre[:, 1] - y) < BAND_M), up, body_cm)
+            read(name, poms[pom] - body_cm, trunk & (np.abs(centre[:, 1] - y) < BAND_M), round_trunk, body_cm)
 
     if construction in ("top", "dress"):
         neckline = centre[:, 1] > lm.neck_front[1] - BAND_M
-        read("neck", poms["neck_opening"] - m["neck_base"], neckline, up, m["neck_base"])
-        read("shoulders", None, torso & (centre[:, 1] > lm.acromion_left[1] - BAND_M) & ~neckline, up, None)
+        read("neck", poms["neck_opening"] - m["neck_base"], neckline, round_trunk, m["neck_base"])
+        read("shoulders", None, torso & (centre[:, 1] > lm.acromion_left[1] - BAND_M) & ~neckline, round_trunk, None)
         horizontal("chest", "chest", lm.bust, m["chest"])
         horizontal("waist", "waist", lm.navel, m["waist"])
         horizontal("hip", "hip" if "hip" in poms else "hem", lm.buttock, m["hip"])
@@ -110,13 +110,15 @@ def analyse_pattern_fit(avatar: Avatar, sewn: SewnGarment, seconds: float) -> Fi
             body_cm = girth_in_plane(body, origin, axis) / M_PER_CM
             on_sleeve = (region == "sleeve_left").all(axis=1) & (np.abs((centre - origin) @ axis) < BAND_M)
             bicep_cm = float(np.ptp(sleeve.outline[:, 0]))  # the sleeve's width at its widest, the bicep line
-            read("upper_arm", bicep_cm - body_cm if body_cm > 0 else None, on_sleeve, axis, body_cm if body_cm > 0 else None)
+            read("upper_arm", bicep_cm - body_cm if body_cm > 0 else None, on_sleeve,
+                 100.0 * strain_across(cloth, garment.rest_edge_m, axis), body_cm if body_cm > 0 else None)
     else:
         horizontal("waist", "waist", lm.navel, m["waist"])
         horizontal("hip", "hip", lm.buttock, m["hip"])
         if "thigh" in poms:  # read on the left leg, just under the crotch
             thigh_y = lm.crotch - THIGH_BELOW_CROTCH_OF_STATURE * m["stature"] * M_PER_CM
-            read("thigh", poms["thigh"] - m["thigh"], left_leg & (np.abs(centre[:, 1] - thigh_y) < BAND_M), up, m["thigh"])
+            read("thigh", poms["thigh"] - m["thigh"], left_leg & (np.abs(centre[:, 1] - thigh_y) < BAND_M), round_trunk,
+                 m["thigh"])
 
     return FitReport(garment.category, garment.size, regions, garment_lengths(garment.category, lm, cloth, garment.regions),
                      penetration_mm(body, x), seconds, pattern_summary(sewn, poms))

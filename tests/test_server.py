@@ -220,9 +220,19 @@ def test_simulated_shoppers_browse_buy_and_leave_analytics(server, tmp_path):
     assert stats["frames_sent"] > 0
 
 
-def test_designers_upload_a_garment_and_preview_it(server, tmp_path):
+async def send_upload(ws, announce: dict, data: bytes) -> None:
+    """Announce a garment file (`upload_garment` with these fields) and send its bytes in the chunks the server asks for."""
     import base64
 
+    await ws.send(json.dumps({"type": "upload_garment", "bytes": len(data), **announce}))
+    ready = await next_of(ws, "upload_ready")
+    step = ready["chunk_bytes"]
+    for index, start in enumerate(range(0, len(data), step)):
+        await ws.send(json.dumps({"type": "upload_chunk", "upload": ready["upload"], "index": index,
+                                  "data": base64.b64encode(data[start:start + step]).decode()}))
+
+
+def test_designers_upload_a_garment_and_preview_it(server, tmp_path):
     from avatars import Avatar
     from engine.garments.build import build_garment
 
@@ -231,14 +241,8 @@ def test_designers_upload_a_garment_and_preview_it(server, tmp_path):
     mesh = garment.mesh(garment.rest)
     glb = mesh.export(file_type="glb")
 
-    async def upload(ws, data: bytes, fmt: str = "glb", category: str = "tee"):
-        await ws.send(json.dumps({"type": "upload_garment", "name": "my tee", "format": fmt, "bytes": len(data),
-                                  "category": category, "size": "M"}))
-        ready = await next_of(ws, "upload_ready")
-        step = ready["chunk_bytes"]
-        for index, start in enumerate(range(0, len(data), step)):
-            await ws.send(json.dumps({"type": "upload_chunk", "upload": ready["upload"], "index": index,
-                                      "data": base64.b64encode(data[start:start + step]).decode()}))
+    async def upload(ws, data: bytes):
+        await send_upload(ws, {"name": "my tee", "format": "glb", "category": "tee", "size": "M"}, data)
 
     async def scenario():
         shopper, _ = await joined(server.ws)
@@ -269,8 +273,6 @@ def test_designers_upload_a_garment_and_preview_it(server, tmp_path):
 
 
 def test_designers_upload_a_dxf_pattern_with_a_seams_sidecar_and_preview_it(server, tmp_path):
-    import base64
-
     from test_pattern_import import write_industry_tee
 
     anonymous = tmp_path / "pattern.dxf"
@@ -280,14 +282,8 @@ def test_designers_upload_a_dxf_pattern_with_a_seams_sidecar_and_preview_it(serv
     sidecar = json.dumps({"pieces": {"P1": "front", "P2": "back", "P3": "sleeve", "P4": "band"}})
 
     async def upload(ws, seams: str | None):
-        announce = {"type": "upload_garment", "name": "my pattern", "format": "dxf", "bytes": len(data),
-                    "category": "tee", "size": "L"}
-        await ws.send(json.dumps(announce | ({"seams": seams} if seams else {})))
-        ready = await next_of(ws, "upload_ready")
-        step = ready["chunk_bytes"]
-        for index, start in enumerate(range(0, len(data), step)):
-            await ws.send(json.dumps({"type": "upload_chunk", "upload": ready["upload"], "index": index,
-                                      "data": base64.b64encode(data[start:start + step]).decode()}))
+        announce = {"name": "my pattern", "format": "dxf", "category": "tee", "size": "L"}
+        await send_upload(ws, announce | ({"seams": seams} if seams else {}), data)
 
     async def scenario():
         designer, _ = await joined(server.ws, designer_token=DESIGNER_TOKEN, measurements={"stature": 170.0})

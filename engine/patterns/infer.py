@@ -3,7 +3,7 @@
 The pieces are recognised by name (FRONT, BACK, SLEEVE, and NECKBAND, BAND, RIB or COLLAR). Each
 outline is split at its corners into edges, which are named by where they lie round the piece:
 - a bodice, counter-clockwise from the hem: side, armhole, shoulder, neck, shoulder, armhole, side;
-- a sleeve: hem, underarm, cap, underarm (one sleeve cut twice is mirrored into the other);
+- a sleeve: hem, underarm, cap, underarm (one sleeve cut twice serves both arms, its front forward on each);
 - a band: neckline, end, fold, end.
 The seams are those every set-in-sleeve top is sewn with (`tops.top_seams`); without sleeves it is a
 tank, whose armholes stay open. A JSON sidecar can say what a piece is (`"pieces"`: name to front,
@@ -15,6 +15,7 @@ little, the error lists every piece's edges with their lengths, so the designer 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -74,9 +75,7 @@ def _named(panel: Panel, names: tuple[str, ...] | list[str], lowest_first: bool 
     if lowest_first:
         lowest = min(range(len(runs)), key=lambda k: _run_points(panel.outline, runs[k])[:, 1].mean())
         runs = runs[lowest:] + runs[:lowest]
-    edges = tuple(Edge(name, start, end) for name, (start, end) in zip(names, runs))
-    return Panel(panel.name, panel.outline, edges, panel.grain, panel.placement, panel.notches, panel.internal_lines,
-                 panel.quantity, panel.cut_on_fold)
+    return replace(panel, edges=tuple(Edge(name, start, end) for name, (start, end) in zip(names, runs)))
 
 
 def _band(panel: Panel) -> Panel:
@@ -85,11 +84,9 @@ def _band(panel: Panel) -> Panel:
     if len(runs) != 4:
         raise PatternError(f"piece {panel.name!r}: a band has 4 edges between corners, this one {len(runs)}")
     lengths = [polyline_length(_run_points(panel.outline, r)) for r in runs]
-    longest = [k for k in np.argsort(lengths)[-2:]]
-    neckline = min(longest, key=lambda k: _run_points(panel.outline, runs[k])[:, 1].mean())
+    neckline = min(np.argsort(lengths)[-2:], key=lambda k: _run_points(panel.outline, runs[k])[:, 1].mean())
     runs = runs[neckline:] + runs[:neckline]
-    return Panel(panel.name, panel.outline, tuple(Edge(n, a, b) for n, (a, b) in zip(BAND, runs)), panel.grain,
-                 Placement.NECK, panel.notches, panel.internal_lines, panel.quantity, panel.cut_on_fold)
+    return replace(panel, edges=tuple(Edge(n, a, b) for n, (a, b) in zip(BAND, runs)), placement=Placement.NECK)
 
 
 def read_sidecar(path: Path | None) -> dict:
@@ -118,8 +115,7 @@ def _sidecar_seams(sidecar: dict, where: str) -> tuple[Seam, ...]:
 
 def _as(panel: Panel, name: str, placement: Placement | None) -> Panel:
     """The piece under our name and placement."""
-    return Panel(name, panel.outline, panel.edges, panel.grain, placement, panel.notches, panel.internal_lines,
-                 panel.quantity, panel.cut_on_fold)
+    return replace(panel, name=name, placement=placement)
 
 
 def _kind(name: str) -> str | None:
@@ -144,7 +140,7 @@ def _top_panels(panels: dict[str, Panel], sidecar: dict) -> dict[str, Panel]:
                            "or NECKBAND/COLLAR/BAND/RIB (or called one in the sidecar's \"pieces\")")
     for name in (*edges, *said):
         if name not in panels:
-            raise PatternError(f"the sidecar names edges of a piece {name!r} the file does not have")
+            raise PatternError(f"the sidecar names a piece {name!r} the file does not have")
 
     def named(panel: Panel, names: tuple[str, ...]) -> Panel:
         return _named(panel, list(edges[panel.name]), lowest_first=False) if panel.name in edges else _named(panel, names)
@@ -214,8 +210,8 @@ def _shifted(panels: dict[str, Panel]) -> dict[str, Panel]:
     for name, panel in panels.items():
         if name in ("front", "back"):
             shift = np.array([0.0, -float(panel.outline[:, 1].max())])
-            panel = Panel(panel.name, panel.outline + shift, panel.edges, panel.grain + shift, panel.placement,
-                          panel.notches + shift if len(panel.notches) else panel.notches,
-                          tuple(line + shift for line in panel.internal_lines), panel.quantity, panel.cut_on_fold)
+            panel = replace(panel, outline=panel.outline + shift, grain=panel.grain + shift,
+                            notches=panel.notches + shift if len(panel.notches) else panel.notches,
+                            internal_lines=tuple(line + shift for line in panel.internal_lines))
         out[name] = panel
     return out

@@ -324,8 +324,8 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
         b = b if gap(b) <= gap(b[::-1]) else b[::-1]  # sew each side the way round its ends meet
         pairs += [(i, j) for p, q in zip(a, b) for i in p for j in q]
     for tack in pattern.tacks:  # a button holds the nearest vertex of each piece to its point
-        ends = [offsets[panel] + int(np.argmin(np.linalg.norm(meshes[panel].vertices - np.array(point), axis=1)))
-                for panel, point in ((tack.panel_a, tack.point_a), (tack.panel_b, tack.point_b))]
+        ends = [offsets[piece] + int(np.argmin(np.linalg.norm(meshes[piece].vertices - np.array(point), axis=1)))
+                for piece, point in ((tack.panel_a, tack.point_a), (tack.panel_b, tack.point_b))]
         pairs.append(tuple(ends))
     pairs = np.array(pairs)
 
