@@ -24,7 +24,7 @@ def load_subjects(count: int = 100, seed: int = 0, folder: Path = DEFAULT_FOLDER
             raise FileNotFoundError(f"ANSUR data not found at {path}")
         with path.open(newline="") as f:
             for row in csv.DictReader(f):
-                body = {s.key: float(row[s.ansur]) / 10.0 for s in BODY_MEASUREMENTS}
+                body = {s.key: float(row[s.ansur]) / 10.0 for s in BODY_MEASUREMENTS if s.ansur}
                 body.update(sex=sex, weight=float(row["weightkg"]) / 10.0, age=float(row["Age"]),
                             subject=row.get("subjectid") or row.get("SubjectId"))
                 subjects.append(body)

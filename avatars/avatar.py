@@ -23,7 +23,7 @@ from avatars.body_model import (
 )
 from avatars.errors import AvatarError
 from avatars.fitting import fit_measurements
-from avatars.measurements import MEASUREMENT_KEYS, BodyMeasurements
+from avatars.measurements import CORE_KEYS, MEASUREMENT_KEYS, BodyMeasurements
 from avatars.population import complete
 from avatars.tape import measure, measure_body
 from avatars.warm_start import warm_start
@@ -102,10 +102,14 @@ class Avatar:
         if start is None:
             start = prior.clone()
         start[:2] = prior[:2]
-        fit = fit_measurements(model, targets, start)  # free directions are pulled back to `start`
+        # the first nine always (given or filled); further measurements only when given
+        fitted = {k: v for k, v in targets.items() if k in CORE_KEYS or k not in filled}
+        fit = fit_measurements(model, fitted, start)  # free directions are pulled back to `start`
+        measured = dict(fit.measured.values)
         return cls(
             parameters=fit.parameters, vertices=fit.vertices, faces=model.faces,
-            requested=targets, measured=dict(fit.measured.values), filled=filled,
+            requested={k: targets.get(k, measured[k]) for k in MEASUREMENT_KEYS},  # unfillable: the body's own
+            measured=measured, filled=filled,
             seconds=time.perf_counter() - started, inputs=measurements.as_dict(),
         )
 

@@ -33,8 +33,20 @@ LOCAL_CHANGES: tuple[str, ...] = (
     "torso-muscle-pectoral-incr",
     "torso-scale-depth-incr",
     "torso-vshape-incr",
+    # for the heights, lengths and limb girths (ISO 8559-1 inputs beyond the first nine)
+    "measure-neck-height-incr",
+    "measure-waisttohip-dist-incr",
+    "hip-scale-vert-incr",
+    "torso-scale-vert-incr",
+    "measure-upperarm-circ-incr",
+    "measure-calf-circ-incr",
+    "head-scale-horiz-incr",
+    "breast-dist-incr",
+    "breast-trans-up",
 )
 PARAMETER_NAMES: tuple[str, ...] = PHENOTYPES + LOCAL_CHANGES
+#: The parameters that fit the first nine measurements; the rest serve the further ones only.
+CORE_PARAMETERS: tuple[str, ...] = PARAMETER_NAMES[: PARAMETER_NAMES.index("measure-neck-height-incr")]
 LOWER = torch.tensor([0.0] * len(PHENOTYPES) + [-2.0] * len(LOCAL_CHANGES), dtype=torch.float64)
 UPPER = torch.tensor([1.0] * len(PHENOTYPES) + [2.0] * len(LOCAL_CHANGES), dtype=torch.float64)
 #: Anny's mean body: every phenotype at 0.5 (age 0.5 is a young adult) and no local change.

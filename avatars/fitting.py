@@ -14,13 +14,22 @@ import numpy as np
 import torch
 import trimesh
 
-from avatars.body_model import PARAMETER_NAMES, BodyModel, clamp_parameters
-from avatars.measurements import MEASUREMENT_KEYS
+from avatars.body_model import CORE_PARAMETERS, PARAMETER_NAMES, BodyModel, clamp_parameters
+from avatars.measurements import CORE_KEYS, MEASUREMENT_KEYS
+from avatars.proportions import population_proportions
 from avatars.tape import MeasuredBody, measure_body
 
 #: How strongly each parameter is held at its prior value (per unit of parameter, in cm of error).
 PRIOR_WEIGHT = {"gender": 30.0, "age": 20.0}
 DEFAULT_PRIOR_WEIGHT = 0.5
+#: Weight of each target in the fit: the first nine (given or filled) weigh 1; a further
+#: measurement (height, length, limb girth) weighs EXTRA_WEIGHT when given, so that one Anny
+#: cannot quite reach does not pull the first nine off their tolerance. Filled ones are not fitted.
+EXTRA_WEIGHT = 0.3
+#: Measurements read off the mesh but not fitted: no Anny parameter moves them.
+NOT_FITTED = {"wrist": "Anny's wrist change acts on the forearm, not at the wrist ring the tape reads"}
+#: The fit stops once the first nine are within tolerance and a step gains less than this share.
+SETTLED_GAIN = 0.02
 
 
 @dataclass
@@ -36,17 +45,20 @@ def measure_vertices(model: BodyModel, vertices: np.ndarray) -> MeasuredBody:
 
 
 def probe_jacobian(model: BodyModel, params: torch.Tensor, measured: MeasuredBody,
+                   keys: tuple[str, ...] = MEASUREMENT_KEYS, free: torch.Tensor | None = None,
                    step: float = 1e-3) -> torch.Tensor:
-    """d(measurement in cm)/d(parameter) of the probes of `measured`, shape (M, P).
+    """d(measurement in cm)/d(parameter) of the probes of `measured` for the `free` parameters
+    (default all), shape (M, F).
 
-    Forward differences through one batched Anny pass (P + 1 bodies), which on a CPU is
+    Forward differences through one batched Anny pass (F + 1 bodies), which on a CPU is
     several times cheaper than M reverse-mode passes.
     """
-    batch = params.detach()[None].repeat(len(params) + 1, 1)
-    batch[1:] += step * torch.eye(len(params), dtype=batch.dtype)
+    free = torch.arange(len(params)) if free is None else free
+    batch = params.detach()[None].repeat(len(free) + 1, 1)
+    batch[torch.arange(1, len(free) + 1), free] += step
     with torch.no_grad():
         vertices = model.vertices(batch)
-        values = torch.stack([measured.probes[k].evaluate(vertices) for k in MEASUREMENT_KEYS]) * 100.0
+        values = torch.stack([measured.probes[k].evaluate(vertices) for k in keys]) * 100.0
     return (values[:, 1:] - values[:, :1]) / step
 
 
@@ -66,39 +78,58 @@ def fit_measurements(
     max_iterations: int = 12,
     jacobian_every: int = 2,
 ) -> FitResult:
-    """Move the parameters from `start` until every measurement is within `tolerance_cm`.
+    """Move the parameters from `start` until the first nine measurements are within `tolerance_cm`
+    and the further ones given (heights, lengths, limb girths) as close as the body allows.
 
-    `targets` holds all nine body measurements in cm; `prior` (default `start`) is where the
-    parameters are pulled when the measurements leave them free (16 parameters, 9 targets).
+    `targets` holds measurements in cm, the first nine (CORE_KEYS) always; further ones weigh
+    EXTRA_WEIGHT. `prior` (default `start`) is where the parameters are pulled when the targets
+    leave them free. The parameters that serve only the further measurements start from (and,
+    without further targets, stay at) the population's proportions, whatever `start` says.
     """
-    prior = start.clone() if prior is None else prior
-    weights = torch.tensor([PRIOR_WEIGHT.get(n, DEFAULT_PRIOR_WEIGHT) for n in PARAMETER_NAMES],
+    start = start.clone()
+    prior = start.clone() if prior is None else prior.clone()
+    keys = CORE_KEYS + tuple(k for k in MEASUREMENT_KEYS
+                             if k in targets and k not in CORE_KEYS and k not in NOT_FITTED)
+    free = torch.arange(len(PARAMETER_NAMES) if len(keys) > len(CORE_KEYS) else len(CORE_PARAMETERS))
+    start[len(CORE_PARAMETERS):] = prior[len(CORE_PARAMETERS):] = population_proportions(float(start[0]))
+    weights = torch.tensor([PRIOR_WEIGHT.get(PARAMETER_NAMES[i], DEFAULT_PRIOR_WEIGHT) for i in free],
                            dtype=torch.float64)
     w2 = torch.diag(weights**2)
-    target = torch.tensor([targets[k] for k in MEASUREMENT_KEYS], dtype=torch.float64)
+    target = torch.tensor([targets[k] for k in keys], dtype=torch.float64)
+    trust = torch.tensor([1.0 if k in CORE_KEYS else EXTRA_WEIGHT for k in keys], dtype=torch.float64)
+    core = len(CORE_KEYS)
 
     def evaluate(p: torch.Tensor):
         vertices, measured = _measure(model, p)
-        residual = torch.tensor([measured.values[k] for k in MEASUREMENT_KEYS], dtype=torch.float64) - target
-        cost = float(residual @ residual + ((weights * (p - prior)) ** 2).sum())
+        residual = trust * (torch.tensor([measured.values[k] for k in keys], dtype=torch.float64) - target)
+        cost = float(residual @ residual + ((weights * (p[free] - prior[free])) ** 2).sum())
         return vertices, measured, residual, cost
 
     params = clamp_parameters(start.to(torch.float64))
     vertices, measured, residual, cost = evaluate(params)
-    jacobian, fresh, damping = None, False, 1e-2
+    jacobian, fresh, damping, gain = None, False, 1e-2, 1.0
     iteration = 0
     for iteration in range(1, max_iterations + 1):
-        if float(residual.abs().max()) < tolerance_cm:
+        if float(residual[:core].abs().max()) < tolerance_cm and (len(keys) == core or gain < SETTLED_GAIN):
             break
-        if jacobian is None or (not fresh and iteration % jacobian_every == 0):
-            jacobian, fresh = probe_jacobian(model, params, measured), True
-        # Levenberg-Marquardt on |r + J d|^2 + |W (p + d - prior)|^2
+        if jacobian is None:
+            jacobian, fresh = trust[:, None] * probe_jacobian(model, params, measured, keys, free), True
+        elif not fresh and iteration % jacobian_every == 0:
+            # refresh the first nine's parameters; the further ones move heights and limbs nearly
+            # linearly, so their first columns stay good (and the refresh costs 2/3 of a full one)
+            core_free = free[: len(CORE_PARAMETERS)]
+            jacobian[:, : len(core_free)] = trust[:, None] * probe_jacobian(model, params, measured, keys, core_free)
+            fresh = True
+        # Levenberg-Marquardt on |r + J d|^2 + |W (p + d - prior)|^2 over the free parameters
         normal = jacobian.T @ jacobian + w2
         lhs = normal + damping * torch.diag(torch.diagonal(normal))
-        rhs = -(jacobian.T @ residual) - w2 @ (params - prior)
-        candidate = clamp_parameters(params + torch.linalg.solve(lhs, rhs))
+        rhs = -(jacobian.T @ residual) - w2 @ (params[free] - prior[free])
+        candidate = params.clone()
+        candidate[free] += torch.linalg.solve(lhs, rhs)
+        candidate = clamp_parameters(candidate)
         c_vertices, c_measured, c_residual, c_cost = evaluate(candidate)
         if c_cost < cost:
+            gain = (cost - c_cost) / cost
             params, vertices, measured, residual, cost = candidate, c_vertices, c_measured, c_residual, c_cost
             damping, fresh = max(damping / 3.0, 1e-4), False
         elif fresh:

@@ -38,6 +38,33 @@ BODY_MEASUREMENTS: tuple[MeasurementSpec, ...] = (
     MeasurementSpec("shoulder_breadth", "ISO 8559-1 5.2.1 biacromial breadth: acromion to acromion", 15, 70, "biacromialbreadth"),
     MeasurementSpec("thigh", "ISO 8559-1 5.3.20 thigh girth: horizontal, just below the gluteal fold", 20, 110, "thighcircumference"),
     MeasurementSpec("arm_length", "ISO 8559-1 5.4.2 arm length (sleeve outseam): acromion to wrist, along the arm", 20, 100, "sleeveoutseam"),
+    # heights above the floor, standing (ISO 8559-1 heights; ANSUR II's names)
+    MeasurementSpec("cervicale_height", "ISO 8559-1 cervical height: floor to cervicale (7th cervical vertebra)", 30, 230, "cervicaleheight"),
+    MeasurementSpec("shoulder_height", "ISO 8559-1 shoulder (acromion) height: floor to the acromion", 30, 220, "acromialheight"),
+    MeasurementSpec("axilla_height", "ISO 8559-1 armpit height: floor to the armpit, where the arm leaves the trunk", 25, 210, "axillaheight"),
+    MeasurementSpec("chest_height", "ISO 8559-1 bust/chest height: floor to the bust point (nipple)", 25, 200, "chestheight"),
+    MeasurementSpec("waist_height", "ISO 8559-1 waist height: floor to the waist at the navel (omphalion)", 20, 160, "waistheightomphalion"),
+    MeasurementSpec("hip_height", "ISO 8559-1 hip height: floor to the maximum buttock protrusion", 15, 140, "buttockheight"),
+    MeasurementSpec("knee_height", "ISO 8559-1 knee height: floor to the middle of the patella", 8, 80, "kneeheightmidpatella"),
+    # lengths over the surface and more girths
+    MeasurementSpec("back_waist_length", "ISO 8559-1 back waist length: cervicale down the spine to the waist (navel level), a tape bridging hollows", 15, 80, "waistbacklength"),
+    MeasurementSpec("front_waist_length", "ISO 8559-1 front waist length: jugular notch down the front midline to the waist (navel level); ANSUR took it sitting", 10, 70, "waistfrontlengthsitting"),
+    MeasurementSpec("bust_point_breadth", "ISO 8559-1 bust point to bust point: straight across, between the nipples", 5, 40, None),
+    MeasurementSpec("upper_arm", "ISO 8559-1 upper arm girth: square to the arm, midway between acromion and elbow, relaxed", 10, 70, None),
+    MeasurementSpec("wrist", "ISO 8559-1 wrist girth: over the wrist bone, square to the forearm", 8, 30, "wristcircumference"),
+    MeasurementSpec("calf", "ISO 8559-1 calf girth: maximum horizontal girth of the calf", 15, 70, "calfcircumference"),
+    MeasurementSpec("head", "ISO 8559-1 head girth: maximum, horizontal above the brow ridges (a garment must pass over it)", 35, 75, "headcircumference"),
+)
+#: The measurements every avatar had first; the warm-start regressor reads these.
+CORE_KEYS: tuple[str, ...] = ("stature", "chest", "waist", "hip", "inseam", "neck_base", "shoulder_breadth",
+                              "thigh", "arm_length")
+#: Heights above the floor that climb in this order on every body, under its stature. The crotch
+#: (inseam) sits between knee and waist but above the buttock point on some bodies, and the bust
+#: point between waist and shoulder but above the armpit on some (ANSUR II has both).
+HEIGHT_ORDERS: tuple[tuple[str, ...], ...] = (
+    ("knee_height", "hip_height", "waist_height", "axilla_height", "shoulder_height", "cervicale_height", "stature"),
+    ("knee_height", "inseam", "waist_height"),
+    ("waist_height", "chest_height", "shoulder_height"),
 )
 MEASUREMENT_KEYS: tuple[str, ...] = tuple(spec.key for spec in BODY_MEASUREMENTS)
 SPECS: dict[str, MeasurementSpec] = {spec.key: spec for spec in BODY_MEASUREMENTS}
@@ -71,6 +98,20 @@ class BodyMeasurements:
     shoulder_breadth: float | None = None
     thigh: float | None = None
     arm_length: float | None = None
+    cervicale_height: float | None = None
+    shoulder_height: float | None = None
+    axilla_height: float | None = None
+    chest_height: float | None = None
+    waist_height: float | None = None
+    hip_height: float | None = None
+    knee_height: float | None = None
+    back_waist_length: float | None = None
+    front_waist_length: float | None = None
+    bust_point_breadth: float | None = None
+    upper_arm: float | None = None
+    wrist: float | None = None
+    calf: float | None = None
+    head: float | None = None
     weight: float | None = None
     sex: str | None = None
     age: float | None = None
@@ -120,6 +161,19 @@ class BodyMeasurements:
                 continue
             if (low is not None and value < low) or (high is not None and value > high):
                 raise MeasurementError(field, value, f"{words} (stature {s:g} cm)", contradictory=True)
+        self._check_height_order()
+
+    def _check_height_order(self) -> None:
+        """Given heights must climb from the knee to the stature (knee < hip < waist < ... < cervicale)."""
+        for order in HEIGHT_ORDERS:
+            heights = [(k, getattr(self, k)) for k in order if getattr(self, k) is not None]
+            for (below, low), (above, high) in zip(heights, heights[1:]):
+                if low < high:
+                    continue
+                if above == "stature":
+                    raise MeasurementError(below, low, f"below the stature ({high:g} cm)", contradictory=True)
+                raise MeasurementError(above, high, f"above {below} ({low:g} cm); heights climb "
+                                       + " < ".join(order), contradictory=True)
 
     def given(self) -> dict[str, float]:
         """The body measurements that were stated (not filled), in fitting order."""

@@ -1,8 +1,10 @@
 """Fill measurements nobody gave from the population, given the ones that were given.
 
-A Gaussian per sex over the nine body measurements, weight and age (ANSUR II summary
+A Gaussian per sex over every body measurement ANSUR II has, weight and age (summary
 statistics shipped in `assets/population/ansur_stats.json`); missing values are the
 conditional mean given the known ones. Unknown sex uses the average of both models.
+Measurements ANSUR II lacks (bust-point breadth, relaxed upper arm) are not filled: when not
+given, the fitted body's own value stands.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from avatars.measurements import MEASUREMENT_KEYS, BodyMeasurements
+from avatars.measurements import BODY_MEASUREMENTS, MEASUREMENT_KEYS, BodyMeasurements
 
-POPULATION_KEYS: tuple[str, ...] = MEASUREMENT_KEYS + ("weight", "age")
+#: The measurements the population fills (those with an ANSUR II column).
+FILLABLE_KEYS: tuple[str, ...] = tuple(spec.key for spec in BODY_MEASUREMENTS if spec.ansur)
+POPULATION_KEYS: tuple[str, ...] = FILLABLE_KEYS + ("weight", "age")
 STATS_PATH = Path(__file__).resolve().parent.parent / "assets" / "population" / "ansur_stats.json"
 
 
@@ -37,7 +41,7 @@ def conditional_mean(sex: str, known: dict[str, float]) -> dict[str, float]:
 
 
 def complete(body: BodyMeasurements) -> tuple[dict[str, float], list[str]]:
-    """All nine body measurements (given ones kept, the rest filled) and the list of filled keys."""
+    """Targets for the fit (given ones kept, the fillable rest filled) and every key not given."""
     given = body.given()
     known = dict(given)
     for key in ("weight", "age"):
@@ -47,7 +51,7 @@ def complete(body: BodyMeasurements) -> tuple[dict[str, float], list[str]]:
     fills = [conditional_mean(sex, known) for sex in sexes]
     filled_keys = [key for key in MEASUREMENT_KEYS if key not in given]
     values = {key: given[key] if key in given else round(float(np.mean([f[key] for f in fills])), 2)
-              for key in MEASUREMENT_KEYS}
+              for key in MEASUREMENT_KEYS if key in given or key in FILLABLE_KEYS}
     return values, filled_keys
 
 

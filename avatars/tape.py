@@ -57,6 +57,12 @@ class MaterialPoints:
         w = np.full(len(idx), 1.0 / len(idx)) if weights is None else np.asarray(weights) / np.sum(weights)
         return cls(idx, idx, np.zeros(len(idx)), w)
 
+    @classmethod
+    def joined(cls, *parts: MaterialPoints) -> MaterialPoints:
+        """All points of `parts` in order; each part weighs the same in the centroid."""
+        return cls(np.concatenate([p.a for p in parts]), np.concatenate([p.b for p in parts]),
+                   np.concatenate([p.t for p in parts]), np.concatenate([p.w / len(parts) for p in parts]))
+
     def take(self, order: np.ndarray) -> MaterialPoints:
         return MaterialPoints(self.a[order], self.b[order], self.t[order], self.w[order] / self.w[order].sum())
 
@@ -79,6 +85,7 @@ class Probe:
     "loop": perimeter of the closed polygon through `first` in order, projected on the plane
     square to `axis` when given (a tape lies flat).
     "span": distance from the centroid of `first` to that of `second`, along `axis` if given.
+    "path": length of the open polyline through `first` in order (a tape laid down the body).
     """
 
     kind: str
@@ -95,6 +102,8 @@ class Probe:
                 n = torch.as_tensor(self.axis, dtype=vertices.dtype)
                 steps = steps - (steps @ n)[..., None] * n
             return steps.norm(dim=-1).sum(dim=1)
+        if self.kind == "path":
+            return (p[:, 1:] - p[:, :-1]).norm(dim=-1).sum(dim=1)
         w0 = torch.as_tensor(self.first.w, dtype=vertices.dtype)
         w1 = torch.as_tensor(self.second.w, dtype=vertices.dtype)
         delta = w1 @ self.second.at_batch(vertices) - w0 @ p
@@ -151,7 +160,8 @@ class _BodyMesh:
         if not np.isfinite(vertices).all():
             raise MeshError("body mesh has NaN or infinite vertex coordinates")
         self.vertices = vertices
-        self.edges, self.face_edges = _topology(np.asarray(mesh.faces))
+        self.faces = np.asarray(mesh.faces)
+        self.edges, self.face_edges = _topology(self.faces)
         self.floor = vertices[:, 1].min()
         self.stature = vertices[:, 1].max() - self.floor
         if not 0.3 <= self.stature <= 3.0:
@@ -163,16 +173,17 @@ class _BodyMesh:
 
     def faces_near(self, mask: np.ndarray) -> np.ndarray:
         """Faces whose three vertices are all in the mask (to cut only part of the body)."""
-        return np.flatnonzero(mask[self.edges[self.face_edges, 0]].all(axis=1))
+        return np.flatnonzero(mask[self.faces].all(axis=1))
 
     def section(self, origin: np.ndarray, normal: np.ndarray, faces: np.ndarray | None = None) -> Section:
         """Cut by a plane (optionally only these faces); points come labelled by connected loop."""
-        face_edges = self.face_edges if faces is None else self.face_edges[faces]
         d = (self.vertices - origin) @ normal
         above = d >= 0
+        corners = above[self.faces if faces is None else self.faces[faces]]
+        straddling = corners.any(axis=1) & ~corners.all(axis=1)
+        face_edges = self.face_edges[np.flatnonzero(straddling) if faces is None else faces[straddling]]
         cut = above[self.edges[face_edges, 0]] != above[self.edges[face_edges, 1]]
-        two = cut.sum(axis=1) == 2
-        pairs = face_edges[two][cut[two]].reshape(-1, 2)
+        pairs = face_edges[cut].reshape(-1, 2)  # a triangle the plane crosses has two edges cut
         idx, local = np.unique(pairs, return_inverse=True)
         local = local.reshape(-1, 2)
         a, b = self.edges[idx, 0], self.edges[idx, 1]
@@ -268,7 +279,7 @@ def _soft_extreme(mask: np.ndarray, score: np.ndarray, what: str, softness: floa
 def _navel_level(body: _BodyMesh) -> float:
     """Height of the navel: the deepest dip of the front midline profile below its trend."""
     v = body.vertices
-    band = (v[:, 1] > body.level(0.55)) & (v[:, 1] < body.level(0.66))
+    band = (v[:, 1] > body.level(0.57)) & (v[:, 1] < body.level(0.63))  # ANSUR II: 60.1% +- 1.2%
     near = band & (np.abs(v[:, 0] - body.x_mid) < 0.012 * body.stature)
     front = near & (v[:, 2] > np.median(v[near, 2])) if near.any() else near
     if front.sum() < 5:
@@ -364,6 +375,120 @@ def _neck_section(body: _BodyMesh, front: np.ndarray, back: np.ndarray) -> Secti
     return loop_at(high)[0]
 
 
+def _axilla(body: _BodyMesh, acromion: np.ndarray, low_y: float) -> MaterialPoints:
+    """The armpit on the side of `acromion`: the highest level at which a horizontal section still
+    holds the arm as a loop of its own, and there the arm's point nearest the trunk."""
+    side = np.sign(acromion[0] - body.x_mid)
+
+    def split(y: float) -> tuple[Section, Section] | None:
+        loops = body.section(np.array([0.0, y, 0.0]), UP).loops()
+        trunk = [lp for lp in loops if lp.xyz[:, 0].min() < body.x_mid < lp.xyz[:, 0].max()]
+        if not trunk:
+            return None
+        trunk_loop = max(trunk, key=lambda lp: np.ptp(lp.xyz[:, 0]))
+        edge = (side * (trunk_loop.xyz[:, 0] - body.x_mid)).max()
+        arms = [lp for lp in loops if (side * (lp.xyz[:, 0] - body.x_mid)).min() > edge]
+        if not arms:
+            return None
+        return min(arms, key=lambda lp: (side * (lp.xyz[:, 0] - body.x_mid)).min()), trunk_loop
+
+    low, high = low_y, float(acromion[1])
+    if split(low) is None:
+        raise MeshError("could not find the armpit: the arms touch the trunk; is the body in an A-pose?")
+    for _ in range(14):  # to 0.1 mm
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if split(middle) is not None else (low, middle)
+    arm, trunk_loop = split(low)
+    gap = np.linalg.norm(arm.xyz[:, None] - trunk_loop.xyz[None], axis=2).min(axis=1)
+    return arm.points.take(np.array([int(np.argmin(gap))]))
+
+
+def _knee(body: _BodyMesh, crotch_y: float) -> MaterialPoints:
+    """The middle of the left patella: the most anterior point of the left leg at 52-60% of crotch
+    height (ANSUR II's mid-patella height is 58% of crotch height; the thigh bulges further above)."""
+    v = body.vertices
+    rise = (v[:, 1] - body.floor) / (crotch_y - body.floor)
+    leg = (rise > 0.52) & (rise < 0.60) & (v[:, 0] > body.x_mid + 0.01 * body.stature)
+    return _soft_extreme(leg, v[:, 2], "knee", softness=0.002)
+
+
+def _widest_level(girth, low: float, high: float, samples: int = 8) -> float:
+    """The level in [low, high] where `girth(level)` peaks, refined by a parabola through the best three."""
+    levels = np.linspace(low, high, samples)
+    values = np.array([girth(y) for y in levels])
+    k = int(np.clip(np.argmax(values), 1, samples - 2))
+    p0, p1, p2 = values[k - 1: k + 2]
+    curvature = p0 - 2 * p1 + p2
+    offset = 0.5 * (p0 - p2) / curvature if curvature < 0 else 0.0
+    return float(levels[k] + np.clip(offset, -1, 1) * (levels[1] - levels[0]))
+
+
+def _calf(body: _BodyMesh, knee_y: float) -> _Tape:
+    """The left calf at its widest horizontal girth, between 55% and 90% of knee height."""
+    v = body.vertices
+    faces = body.faces_near((v[:, 1] < knee_y) & (v[:, 0] > body.x_mid))
+    lowest, highest = body.floor + 0.55 * (knee_y - body.floor), body.floor + 0.9 * (knee_y - body.floor)
+    level = _widest_level(lambda y: _girth_at(body, y, "left", faces).girth, lowest, highest)
+    return _girth_at(body, level, "left", faces)
+
+
+def _head(body: _BodyMesh) -> _Tape:
+    """The head at its widest horizontal girth, between 92.5% and 97.5% of stature (above the brows)."""
+    faces = body.faces_near(body.vertices[:, 1] > body.level(0.9))
+    level = _widest_level(lambda y: _girth_at(body, y, faces=faces).girth, body.level(0.925), body.level(0.975))
+    return _girth_at(body, level, faces=faces)
+
+
+def _upper_arm(body: _BodyMesh, acromion: np.ndarray, wrist: np.ndarray) -> Section:
+    """The left upper arm's ring square to the arm, 30% of the way from acromion to wrist
+    (midway to the elbow: ANSUR's shoulder-elbow length is 60% of the sleeve outseam)."""
+    axis = (wrist - acromion) / np.linalg.norm(wrist - acromion)
+    centre = acromion + 0.3 * np.linalg.norm(wrist - acromion) * axis
+    near = np.linalg.norm(body.vertices - centre, axis=1) < 0.06 * body.stature
+    loops = body.section(centre, axis, body.faces_near(near)).loops()
+    if not loops:
+        raise MeshError("could not find the upper arm")
+    return min(loops, key=lambda lp: np.linalg.norm(lp.xyz.mean(0) - centre))
+
+
+def _ring_tape(points: MaterialPoints, xyz: np.ndarray) -> _Tape:
+    """A tape round a ring of points (neck, wrist, ...), in the ring's own best-fit plane."""
+    return _tape(points, xyz, np.linalg.svd(xyz - xyz.mean(axis=0))[2][2])
+
+
+def _midline_point(body: _BodyMesh, y: float, side: float) -> MaterialPoints:
+    """Where the horizontal plane at y crosses the front (side +1) or back (side -1) midline."""
+    v = body.vertices
+    near = (np.abs(v[:, 0] - body.x_mid) < 0.03 * body.stature) & (np.abs(v[:, 1] - y) < 0.03 * body.stature)
+    section = body.section(np.array([0.0, y, 0.0]), UP, body.faces_near(near))
+    if len(section.xyz) == 0:
+        raise MeshError(f"no body surface on the midline at height {y:.3f} m")
+    depth = section.xyz[:, 2]
+    facing = side * (depth - depth.mean()) > 0
+    pick = np.flatnonzero(facing)[np.argmin(np.abs(section.xyz[facing, 0] - body.x_mid))]
+    return section.points.take(np.array([pick]))
+
+
+def _down_the_midline(body: _BodyMesh, top: MaterialPoints, bottom: MaterialPoints, side: float) -> Probe:
+    """A tape from `top` down the front (side +1) or back (side -1) midline to `bottom`, bridging
+    hollows: the outer convex chain of the mid-sagittal section between the two."""
+    v = body.vertices
+    start, end = top.centroid(v), bottom.centroid(v)
+    near = (np.abs(v[:, 0] - body.x_mid) < 0.02 * body.stature) & (v[:, 1] > end[1] - 0.02) & (v[:, 1] < start[1] + 0.02)
+    section = body.section(np.array([body.x_mid, 0.0, 0.0]), LATERAL, body.faces_near(near))
+    y, z = section.xyz[:, 1], section.xyz[:, 2]
+    centre = 0.5 * (start[2] + end[2]) - side * 0.03 * body.stature
+    inner = np.flatnonzero((y < start[1]) & (y > end[1]) & (side * (z - centre) > 0))
+    points = MaterialPoints.joined(top, section.points.take(inner), bottom)
+    yz = points.at(v)[:, 1:]
+    hull = ConvexHull(yz).vertices if len(yz) >= 3 else np.arange(len(yz))
+    first, last = np.flatnonzero(hull == 0)[0], np.flatnonzero(hull == len(yz) - 1)[0]
+    arcs = (np.roll(hull, -first)[: (last - first) % len(hull) + 1],
+            np.roll(hull, -last)[: (first - last) % len(hull) + 1][::-1])
+    chain = max(arcs, key=lambda arc: side * yz[arc, 1].mean())
+    return Probe("path", points.take(chain))
+
+
 @functools.lru_cache(maxsize=1)
 def anny_landmarks() -> dict | None:
     """Anny's landmark vertices, or None when the landmark file has not been generated."""
@@ -378,9 +503,6 @@ def _bony_landmarks(body: _BodyMesh) -> dict:
     v = body.vertices
     known = anny_landmarks() if len(v) == ANNY_VERTEX_COUNT else None
     if known is not None:
-        ring = MaterialPoints.vertices(known["neck_base"])
-        xyz = ring.at(v)
-        normal = np.linalg.svd(xyz - xyz.mean(axis=0))[2][2]
         arms = np.zeros(len(v), dtype=bool)
         arms[known["arm_vertices"]] = True
         trunk = body.faces_near(~arms)
@@ -392,9 +514,15 @@ def _bony_landmarks(body: _BodyMesh) -> dict:
             "acromion_left": MaterialPoints.vertices(known["acromion_left"]),
             "acromion_right": MaterialPoints.vertices(known["acromion_right"]),
             "wrist_left": MaterialPoints.vertices(known["wrist_left"]),
-            "neck": _tape(ring, xyz, normal),
+            "neck": _ring_tape(MaterialPoints.vertices(known["neck_base"]), v[known["neck_base"]]),
             "suprasternale": MaterialPoints.vertices(known["suprasternale"]),
             "cervicale": MaterialPoints.vertices(known["cervicale"]),
+            "bust_point_right": MaterialPoints.vertices(known["nipple_right"]),
+            "axilla": MaterialPoints.vertices([known["axilla_left"], known["axilla_right"]]),
+            "knee": MaterialPoints.vertices(known["knee_left"]),
+            **{name: _ring_tape(MaterialPoints.vertices(known[ring]), v[known[ring]])
+               for name, ring in (("wrist", "wrist_left"), ("upper_arm", "upper_arm_left"),
+                                  ("calf", "calf_left"), ("head", "head"))},
         }
     central = np.abs(v[:, 0] - body.x_mid) < 0.04 * body.stature
     ring = (np.abs(v[:, 1] - body.level(0.836)) < 0.01 * body.stature) & central
@@ -407,15 +535,34 @@ def _bony_landmarks(body: _BodyMesh) -> dict:
     left, right = _acromia(body)
     wrist = _wrist(body, left.centroid(v))
     half = 0.5 * abs(left.centroid(v)[0] - right.centroid(v)[0])
+    crotch = _crotch_point(body)
+    knee = _knee(body, crotch.centroid(v)[1])
+    chest_band = (v[:, 1] > body.level(0.66)) & (v[:, 1] < body.level(0.79))
+    lateral = v[:, 0] - body.x_mid
+    bust = [_soft_extreme(chest_band & (side * lateral > 0.01 * body.stature) & (side * lateral < 0.07 * body.stature),
+                          v[:, 2], "bust point") for side in (1.0, -1.0)]
+    armpit_floor = body.level(0.6)
+    upper_arm = _upper_arm(body, left.centroid(v), wrist.xyz.mean(axis=0))
     return {
         "trunk_faces": None,  # below the chest the arms are loops of their own
         "chest_half_width": half,
         "navel_y": _navel_level(body),
-        "crotch": _crotch_point(body),
+        "crotch": crotch,
         "acromion_left": left,
         "acromion_right": right,
         "wrist_left": wrist.points,
         "neck": _tape(neck.points, neck.xyz, np.cross(LATERAL, back - front)),
+        "suprasternale": neck.points.take(np.array([int(np.argmax(neck.xyz[:, 2]))])),
+        "cervicale": neck.points.take(np.array([int(np.argmin(neck.xyz[:, 2]))])),
+        "bust_point": bust[0],
+        "bust_point_right": bust[1],
+        "axilla": MaterialPoints.joined(_axilla(body, left.centroid(v), armpit_floor),
+                                        _axilla(body, right.centroid(v), armpit_floor)),
+        "knee": knee,
+        "wrist": _ring_tape(wrist.points, wrist.xyz),
+        "upper_arm": _ring_tape(upper_arm.points, upper_arm.xyz),
+        "calf": _calf(body, knee.centroid(v)[1]),
+        "head": _head(body),
     }
 
 
@@ -429,13 +576,14 @@ def measure_body(mesh: trimesh.Trimesh) -> MeasuredBody:
     top = MaterialPoints.vertices(int(np.argmax(v[:, 1])))
     central = np.abs(v[:, 0] - body.x_mid)
 
-    if "bust_point" not in landmarks:
-        chest_band = (v[:, 1] > body.level(0.66)) & (v[:, 1] < body.level(0.79)) & (central < 0.07 * body.stature)
-        landmarks["bust_point"] = _soft_extreme(chest_band, v[:, 2], "bust point").centroid(v)
     crotch_y = landmarks["crotch"][1]
     seat = (v[:, 1] > crotch_y) & (v[:, 1] < bony["navel_y"]) & (central < 0.08 * body.stature)
-    landmarks["buttock"] = _soft_extreme(seat, -v[:, 2], "buttock protrusion").centroid(v)
-    landmarks["omphalion"] = np.array([body.x_mid, bony["navel_y"], 0.0])
+    bony["buttock"] = _soft_extreme(seat, -v[:, 2], "buttock protrusion")
+    waist_front = _midline_point(body, bony["navel_y"], +1.0)
+    waist_back = _midline_point(body, bony["navel_y"], -1.0)
+    bony["acromia"] = MaterialPoints.joined(bony["acromion_left"], bony["acromion_right"])
+    landmarks.update({k: bony[k].centroid(v) for k in ("bust_point", "buttock", "axilla", "knee")})
+    landmarks["omphalion"] = waist_front.centroid(v)
 
     trunk = bony["trunk_faces"]
     tapes = {
@@ -444,18 +592,23 @@ def measure_body(mesh: trimesh.Trimesh) -> MeasuredBody:
         "hip": _girth_at(body, landmarks["buttock"][1], faces=trunk),
         "thigh": _girth_at(body, crotch_y - 0.015 * body.stature, side="left", faces=trunk),
         "neck_base": bony["neck"],
+        **{k: bony[k] for k in ("wrist", "upper_arm", "calf", "head")},
     }
     probes = {k: tape.probe for k, tape in tapes.items()}
     probes["stature"] = Probe("span", floor, top, UP)
-    probes["inseam"] = Probe("span", floor, bony["crotch"], UP)
     probes["shoulder_breadth"] = Probe("span", bony["acromion_right"], bony["acromion_left"], LATERAL)
     probes["arm_length"] = Probe("span", bony["acromion_left"], bony["wrist_left"])
+    probes["bust_point_breadth"] = Probe("span", bony["bust_point_right"], bony["bust_point"], LATERAL)
+    probes["back_waist_length"] = _down_the_midline(body, bony["cervicale"], waist_back, -1.0)
+    probes["front_waist_length"] = _down_the_midline(body, bony["suprasternale"], waist_front, +1.0)
+    heights = {"inseam": bony["crotch"], "cervicale_height": bony["cervicale"], "shoulder_height": bony["acromia"],
+               "axilla_height": bony["axilla"], "chest_height": bony["bust_point"], "waist_height": waist_front,
+               "hip_height": bony["buttock"], "knee_height": bony["knee"]}
+    probes.update({k: Probe("span", floor, point, UP) for k, point in heights.items()})
 
+    vertices = torch.as_tensor(v)[None]
     values = {k: tape.girth for k, tape in tapes.items()}
-    values["stature"] = body.stature
-    values["inseam"] = crotch_y - body.floor
-    values["shoulder_breadth"] = abs(landmarks["acromion_left"][0] - landmarks["acromion_right"][0])
-    values["arm_length"] = float(np.linalg.norm(landmarks["wrist_left"] - landmarks["acromion_left"]))
+    values.update({k: float(probes[k].evaluate(vertices)[0]) for k in MEASUREMENT_KEYS if k not in values})
     values = {k: round(100.0 * values[k], 2) for k in MEASUREMENT_KEYS}
     return MeasuredBody(values, landmarks, {k: probes[k] for k in MEASUREMENT_KEYS})
 
@@ -463,6 +616,14 @@ def measure_body(mesh: trimesh.Trimesh) -> MeasuredBody:
 def girth_at_height(mesh: trimesh.Trimesh, y: float, side: str = "torso") -> float:
     """Tape girth (m) of the largest horizontal loop at height y (side="left": left leg or arm)."""
     return _girth_at(_BodyMesh(mesh), y, side).girth
+
+
+def trunk_girths_at(mesh: trimesh.Trimesh, heights_m: dict[str, float]) -> dict[str, float]:
+    """Tape girths (m) of the trunk, kept under the arms, at each named height above the floor (m)."""
+    body = _BodyMesh(mesh)
+    bony = _bony_landmarks(body)
+    return {name: _chest_girth(body, body.floor + y, bony["trunk_faces"], bony.get("chest_half_width")).girth
+            for name, y in heights_m.items()}
 
 
 def girth_in_plane(mesh: trimesh.Trimesh, origin: np.ndarray, normal: np.ndarray) -> float:

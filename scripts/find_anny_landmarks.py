@@ -69,6 +69,17 @@ def main() -> None:
 
     neck = m._neck_section(body, v[out["suprasternale"]], v[out["cervicale"]])
     out["neck_base"] = ring_vertices(neck)
+
+    out["nipple_right"] = mirror(vf, [out["nipple_left"]])[0]
+    armpit = m._axilla(body, v[out["acromion_left"]], body.level(0.6))
+    out["axilla_left"] = int(np.argmin(np.linalg.norm(v - armpit.centroid(v), axis=1)))
+    out["axilla_right"] = mirror(v, [out["axilla_left"]])[0]
+    knee = m._knee(body, v[out["crotch"], 1])
+    out["knee_left"] = int(knee.a[np.argmax(knee.w)])
+    out["upper_arm_left"] = ring_vertices(m._upper_arm(body, v[out["acromion_left"]], v[out["wrist_left"]].mean(0)))
+    for name, tape in (("calf_left", m._calf(body, v[out["knee_left"], 1])), ("head", m._head(body))):
+        points = tape.probe.first
+        out[name] = sorted(set(points.a.tolist()) | set(points.b.tolist()))
     m.ANNY_LANDMARKS_PATH.write_text(json.dumps(out))
     print(f"wrote {m.ANNY_LANDMARKS_PATH}: " + ", ".join(f"{k}: {v if isinstance(v, int) else len(v)}" for k, v in out.items()))
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from avatars.measurements import BODY_MEASUREMENTS
-from avatars.population import STATS_PATH, POPULATION_KEYS
+from avatars.measurements import SPECS
+from avatars.population import FILLABLE_KEYS, POPULATION_KEYS, STATS_PATH
 
 
 def main(folder: str) -> None:
@@ -24,7 +24,7 @@ def main(folder: str) -> None:
     for sex in ("female", "male"):
         with open(Path(folder) / f"ansur2_{sex}_dev.csv", newline="") as f:
             rows = list(csv.DictReader(f))
-        columns = [np.array([float(r[s.ansur]) for r in rows]) / 10.0 for s in BODY_MEASUREMENTS]
+        columns = [np.array([float(r[SPECS[k].ansur]) for r in rows]) / 10.0 for k in FILLABLE_KEYS]
         columns.append(np.array([float(r["weightkg"]) for r in rows]) / 10.0)
         columns.append(np.array([float(r["Age"]) for r in rows]))
         data = np.stack(columns, axis=1)

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from avatars.body_model import LOCAL_CHANGES, PHENOTYPES, load_body_model
 from avatars.fitting import measure_vertices
-from avatars.measurements import MEASUREMENT_KEYS
+from avatars.population import FILLABLE_KEYS
 from avatars.warm_start import WEIGHTS_PATH, features, fit_ridge
 
 
@@ -44,7 +44,7 @@ def main() -> None:
             values = measure_vertices(model, vertices).values
         except ValueError:
             continue
-        rows.append([values[k] for k in MEASUREMENT_KEYS])
+        rows.append([values[k] for k in FILLABLE_KEYS])
         kept.append(i)
     m, p = np.array(rows), params[kept]
     split = int(0.85 * len(m))
