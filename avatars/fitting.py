@@ -40,8 +40,8 @@ class FitResult:
     iterations: int
 
 
-def measure_vertices(model: BodyModel, vertices: np.ndarray) -> MeasuredBody:
-    return measure_body(trimesh.Trimesh(vertices, model.faces, process=False))
+def measure_vertices(model: BodyModel, vertices: np.ndarray, keys: tuple[str, ...] = MEASUREMENT_KEYS) -> MeasuredBody:
+    return measure_body(trimesh.Trimesh(vertices, model.faces, process=False), keys)
 
 
 def probe_jacobian(model: BodyModel, params: torch.Tensor, measured: MeasuredBody,
@@ -62,10 +62,10 @@ def probe_jacobian(model: BodyModel, params: torch.Tensor, measured: MeasuredBod
     return (values[:, 1:] - values[:, :1]) / step
 
 
-def _measure(model: BodyModel, params: torch.Tensor) -> tuple[np.ndarray, MeasuredBody]:
+def _measure(model: BodyModel, params: torch.Tensor, keys: tuple[str, ...]) -> tuple[np.ndarray, MeasuredBody]:
     with torch.no_grad():
         vertices = model.vertices(params[None])[0].numpy()
-    return vertices, measure_vertices(model, vertices)
+    return vertices, measure_vertices(model, vertices, keys)
 
 
 def fit_measurements(
@@ -100,7 +100,7 @@ def fit_measurements(
     core = len(CORE_KEYS)
 
     def evaluate(p: torch.Tensor):
-        vertices, measured = _measure(model, p)
+        vertices, measured = _measure(model, p, keys)
         residual = trust * (torch.tensor([measured.values[k] for k in keys], dtype=torch.float64) - target)
         cost = float(residual @ residual + ((weights * (p[free] - prior[free])) ** 2).sum())
         return vertices, measured, residual, cost
@@ -136,4 +136,4 @@ def fit_measurements(
             damping *= 5.0
         else:
             jacobian = None  # a stale Jacobian misled us: refresh before trying again
-    return FitResult(params, vertices, measured, iteration)
+    return FitResult(params, vertices, measure_vertices(model, vertices), iteration)  # every measurement, once

@@ -566,8 +566,11 @@ def _bony_landmarks(body: _BodyMesh) -> dict:
     }
 
 
-def measure_body(mesh: trimesh.Trimesh) -> MeasuredBody:
-    """Measure a standing body mesh (avatar frame); values in cm, see the module docstring."""
+def measure_body(mesh: trimesh.Trimesh, keys: tuple[str, ...] = MEASUREMENT_KEYS) -> MeasuredBody:
+    """Measure a standing body mesh (avatar frame); values in cm, see the module docstring.
+
+    `keys` limits the values and probes to those measurements (the fitter asks only for its targets).
+    """
     body = _BodyMesh(mesh)
     v = body.vertices
     bony = _bony_landmarks(body)
@@ -599,18 +602,18 @@ def measure_body(mesh: trimesh.Trimesh) -> MeasuredBody:
     probes["shoulder_breadth"] = Probe("span", bony["acromion_right"], bony["acromion_left"], LATERAL)
     probes["arm_length"] = Probe("span", bony["acromion_left"], bony["wrist_left"])
     probes["bust_point_breadth"] = Probe("span", bony["bust_point_right"], bony["bust_point"], LATERAL)
-    probes["back_waist_length"] = _down_the_midline(body, bony["cervicale"], waist_back, -1.0)
-    probes["front_waist_length"] = _down_the_midline(body, bony["suprasternale"], waist_front, +1.0)
+    if "back_waist_length" in keys:
+        probes["back_waist_length"] = _down_the_midline(body, bony["cervicale"], waist_back, -1.0)
+    if "front_waist_length" in keys:
+        probes["front_waist_length"] = _down_the_midline(body, bony["suprasternale"], waist_front, +1.0)
     heights = {"inseam": bony["crotch"], "cervicale_height": bony["cervicale"], "shoulder_height": bony["acromia"],
                "axilla_height": bony["axilla"], "chest_height": bony["bust_point"], "waist_height": waist_front,
                "hip_height": bony["buttock"], "knee_height": bony["knee"]}
     probes.update({k: Probe("span", floor, point, UP) for k, point in heights.items()})
 
     vertices = torch.as_tensor(v)[None]
-    values = {k: tape.girth for k, tape in tapes.items()}
-    values.update({k: float(probes[k].evaluate(vertices)[0]) for k in MEASUREMENT_KEYS if k not in values})
-    values = {k: round(100.0 * values[k], 2) for k in MEASUREMENT_KEYS}
-    return MeasuredBody(values, landmarks, {k: probes[k] for k in MEASUREMENT_KEYS})
+    values = {k: tapes[k].girth if k in tapes else float(probes[k].evaluate(vertices)[0]) for k in keys}
+    return MeasuredBody({k: round(100.0 * values[k], 2) for k in keys}, landmarks, {k: probes[k] for k in keys})
 
 
 def girth_at_height(mesh: trimesh.Trimesh, y: float, side: str = "torso") -> float:

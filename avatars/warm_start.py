@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from avatars.body_model import PARAMETER_NAMES, clamp_parameters
-from avatars.population import FILLABLE_KEYS
+from avatars.measurements import CORE_KEYS
 
 WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "assets" / "models" / "warm_start.npz"
 
@@ -35,7 +35,7 @@ def fit_ridge(measurements: np.ndarray, female: np.ndarray, params: np.ndarray, 
     scale = np.abs(features(measurements, female, scale)[:, 1:1 + len(scale)]).mean(axis=0)
     x = features(measurements, female, scale)
     coef = np.linalg.solve(x.T @ x + alpha * len(x) * np.eye(x.shape[1]), x.T @ params)
-    return {"coef": coef, "scale": scale, "keys": np.array(FILLABLE_KEYS), "params": np.array(PARAMETER_NAMES)}
+    return {"coef": coef, "scale": scale, "keys": np.array(CORE_KEYS), "params": np.array(PARAMETER_NAMES)}
 
 
 @functools.lru_cache(maxsize=1)
@@ -43,7 +43,7 @@ def _load() -> dict[str, np.ndarray] | None:
     if not WEIGHTS_PATH.exists():
         return None
     data = dict(np.load(WEIGHTS_PATH))
-    if tuple(data["params"]) != PARAMETER_NAMES or tuple(data["keys"]) != FILLABLE_KEYS:
+    if tuple(data["params"]) != PARAMETER_NAMES or tuple(data["keys"]) != CORE_KEYS:
         return None  # trained for another parameterisation: ignore rather than mislead
     return data
 
@@ -53,7 +53,7 @@ def warm_start(targets: dict[str, float], female: float) -> torch.Tensor | None:
     data = _load()
     if data is None:
         return None
-    m = np.array([[targets[k] for k in FILLABLE_KEYS]])
+    m = np.array([[targets[k] for k in CORE_KEYS]])
     pred = features(m, np.array([female]), data["scale"]) @ data["coef"]
     params = torch.as_tensor(pred[0], dtype=torch.float64)
     params[0] = female

@@ -147,3 +147,23 @@ def test_glb_carries_a_skeleton_that_poses_like_anny(example_avatar, body_model,
     moved = np.linalg.norm(anny - example_avatar.vertices, axis=1) > 0.01
     assert moved.sum() > 100
     assert np.linalg.norm(bent - anny, axis=1)[moved].mean() < 0.01  # within a centimetre of Anny's pose
+
+
+def test_further_measurements_given_are_fitted_and_the_rest_hold_population_proportions(body_model):
+    """Without heights the further parameters hold the population's proportions; a given knee height is reached."""
+    import torch
+
+    from avatars.body_model import CORE_PARAMETERS
+    from avatars.proportions import population_proportions
+
+    plain = Avatar.from_measurements({"stature": 180.0, "chest": 100.0, "sex": "male"}, model=body_model)
+    further = plain.parameters[len(CORE_PARAMETERS):]
+    assert torch.allclose(further, population_proportions(0.0))
+    assert "knee_height" in plain.report()["filled_from_population"]
+
+    knee = plain.measured["knee_height"] + 2.0
+    taller_knee = Avatar.from_measurements({"stature": 180.0, "chest": 100.0, "sex": "male", "knee_height": knee},
+                                           model=body_model)
+    assert "knee_height" not in taller_knee.filled
+    assert abs(taller_knee.error_mm()["knee_height"]) < 5.0
+    assert abs(taller_knee.error_mm()["stature"]) <= 1.0 and abs(taller_knee.error_mm()["chest"]) <= 1.0
