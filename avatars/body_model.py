@@ -39,6 +39,7 @@ LOCAL_CHANGES: tuple[str, ...] = (
     "hip-scale-vert-incr",
     "torso-scale-vert-incr",
     "measure-upperarm-circ-incr",
+    "measure-wrist-circ-incr",
     "measure-calf-circ-incr",
     "head-scale-horiz-incr",
     "breast-dist-incr",

@@ -26,8 +26,6 @@ DEFAULT_PRIOR_WEIGHT = 0.5
 #: measurement (height, length, limb girth) weighs EXTRA_WEIGHT when given, so that one Anny
 #: cannot quite reach does not pull the first nine off their tolerance. Filled ones are not fitted.
 EXTRA_WEIGHT = 0.3
-#: Measurements read off the mesh but not fitted: no Anny parameter moves them.
-NOT_FITTED = {"wrist": "Anny's wrist change acts on the forearm, not at the wrist ring the tape reads"}
 #: The fit stops once the first nine are within tolerance and a step gains less than this share.
 SETTLED_GAIN = 0.02
 
@@ -88,8 +86,7 @@ def fit_measurements(
     """
     start = start.clone()
     prior = start.clone() if prior is None else prior.clone()
-    keys = CORE_KEYS + tuple(k for k in MEASUREMENT_KEYS
-                             if k in targets and k not in CORE_KEYS and k not in NOT_FITTED)
+    keys = CORE_KEYS + tuple(k for k in MEASUREMENT_KEYS if k in targets and k not in CORE_KEYS)
     free = torch.arange(len(PARAMETER_NAMES) if len(keys) > len(CORE_KEYS) else len(CORE_PARAMETERS))
     start[len(CORE_PARAMETERS):] = prior[len(CORE_PARAMETERS):] = population_proportions(float(start[0]))
     weights = torch.tensor([PRIOR_WEIGHT.get(PARAMETER_NAMES[i], DEFAULT_PRIOR_WEIGHT) for i in free],

@@ -9,8 +9,9 @@ Bony landmarks (nipple, navel, crotch, acromion, wrist, the neck base line) are 
 Anny's topology, picked once on the mean body by `scripts/find_anny_landmarks.py`, so they move
 with the body like the real ones. Any other mesh gets them from geometry: the navel as the
 deepest dip of the front midline, the crotch as the lowest point of the mid-sagittal section,
-the acromion as the corner of the shoulder seen from the front, the wrist as the narrowest arm
-ring, the neck base in the plane through the jugular notch and cervicale.
+the acromion as the corner of the shoulder seen from the front, the wrist as the narrowest
+forearm ring before the hand and the elbow where the arm bends, the neck base in the plane
+through the jugular notch and cervicale. Arm length runs acromion - elbow - wrist.
 
 Besides the values, `measure_body` returns the *material points* behind each measurement
 (mesh-edge interpolants), so the avatar fitter can differentiate the very same tape lines.
@@ -84,7 +85,8 @@ class Probe:
 
     "loop": perimeter of the closed polygon through `first` in order, projected on the plane
     square to `axis` when given (a tape lies flat).
-    "span": distance from the centroid of `first` to that of `second`, along `axis` if given.
+    "span": distance from the centroid of `first` through those of `via` to that of `second`,
+    along `axis` if given.
     "path": length of the open polyline through `first` in order (a tape laid down the body).
     """
 
@@ -92,6 +94,7 @@ class Probe:
     first: MaterialPoints
     second: MaterialPoints | None = None
     axis: np.ndarray | None = None
+    via: tuple[MaterialPoints, ...] = ()
 
     def evaluate(self, vertices: torch.Tensor) -> torch.Tensor:
         """The measurement (vertex units) for a batch of vertices (B, N, 3) -> (B,)."""
@@ -104,12 +107,13 @@ class Probe:
             return steps.norm(dim=-1).sum(dim=1)
         if self.kind == "path":
             return (p[:, 1:] - p[:, :-1]).norm(dim=-1).sum(dim=1)
-        w0 = torch.as_tensor(self.first.w, dtype=vertices.dtype)
-        w1 = torch.as_tensor(self.second.w, dtype=vertices.dtype)
-        delta = w1 @ self.second.at_batch(vertices) - w0 @ p
+        stops = (self.first, *self.via, self.second)
+        centres = torch.stack([torch.as_tensor(stop.w, dtype=vertices.dtype) @ stop.at_batch(vertices)
+                               for stop in stops], dim=1)  # (B, stops, 3)
+        steps = centres[:, 1:] - centres[:, :-1]
         if self.axis is None:
-            return delta.norm(dim=-1)
-        return (delta @ torch.as_tensor(self.axis, dtype=vertices.dtype)).abs()
+            return steps.norm(dim=-1).sum(dim=1)
+        return (steps.sum(dim=1) @ torch.as_tensor(self.axis, dtype=vertices.dtype)).abs()
 
 
 @dataclass(frozen=True)
@@ -308,11 +312,13 @@ def _acromia(body: _BodyMesh) -> tuple[MaterialPoints, MaterialPoints]:
             _soft_extreme(upper & (lateral < -0.05 * body.stature), score, "right acromion"))
 
 
-def _wrist(body: _BodyMesh, start: np.ndarray) -> Section:
-    """The narrowest ring of the distal arm between the acromion and the fingertip.
+def _arm_rings(body: _BodyMesh, start: np.ndarray) -> tuple[Section, Section]:
+    """The elbow and the wrist of the arm whose acromion is `start`, as rings square to the arm.
 
-    Rings are cut square to the acromion-fingertip line; the minimum of their tape perimeters
-    is refined by a parabola so the wrist moves continuously with the body shape.
+    Rings are cut square to the arm's own local direction (the line through the centres of its
+    sections, which bends at the elbow). The wrist is the narrowest ring of the forearm before
+    the hand (the search stops where the hand splits into fingers, narrower than any wrist); the
+    elbow is the ring whose centre lies farthest from the straight line acromion-wrist.
     """
     v = body.vertices
     side = np.sign(start[0] - body.x_mid)
@@ -321,27 +327,34 @@ def _wrist(body: _BodyMesh, start: np.ndarray) -> Section:
     reach = float((tip - start) @ axis)
     along = (v - start) @ axis
     radial = np.linalg.norm(v - start - along[:, None] * axis, axis=1)
-    faces = body.faces_near((radial < 0.08 * body.stature) & (along > 0.5 * reach))
+    faces = body.faces_near((radial < 0.1 * body.stature) & (along > 0.15 * reach))
 
-    def ring(u: float) -> tuple[Section, float] | None:
-        centre = start + u * axis
-        loops = body.section(centre, axis, faces).loops()
+    def loops_at(centre: np.ndarray, normal: np.ndarray) -> list[Section]:
+        return sorted(body.section(centre, normal, faces).loops(), key=lambda lp: np.linalg.norm(lp.xyz.mean(0) - centre))
+
+    steps = np.linspace(0.2, 0.97, 36) * reach
+    centres = []
+    for u in steps:  # 36 rings along the arm, not vertices
+        loops = loops_at(start + u * axis, axis)
         if not loops:
-            return None
-        loop = min(loops, key=lambda lp: np.linalg.norm(lp.xyz.mean(0) - centre))
-        return loop, _hull(loop.xyz @ _plane_basis(axis).T)[1]
-
-    steps = np.linspace(0.62, 0.9, 15) * reach
-    rings = [ring(u) for u in steps]
-    perimeters = np.array([r[1] if r else np.inf for r in rings])
-    if not np.isfinite(perimeters).any():
+            break
+        centres.append(loops[0].xyz.mean(axis=0))
+    rings: list[tuple[Section, float, int]] = []
+    for i in range(1, len(centres) - 1):
+        direction = (centres[i + 1] - centres[i - 1]) / np.linalg.norm(centres[i + 1] - centres[i - 1])
+        loops = loops_at(centres[i], direction)
+        if len(loops) > 1 and np.linalg.norm(loops[1].xyz.mean(0) - centres[i]) < 0.03 * body.stature:
+            break  # the fingers: the hand is behind us
+        rings.append((loops[0], _hull(loops[0].xyz @ _plane_basis(direction).T)[1], i))
+    forearm = [ring for ring in rings if steps[ring[2]] > 0.55 * reach]
+    if not forearm:
         raise MeshError("could not find the wrist: the arm does not reach away from the body")
-    k = int(np.clip(np.argmin(perimeters), 1, len(steps) - 2))
-    p0, p1, p2 = perimeters[k - 1: k + 2]
-    curvature = p0 - 2 * p1 + p2
-    offset = 0.5 * (p0 - p2) / curvature if np.isfinite(curvature) and curvature > 0 else 0.0
-    best = ring(steps[k] + float(np.clip(offset, -1, 1)) * (steps[1] - steps[0])) or rings[k]
-    return best[0]
+    wrist = min(forearm, key=lambda ring: ring[1])
+    end = wrist[0].xyz.mean(axis=0)
+    line = (end - start) / np.linalg.norm(end - start)
+    offsets = [np.linalg.norm(centres[i] - start - ((centres[i] - start) @ line) * line) for _, _, i in rings]
+    elbow = rings[int(np.argmax([off if i < wrist[2] else -1.0 for off, (_, _, i) in zip(offsets, rings)]))]
+    return elbow[0], wrist[0]
 
 
 def _neck_section(body: _BodyMesh, front: np.ndarray, back: np.ndarray) -> Section:
@@ -439,11 +452,10 @@ def _head(body: _BodyMesh) -> _Tape:
     return _girth_at(body, level, faces=faces)
 
 
-def _upper_arm(body: _BodyMesh, acromion: np.ndarray, wrist: np.ndarray) -> Section:
-    """The left upper arm's ring square to the arm, 30% of the way from acromion to wrist
-    (midway to the elbow: ANSUR's shoulder-elbow length is 60% of the sleeve outseam)."""
-    axis = (wrist - acromion) / np.linalg.norm(wrist - acromion)
-    centre = acromion + 0.3 * np.linalg.norm(wrist - acromion) * axis
+def _upper_arm(body: _BodyMesh, acromion: np.ndarray, elbow: np.ndarray) -> Section:
+    """The left upper arm's ring square to it, midway between acromion and elbow."""
+    axis = (elbow - acromion) / np.linalg.norm(elbow - acromion)
+    centre = 0.5 * (acromion + elbow)
     near = np.linalg.norm(body.vertices - centre, axis=1) < 0.06 * body.stature
     loops = body.section(centre, axis, body.faces_near(near)).loops()
     if not loops:
@@ -514,6 +526,7 @@ def _bony_landmarks(body: _BodyMesh) -> dict:
             "acromion_left": MaterialPoints.vertices(known["acromion_left"]),
             "acromion_right": MaterialPoints.vertices(known["acromion_right"]),
             "wrist_left": MaterialPoints.vertices(known["wrist_left"]),
+            "elbow_left": MaterialPoints.vertices(known["elbow_left"]),
             "neck": _ring_tape(MaterialPoints.vertices(known["neck_base"]), v[known["neck_base"]]),
             "suprasternale": MaterialPoints.vertices(known["suprasternale"]),
             "cervicale": MaterialPoints.vertices(known["cervicale"]),
@@ -533,7 +546,7 @@ def _bony_landmarks(body: _BodyMesh) -> dict:
     back = np.array([body.x_mid, body.level(0.861), v[ring, 2].min()])
     neck = _neck_section(body, front, back)
     left, right = _acromia(body)
-    wrist = _wrist(body, left.centroid(v))
+    elbow, wrist = _arm_rings(body, left.centroid(v))
     half = 0.5 * abs(left.centroid(v)[0] - right.centroid(v)[0])
     crotch = _crotch_point(body)
     knee = _knee(body, crotch.centroid(v)[1])
@@ -542,7 +555,7 @@ def _bony_landmarks(body: _BodyMesh) -> dict:
     bust = [_soft_extreme(chest_band & (side * lateral > 0.01 * body.stature) & (side * lateral < 0.07 * body.stature),
                           v[:, 2], "bust point") for side in (1.0, -1.0)]
     armpit_floor = body.level(0.6)
-    upper_arm = _upper_arm(body, left.centroid(v), wrist.xyz.mean(axis=0))
+    upper_arm = _upper_arm(body, left.centroid(v), elbow.xyz.mean(axis=0))
     return {
         "trunk_faces": None,  # below the chest the arms are loops of their own
         "chest_half_width": half,
@@ -551,6 +564,7 @@ def _bony_landmarks(body: _BodyMesh) -> dict:
         "acromion_left": left,
         "acromion_right": right,
         "wrist_left": wrist.points,
+        "elbow_left": elbow.points,
         "neck": _tape(neck.points, neck.xyz, np.cross(LATERAL, back - front)),
         "suprasternale": neck.points.take(np.array([int(np.argmax(neck.xyz[:, 2]))])),
         "cervicale": neck.points.take(np.array([int(np.argmin(neck.xyz[:, 2]))])),
@@ -600,7 +614,7 @@ def measure_body(mesh: trimesh.Trimesh, keys: tuple[str, ...] = MEASUREMENT_KEYS
     probes = {k: tape.probe for k, tape in tapes.items()}
     probes["stature"] = Probe("span", floor, top, UP)
     probes["shoulder_breadth"] = Probe("span", bony["acromion_right"], bony["acromion_left"], LATERAL)
-    probes["arm_length"] = Probe("span", bony["acromion_left"], bony["wrist_left"])
+    probes["arm_length"] = Probe("span", bony["acromion_left"], bony["wrist_left"], via=(bony["elbow_left"],))
     probes["bust_point_breadth"] = Probe("span", bony["bust_point_right"], bony["bust_point"], LATERAL)
     if "back_waist_length" in keys:
         probes["back_waist_length"] = _down_the_midline(body, bony["cervicale"], waist_back, -1.0)

@@ -48,9 +48,10 @@ def main() -> None:
     out["acromion_left"] = int(left.a[np.argmax(left.w)])
     out["acromion_right"] = int(right.a[np.argmax(right.w)])
 
-    wrist = m._wrist(body, v[out["acromion_left"]])
+    elbow, wrist = m._arm_rings(body, v[out["acromion_left"]])
     out["wrist_left"] = ring_vertices(wrist)
     out["wrist_right"] = mirror(v, out["wrist_left"])
+    out["elbow_left"] = ring_vertices(elbow)
 
     # the nipple: the most anterior chest point of the mean *female* body, whose bust shows it
     female = MEAN_PARAMETERS.clone()
@@ -76,7 +77,7 @@ def main() -> None:
     out["axilla_right"] = mirror(v, [out["axilla_left"]])[0]
     knee = m._knee(body, v[out["crotch"], 1])
     out["knee_left"] = int(knee.a[np.argmax(knee.w)])
-    out["upper_arm_left"] = ring_vertices(m._upper_arm(body, v[out["acromion_left"]], v[out["wrist_left"]].mean(0)))
+    out["upper_arm_left"] = ring_vertices(m._upper_arm(body, v[out["acromion_left"]], v[out["elbow_left"]].mean(0)))
     for name, tape in (("calf_left", m._calf(body, v[out["knee_left"], 1])), ("head", m._head(body))):
         points = tape.probe.first
         out[name] = sorted(set(points.a.tolist()) | set(points.b.tolist()))
