@@ -501,6 +501,12 @@ def _down_the_midline(body: _BodyMesh, top: MaterialPoints, bottom: MaterialPoin
     return Probe("path", points.take(chain))
 
 
+def _edge_points(ring: dict) -> MaterialPoints:
+    """A ring stored as edge interpolants ({"a", "b", "t"}), equally weighted."""
+    a, b, t = (np.asarray(ring[k]) for k in ("a", "b", "t"))
+    return MaterialPoints(a, b, t, np.full(len(a), 1.0 / len(a)))
+
+
 @functools.lru_cache(maxsize=1)
 def anny_landmarks() -> dict | None:
     """Anny's landmark vertices, or None when the landmark file has not been generated."""
@@ -533,9 +539,10 @@ def _bony_landmarks(body: _BodyMesh) -> dict:
             "bust_point_right": MaterialPoints.vertices(known["nipple_right"]),
             "axilla": MaterialPoints.vertices([known["axilla_left"], known["axilla_right"]]),
             "knee": MaterialPoints.vertices(known["knee_left"]),
-            **{name: _ring_tape(MaterialPoints.vertices(known[ring]), v[known[ring]])
-               for name, ring in (("wrist", "wrist_left"), ("upper_arm", "upper_arm_left"),
-                                  ("calf", "calf_left"), ("head", "head"))},
+            "wrist": _ring_tape(MaterialPoints.vertices(known["wrist_left"]), v[known["wrist_left"]]),
+            **{name: _ring_tape(points, points.at(v)) for name, points in (
+                (name, _edge_points(known[ring])) for name, ring in
+                (("upper_arm", "upper_arm_left"), ("calf", "calf_left"), ("head", "head")))},
         }
     central = np.abs(v[:, 0] - body.x_mid) < 0.04 * body.stature
     ring = (np.abs(v[:, 1] - body.level(0.836)) < 0.01 * body.stature) & central

@@ -77,10 +77,12 @@ def main() -> None:
     out["axilla_right"] = mirror(v, [out["axilla_left"]])[0]
     knee = m._knee(body, v[out["crotch"], 1])
     out["knee_left"] = int(knee.a[np.argmax(knee.w)])
-    out["upper_arm_left"] = ring_vertices(m._upper_arm(body, v[out["acromion_left"]], v[out["elbow_left"]].mean(0)))
-    for name, tape in (("calf_left", m._calf(body, v[out["knee_left"], 1])), ("head", m._head(body))):
-        points = tape.probe.first
-        out[name] = sorted(set(points.a.tolist()) | set(points.b.tolist()))
+    # rings where the mesh's edges run long (upper arm, calf, head): the cut's own edge points
+    upper_arm = m._upper_arm(body, v[out["acromion_left"]], v[out["elbow_left"]].mean(0)).points
+    calf = m._calf(body, v[out["knee_left"], 1]).probe.first
+    head = m._head(body).probe.first
+    for name, points in (("upper_arm_left", upper_arm), ("calf_left", calf), ("head", head)):
+        out[name] = {"a": points.a.tolist(), "b": points.b.tolist(), "t": points.t.round(6).tolist()}
     m.ANNY_LANDMARKS_PATH.write_text(json.dumps(out))
     print(f"wrote {m.ANNY_LANDMARKS_PATH}: " + ", ".join(f"{k}: {v if isinstance(v, int) else len(v)}" for k, v in out.items()))
 
