@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 PHENOTYPES: tuple[str, ...] = ("gender", "age", "muscle", "weight", "height", "proportions")
-LOCAL_CHANGES: tuple[str, ...] = (
+CORE_LOCAL_CHANGES: tuple[str, ...] = (
     "measure-bust-circ-incr",
     "measure-underbust-circ-incr",
     "measure-waist-circ-incr",
@@ -33,7 +33,9 @@ LOCAL_CHANGES: tuple[str, ...] = (
     "torso-muscle-pectoral-incr",
     "torso-scale-depth-incr",
     "torso-vshape-incr",
-    # for the heights, lengths and limb girths (ISO 8559-1 inputs beyond the first nine)
+)
+#: Local changes that serve only the heights, lengths and limb girths beyond the first nine.
+FURTHER_PARAMETERS: tuple[str, ...] = (
     "measure-neck-height-incr",
     "measure-waisttohip-dist-incr",
     "hip-scale-vert-incr",
@@ -45,9 +47,10 @@ LOCAL_CHANGES: tuple[str, ...] = (
     "breast-dist-incr",
     "breast-trans-up",
 )
+LOCAL_CHANGES: tuple[str, ...] = CORE_LOCAL_CHANGES + FURTHER_PARAMETERS
+#: The parameters that fit the first nine measurements.
+CORE_PARAMETERS: tuple[str, ...] = PHENOTYPES + CORE_LOCAL_CHANGES
 PARAMETER_NAMES: tuple[str, ...] = PHENOTYPES + LOCAL_CHANGES
-#: The parameters that fit the first nine measurements; the rest serve the further ones only.
-CORE_PARAMETERS: tuple[str, ...] = PARAMETER_NAMES[: PARAMETER_NAMES.index("measure-neck-height-incr")]
 LOWER = torch.tensor([0.0] * len(PHENOTYPES) + [-2.0] * len(LOCAL_CHANGES), dtype=torch.float64)
 UPPER = torch.tensor([1.0] * len(PHENOTYPES) + [2.0] * len(LOCAL_CHANGES), dtype=torch.float64)
 #: Anny's mean body: every phenotype at 0.5 (age 0.5 is a young adult) and no local change.

@@ -38,6 +38,10 @@ BODY_MEASUREMENTS: tuple[MeasurementSpec, ...] = (
     MeasurementSpec("shoulder_breadth", "ISO 8559-1 5.2.1 biacromial breadth: acromion to acromion", 15, 70, "biacromialbreadth"),
     MeasurementSpec("thigh", "ISO 8559-1 5.3.20 thigh girth: horizontal, just below the gluteal fold", 20, 110, "thighcircumference"),
     MeasurementSpec("arm_length", "ISO 8559-1 5.4.2 arm length (sleeve outseam): acromion to wrist, along the arm", 20, 100, "sleeveoutseam"),
+)
+#: The measurements every avatar had first; the warm-start regressor reads these.
+CORE_KEYS: tuple[str, ...] = tuple(spec.key for spec in BODY_MEASUREMENTS)
+BODY_MEASUREMENTS += (
     # heights above the floor, standing (ISO 8559-1 heights; ANSUR II's names)
     MeasurementSpec("cervicale_height", "ISO 8559-1 cervical height: floor to cervicale (7th cervical vertebra)", 30, 230, "cervicaleheight"),
     MeasurementSpec("shoulder_height", "ISO 8559-1 shoulder (acromion) height: floor to the acromion", 30, 220, "acromialheight"),
@@ -55,9 +59,6 @@ BODY_MEASUREMENTS: tuple[MeasurementSpec, ...] = (
     MeasurementSpec("calf", "ISO 8559-1 calf girth: maximum horizontal girth of the calf", 15, 70, "calfcircumference"),
     MeasurementSpec("head", "ISO 8559-1 head girth: maximum, horizontal above the brow ridges (a garment must pass over it)", 35, 75, "headcircumference"),
 )
-#: The measurements every avatar had first; the warm-start regressor reads these.
-CORE_KEYS: tuple[str, ...] = ("stature", "chest", "waist", "hip", "inseam", "neck_base", "shoulder_breadth",
-                              "thigh", "arm_length")
 #: Heights above the floor that climb in this order on every body, under its stature. The crotch
 #: (inseam) sits between knee and waist but above the buttock point on some bodies, and the bust
 #: point between waist and shoulder but above the armpit on some (ANSUR II has both).

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import torch
 
-from avatars.body_model import CORE_PARAMETERS, PARAMETER_NAMES
+from avatars.body_model import FURTHER_PARAMETERS
 
 PROPORTIONS_PATH = Path(__file__).resolve().parent.parent / "assets" / "models" / "proportions.json"
-FURTHER_PARAMETERS: tuple[str, ...] = PARAMETER_NAMES[len(CORE_PARAMETERS):]
 
 
 @functools.lru_cache(maxsize=1)

@@ -17,8 +17,8 @@ from tqdm import tqdm
 
 from avatars import Avatar, BodyMeasurements
 from avatars.ansur import load_subjects
-from avatars.body_model import PARAMETER_NAMES, load_body_model
-from avatars.proportions import FURTHER_PARAMETERS, PROPORTIONS_PATH
+from avatars.body_model import CORE_PARAMETERS, FURTHER_PARAMETERS, load_body_model
+from avatars.proportions import PROPORTIONS_PATH
 
 BENCHMARK_SUBJECTS, BENCHMARK_SEED = 100, 0
 
@@ -33,12 +33,11 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     chosen = [pool[i] for i in rng.choice(len(pool), size=min(args.subjects, len(pool)), replace=False)]
     model = load_body_model()
-    columns = [PARAMETER_NAMES.index(name) for name in FURTHER_PARAMETERS]
     found: dict[str, list[np.ndarray]] = {"female": [], "male": []}
     for subject in tqdm(chosen, desc="fitting ANSUR subjects to every input"):
         body = BodyMeasurements.from_dict({k: v for k, v in subject.items() if k != "subject"})
         avatar = Avatar.from_measurements(body, model=model)
-        found[body.sex].append(avatar.parameters.numpy()[columns])
+        found[body.sex].append(avatar.parameters.numpy()[len(CORE_PARAMETERS):])
     out = {"parameters": list(FURTHER_PARAMETERS), "source": f"ANSUR II dev subset, {len(chosen)} subjects",
            **{sex: np.mean(rows, axis=0).round(4).tolist() for sex, rows in found.items()},
            "count": {sex: len(rows) for sex, rows in found.items()}}
