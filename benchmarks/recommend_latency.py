@@ -9,7 +9,6 @@ latency (p50/p99) of `recommend` (top 10 with sizes), `size_for` and `outfit`.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -19,9 +18,9 @@ from figures import arguments, save
 from rich.console import Console
 from rich.table import Table
 
-from recommender.catalog import Catalog, generate_products
 from recommender.recommender import Recommender
-from recommender.store import Store
+from store.catalog import Catalog, generate_products
+from store.ledger import Ledger
 
 
 def main() -> None:
@@ -34,26 +33,22 @@ def main() -> None:
     catalog = Catalog.from_dicts(generate_products(args.products, seed=1))
     ids = list(catalog.products)
     with tempfile.TemporaryDirectory() as scratch:
-        store = Store(Path(scratch) / "shop.sqlite", catalog)
+        store = Ledger(Path(scratch) / "shop.sqlite", catalog)
         started = time.perf_counter()
-        store.db.execute("BEGIN")
-        for n in range(args.shoppers):
-            sex = "female" if n % 2 else "male"
-            body = {"stature": float(rng.normal(163 if sex == "female" else 176, 7)), "sex": sex,
-                    "chest": float(rng.normal(92 if sex == "female" else 102, 7))}
-            store.db.execute("INSERT INTO shoppers VALUES (?, ?, 'regular', 0)", (f"S{n}", json.dumps(body)))
-            gender = "women" if sex == "female" else "men"
-            mine = [p for p in ids if catalog.products[p].gender == gender]
-            for product in rng.choice(mine, rng.integers(2, 13), replace=False):
-                kind = str(rng.choice(["view", "view", "tryon", "purchase"]))
-                store.db.execute("INSERT INTO events (shopper_id, product_id, kind, size, at) VALUES (?, ?, ?, NULL, 0)",
-                                 (f"S{n}", str(product), kind))
-                if kind == "purchase" and rng.random() < 0.5:
-                    size = str(rng.choice(list(catalog.products[str(product)].sizes)))
-                    store.db.execute("INSERT INTO fit_feedback (shopper_id, product_id, size, verdict, region, at) "
-                                     "VALUES (?, ?, ?, ?, NULL, 0)", (f"S{n}", str(product), size,
-                                                                     str(rng.choice(["small", "fit", "large"]))))
-        store.db.execute("COMMIT")
+        with store.transaction():
+            for n in range(args.shoppers):
+                sex = "female" if n % 2 else "male"
+                body = {"stature": float(rng.normal(163 if sex == "female" else 176, 7)), "sex": sex,
+                        "chest": float(rng.normal(92 if sex == "female" else 102, 7))}
+                store.add_shopper(f"S{n}", body)
+                gender = "women" if sex == "female" else "men"
+                mine = [p for p in ids if catalog.products[p].gender == gender]
+                for product in rng.choice(mine, rng.integers(2, 13), replace=False):
+                    kind = str(rng.choice(["view", "view", "tryon", "purchase"]))
+                    store.record(f"S{n}", str(product), kind)
+                    if kind == "purchase" and rng.random() < 0.5:
+                        size = str(rng.choice(list(catalog.products[str(product)].sizes)))
+                        store.feedback(f"S{n}", str(product), size, str(rng.choice(["small", "fit", "large"])))
         fill_seconds = time.perf_counter() - started
         started = time.perf_counter()
         engine = Recommender(store)

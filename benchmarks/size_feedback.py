@@ -23,8 +23,8 @@ from rich.table import Table
 
 from avatars.ansur import load_subjects
 from engine.garments.charts import fit_rules, load_chart
-from recommender.catalog import Catalog
 from recommender.size_model import VERDICTS, Feedback, LatentSizeModel
+from store.catalog import Catalog
 
 NOISE_CM = 2.0
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sqlite3
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -25,23 +24,23 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.garments.charts import CHART_GENDER
-from recommender.catalog import Catalog
 from recommender.recommender import Recommender
-from recommender.shop import Shop
-from recommender.store import Store
 from server.bots import simulate
 from server.local import start_local_server
+from store.catalog import Catalog
+from store.ledger import Ledger
+from store.shop import Shop
 
 K = 10
 
 
 def held_out(db_path: Path) -> dict[str, str]:
     """Shopper -> the product of their last event, for shoppers who met three or more products."""
-    db = sqlite3.connect(db_path)
-    rows = db.execute("SELECT shopper_id, product_id FROM events ORDER BY id").fetchall()
-    db.close()
+    ledger = Ledger(db_path)
+    rows = ledger.interactions()
+    ledger.close()
     history: dict[str, list[str]] = {}
-    for shopper, product in rows:
+    for shopper, product, _ in rows:
         history.setdefault(shopper, []).append(product)
     return {s: products[-1] for s, products in history.items() if len(set(products)) >= 3}
 
@@ -54,13 +53,10 @@ def evaluate(db_path: Path, folder: Path) -> dict:
     targets = held_out(db_path)
     train_path = folder / "train.sqlite"
     shutil.copy(db_path, train_path)
-    db = sqlite3.connect(train_path)
-    db.executemany("DELETE FROM events WHERE shopper_id = ? AND product_id = ?", list(targets.items()))
-    db.commit()
-    events = db.execute("SELECT shopper_id, product_id FROM events").fetchall()
-    db.close()
     catalog = Catalog.load()
-    store = Store(train_path, catalog)
+    store = Ledger(train_path, catalog)
+    store.forget_interactions(targets)
+    events = [(shopper, product) for shopper, product, _ in store.interactions()]
     Shop(store)  # the store's stock, as the simulation left it
     recommender = Recommender(store, catalog)
     popularity = Counter(product for _, product in events)

@@ -443,17 +443,17 @@ def recommend(profile: Path, product_id: str | None, k: int, category: str | Non
     """Sizes, products and outfits for a shopper, as JSON."""
     import tempfile
 
-    from recommender.catalog import CatalogError
     from recommender.recommender import Recommender
-    from recommender.store import Store, StoreError
+    from store.catalog import CatalogError
+    from store.ledger import Ledger, StoreError
 
     try:
         data = json.loads(profile.read_text())
         if not isinstance(data, dict) or "id" not in data or "measurements" not in data:
             raise StoreError("the profile needs an 'id' and 'measurements'")
         with tempfile.TemporaryDirectory() as scratch:
-            store = Store(db or Path(scratch) / "shop.sqlite")
-            if not store.db.execute("SELECT 1 FROM shoppers WHERE id = ?", (data["id"],)).fetchone():
+            store = Ledger(db or Path(scratch) / "shop.sqlite")
+            if not store.has_shopper(data["id"]):
                 store.add_shopper(data["id"], data["measurements"], data.get("fit_preference", "regular"))
             for event in data.get("history", []):
                 store.record(data["id"], event["product"], event["kind"], event.get("size"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommender.catalog import Catalog, Product
+from store.catalog import Catalog, Product
 
 NEUTRALS = {"black", "white", "navy", "grey", "beige"}
 COLOUR_PAIRS = {frozenset(p) for p in [("olive", "mustard"), ("burgundy", "pink"), ("sky blue", "mustard"),

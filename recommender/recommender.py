@@ -17,12 +17,17 @@ from scipy import sparse
 
 from avatars import BodyMeasurements
 from avatars.population import complete
-from engine.garments.charts import CHART_GENDER, COMFORT_MARGIN_CM, fit_rules, load_chart
-from recommender.catalog import Catalog, Product
+from engine.garments.charts import (
+    CHART_GENDER,
+    COMFORT_MARGIN_CM,
+    fit_rules,
+    load_chart,
+)
 from recommender.collaborative import BPR, Hybrid, ItemKNN
 from recommender.content import COMPLEMENTS, NEUTRALS, ContentIndex, compatibility
 from recommender.size_model import Feedback, LatentSizeModel
-from recommender.store import Store
+from store.catalog import Catalog, Product
+from store.ledger import Ledger
 
 KEY_GIRTH = {"tee": "chest", "longsleeve": "chest", "jacket": "chest", "dress": "chest", "trousers": "hip", "skirt": "hip"}
 MF_MIN_INTERACTIONS = 2000  # below this, matrix factorisation learns noise: item-kNN alone
@@ -43,7 +48,7 @@ class Recommendation:
 class Recommender:
     """Answers for one store: call `train()` after feedback and events accumulate."""
 
-    def __init__(self, store: Store, catalog: Catalog | None = None):
+    def __init__(self, store: Ledger, catalog: Catalog | None = None):
         self.store = store
         self.catalog = catalog or store.catalog
         self.ids = list(self.catalog.products)
@@ -63,7 +68,7 @@ class Recommender:
     def train(self) -> None:
         """Refit item-kNN on the store's events and a latent-size model per key girth on its feedback."""
         self._bodies: dict[str, dict[str, float]] = {}
-        rows = self.store.db.execute("SELECT shopper_id, product_id, kind FROM events").fetchall()
+        rows = self.store.interactions()
         self.popularity = np.zeros(len(self.ids), dtype=np.float32)
         if rows:
             shoppers = sorted({r[0] for r in rows})
@@ -76,7 +81,7 @@ class Recommender:
             # enough interactions for factors to mean something: the hybrid, else item-kNN alone
             self.cf = (Hybrid(ItemKNN(neighbours=50), BPR(factors=32, epochs=15)) if matrix.nnz >= MF_MIN_INTERACTIONS
                        else ItemKNN(neighbours=50)).fit(matrix)
-        self.has_feedback = bool(self.store.db.execute("SELECT 1 FROM fit_feedback LIMIT 1").fetchone())
+        self.has_feedback = self.store.has_feedback()
         for girth in set(KEY_GIRTH.values()):
             self.size_models[girth] = self._train_sizes(girth)
 
@@ -87,7 +92,7 @@ class Recommender:
         answers through this one's store, so the caller swaps it in once it is ready and nobody ever
         sees a half-trained model.
         """
-        own = Store(self.store.path, self.catalog)
+        own = Ledger(self.store.path, self.catalog)
         try:
             fresh = Recommender(own, self.catalog)
         finally:
@@ -96,7 +101,7 @@ class Recommender:
         return fresh
 
     def _train_sizes(self, girth: str) -> tuple[LatentSizeModel, dict[str, int]]:
-        shoppers = [r[0] for r in self.store.db.execute("SELECT id FROM shoppers ORDER BY id")]
+        shoppers = self.store.shopper_ids()
         index = {s: i for i, s in enumerate(shoppers)}
         bodies = np.array([self.body_cm(s)[girth] for s in shoppers]) if shoppers else np.zeros(0)
         tight, loose = fit_rules()["ease_cm"]["tee" if girth == "chest" else "trousers"][

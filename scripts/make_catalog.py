@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from recommender.catalog import DEFAULT_CATALOG, generate_products
+from store.catalog import DEFAULT_CATALOG, generate_products
 
 
 def main() -> None:

@@ -257,8 +257,7 @@ class StoreServer:
             recommender = self.core.recommender
             if recommender is None:
                 continue
-            latest = recommender.store.db.execute(
-                "SELECT (SELECT MAX(id) FROM events), (SELECT MAX(id) FROM fit_feedback)").fetchone()
+            latest = recommender.store.activity_mark()
             if latest != seen:  # trained in a thread (numpy and SQLite let go of the GIL); ticks go on
                 self.core.recommender = await asyncio.to_thread(recommender.retrained)
                 seen = latest

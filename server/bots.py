@@ -24,8 +24,8 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from avatars.population import sample_bodies
 from engine.garments.charts import CATEGORIES, CHART_GENDER
-from engine.store_layout import StoreLayout
-from recommender.catalog import COLOURS
+from store.catalog import COLOURS
+from store.layout import StoreLayout
 
 WALK_SPEED = 1.2  # m/s
 STEP_SECONDS = 0.1  # bots send a move at 10 Hz while walking

@@ -18,21 +18,28 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from avatars.errors import MeasurementError
-from engine.store_layout import StoreLayout
-from recommender.catalog import COLOUR_HEX, Catalog, CatalogError
 from recommender.recommender import Recommender
-from recommender.shop import Shop
-from recommender.store import StoreError
 from server.actions import Action, Close, Job, JobKind, Send, send
 from server.counter import CounterHandlers
 from server.fitting import FittingHandlers
 from server.floor import FloorHandlers, Shopper
-from server.messages import ClientMessage, Error, Join, ProductRecord, ServerMessage, tag
 from server.job_queue import JobQueue
 from server.limits import AddressBudgets, Bucket, TooManyConnections
+from server.messages import (
+    ClientMessage,
+    Error,
+    Join,
+    ProductRecord,
+    ServerMessage,
+    tag,
+)
 from server.protocol import ProtocolError, parse
 from server.studio import StudioHandlers
 from server.uploads import Uploads
+from store.catalog import COLOUR_HEX, Catalog, CatalogError
+from store.layout import StoreLayout
+from store.ledger import StoreError
+from store.shop import Shop
 
 __all__ = ["Action", "Client", "Close", "Job", "JobKind", "Send", "Shopper", "StoreCore", "TooManyConnections"]
 FLOOD_STRIKES = 50  # rate-limited messages before the client is dropped (1008)

@@ -11,11 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import UNSET
 
-from recommender.catalog import COLOUR_HEX
 from server.actions import Action, Job, JobKind, send
 from server.job_queue import QueueFull
-from server.messages import GarmentUploaded, ShopperChanged, TryOn, TryOnProgress, TryOnResult
+from server.messages import (
+    GarmentUploaded,
+    ShopperChanged,
+    TryOn,
+    TryOnProgress,
+    TryOnResult,
+)
 from server.protocol import ProtocolError
+from store.catalog import COLOUR_HEX
 
 if TYPE_CHECKING:
     from server.core import Client, StoreCore

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from engine.garments.charts import CATEGORIES
-from recommender.shop import MAX_QUANTITY
-from recommender.store import PREFERENCES, VERDICTS
+from store.ledger import PREFERENCES, VERDICTS
+from store.shop import MAX_QUANTITY
 
 PROTOCOL_VERSION = 1
 MAX_STRING = 200

@@ -23,6 +23,7 @@ import redis.asyncio as redis
 from msgspec import UNSET, UnsetType
 
 from server.actions import Job, JobKind
+from server.errors import ServeError
 from server.messages import Order, SharedEvent
 
 if TYPE_CHECKING:
@@ -77,8 +78,6 @@ JOB_DECODER = msgspec.json.Decoder(RemoteJob)
 def check_redis(url: str) -> None:
     """Fail now, with the reason, if Redis at `url` does not answer (not later, silently)."""
     import redis as sync_redis
-
-    from server.serve import ServeError
 
     try:
         sync_redis.Redis.from_url(url, socket_connect_timeout=3).ping()

@@ -5,21 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import sqlite3
 from pathlib import Path
 
-from engine.store_layout import DEFAULT_LAYOUT, StoreLayout
-from recommender.catalog import Catalog
 from recommender.recommender import Recommender
-from recommender.shop import Shop
-from recommender.store import Store
 from server.app import StoreServer
 from server.core import StoreCore
+from server.errors import ServeError
 from server.limits import AddressBudgets, AddressLimits
-
-
-class ServeError(RuntimeError):
-    """The store cannot open: the port is taken, Redis does not answer, ..."""
+from server.redis_fanout import RedisFanout, check_redis
+from store.catalog import Catalog
+from store.layout import DEFAULT_LAYOUT, StoreLayout
+from store.ledger import DamagedLedger, Ledger, StoreError
+from store.shop import Shop
 
 
 def build_server(data_dir: Path, *, designer_token: str | None = None, layout_path: Path = DEFAULT_LAYOUT,
@@ -30,12 +27,11 @@ def build_server(data_dir: Path, *, designer_token: str | None = None, layout_pa
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         catalog = Catalog.load()
-        store = Store(path, catalog)
+        store = Ledger(path, catalog)
         problems = store.integrity_problems()
-    except sqlite3.DatabaseError as exc:
-        raise ServeError(f"{path} is not a usable store database ({exc}): restore a backup, or move it aside "
-                         "to open an empty store") from exc
-    except (OSError, sqlite3.Error) as exc:
+    except DamagedLedger as exc:
+        raise ServeError(f"{exc}: restore a backup, or move it aside to open an empty store") from exc
+    except (OSError, StoreError) as exc:
         raise ServeError(f"cannot open the store in {data_dir} ({exc}): give a --data folder this user may write") from exc
     if problems:
         raise ServeError(f"{path} failed SQLite's integrity check ({'; '.join(problems[:3])}): restore a backup")
@@ -61,8 +57,6 @@ def run(host: str, port: int, data_dir: Path, *, redis_url: str | None = None, d
     token = designer_token or secrets.token_urlsafe(12)
     server = build_server(data_dir, designer_token=token, tick_hz=tick_hz, workers=workers, naive=naive, trusted=trusted)
     if redis_url:
-        from server.redis_fanout import RedisFanout, check_redis
-
         check_redis(redis_url)
         server.fanout = RedisFanout(redis_url, server)
     if designer_token is None:

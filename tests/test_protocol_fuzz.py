@@ -20,15 +20,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.store_layout import StoreLayout
-from recommender.catalog import Catalog
 from recommender.recommender import Recommender
-from recommender.shop import Shop
-from recommender.store import Store
 from server.core import Close, Job, Send, StoreCore
 from server.limits import AddressBudgets, AddressLimits
 from server.messages import CLIENT_MESSAGES, tag
 from server.protocol import TYPES, ProtocolError, decode_transforms, parse
+from store.catalog import Catalog
+from store.layout import StoreLayout
+from store.ledger import Ledger
+from store.shop import Shop
 
 REGRESSIONS = Path(__file__).with_name("fuzz_regressions.jsonl")
 FIELDS = sorted({f.name for t in CLIENT_MESSAGES for f in msgspec.structs.fields(t)} | {"extra"})
@@ -57,7 +57,7 @@ frames = st.one_of(messages(), json_values.map(lambda v: json.dumps(v, allow_nan
 
 def make_core(folder: Path) -> StoreCore:
     catalog = Catalog.load()
-    store = Store(folder / "store.sqlite", catalog)
+    store = Ledger(folder / "store.sqlite", catalog)
     return StoreCore(StoreLayout.load(catalog), Shop(store), Recommender(store, catalog), designer_token="t",
                      rate_per_second=1e9, burst=1e9, budgets=AddressBudgets(AddressLimits(trusted=frozenset({"local"}))))
 

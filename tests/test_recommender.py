@@ -8,15 +8,15 @@ import subprocess
 import pytest
 from conftest import FITROOM, ROOT
 
-from recommender.catalog import Catalog, CatalogError
 from recommender.recommender import Recommender
-from recommender.store import Store, StoreError
+from store.catalog import Catalog, CatalogError
+from store.ledger import Ledger, StoreError
 
 
 @pytest.fixture()
 def shop(tmp_path):
     catalog = Catalog.load()
-    store = Store(tmp_path / "shop.sqlite", catalog)
+    store = Ledger(tmp_path / "shop.sqlite", catalog)
     store.add_shopper("ana", {"stature": 165, "chest": 92, "waist": 74, "hip": 100, "sex": "female"})
     store.add_shopper("bo", {"stature": 182, "chest": 104, "sex": "male"})
     women = [p.id for p in catalog.products.values() if p.gender == "women"]

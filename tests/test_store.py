@@ -12,8 +12,8 @@ import time
 import pytest
 from conftest import ROOT
 
-from recommender.catalog import Catalog, CatalogError
-from recommender.store import MIGRATIONS, Store, StoreError
+from store.catalog import Catalog, CatalogError
+from store.ledger import MIGRATIONS, Ledger, StoreError
 
 
 def test_default_catalogue_is_large_and_valid():
@@ -36,7 +36,7 @@ def test_catalogue_errors_name_the_problem(tmp_path):
 
 
 def test_store_round_trip_and_errors(tmp_path):
-    store = Store(tmp_path / "shop.sqlite")
+    store = Ledger(tmp_path / "shop.sqlite")
     assert store.schema_version == len(list(MIGRATIONS.glob("*.sql"))) == 3
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.add_shopper("ana", {"stature": 165, "sex": "female"}, "snug")
@@ -57,14 +57,14 @@ def test_store_round_trip_and_errors(tmp_path):
         with pytest.raises(StoreError, match=words):
             call()
     store.close()
-    reopened = Store(tmp_path / "shop.sqlite")  # migrations are not run twice
+    reopened = Ledger(tmp_path / "shop.sqlite")  # migrations are not run twice
     assert reopened.schema_version == 3 and len(reopened.history("ana")) == 2
 
 
 WRITER = """
 import sys
-from recommender.store import Store
-store = Store(sys.argv[1])
+from store.ledger import Ledger
+store = Ledger(sys.argv[1])
 store.add_shopper("w", {"stature": 170})
 n = 0
 while True:
@@ -89,7 +89,7 @@ def test_feedback_survives_a_kill_mid_write(tmp_path):
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
-    rows = Store(path).feedback_rows()
+    rows = Ledger(path).feedback_rows()
     assert acknowledged <= len(rows) <= acknowledged + 1  # every acknowledged write is there, whole
     assert {r[3] for r in rows} == {"small", "fit", "large"}
 
@@ -97,7 +97,7 @@ def test_feedback_survives_a_kill_mid_write(tmp_path):
 def test_a_damaged_write_ahead_log_is_reported_not_silently_dropped(tmp_path):
     import shutil
 
-    store = Store(tmp_path / "shop.sqlite")
+    store = Ledger(tmp_path / "shop.sqlite")
     store.add_shopper("ana", {"stature": 165})
     for n in range(30):
         store.record("ana", "P0001", "view")
@@ -105,7 +105,7 @@ def test_a_damaged_write_ahead_log_is_reported_not_silently_dropped(tmp_path):
     crashed.mkdir()
     for suffix in ("", "-wal"):  # what a SIGKILL leaves: the file and its log, not checkpointed
         shutil.copy(tmp_path / f"shop.sqlite{suffix}", crashed / f"shop.sqlite{suffix}")
-    intact = Store(crashed / "shop.sqlite")
+    intact = Ledger(crashed / "shop.sqlite")
     assert intact.wal_frames_lost == 0 and len(intact.history("ana")) == 30
     intact.db.close()
     for suffix in ("", "-wal"):
@@ -114,6 +114,6 @@ def test_a_damaged_write_ahead_log_is_reported_not_silently_dropped(tmp_path):
     page = int.from_bytes(wal[8:12], "big")
     wal[32 + 24 + page + 24 + 100] ^= 0xFF  # one byte of the second frame's page
     (crashed / "shop.sqlite-wal").write_bytes(bytes(wal))
-    damaged = Store(crashed / "shop.sqlite")
+    damaged = Ledger(crashed / "shop.sqlite")
     assert damaged.wal_frames_lost > 0
     store.close()

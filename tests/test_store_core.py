@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from engine.store_layout import LayoutError, StoreLayout
-from recommender.catalog import Catalog
 from recommender.recommender import Recommender
-from recommender.shop import Shop
-from recommender.store import Store
 from server.core import Close, Job, Send, StoreCore
 from server.protocol import DELTA, KEYFRAME, decode_transforms
+from store.catalog import Catalog
+from store.layout import LayoutError, StoreLayout
+from store.ledger import Ledger
+from store.shop import Shop
 
 
 class Clock:
@@ -26,7 +26,7 @@ class Clock:
 @pytest.fixture()
 def core(tmp_path):
     catalog = Catalog.load()
-    store = Store(tmp_path / "store.sqlite", catalog)
+    store = Ledger(tmp_path / "store.sqlite", catalog)
     shop = Shop(store)
     return StoreCore(StoreLayout.load(catalog), shop, Recommender(store, catalog), designer_token="let-me-design",
                      clock=Clock())

@@ -460,7 +460,7 @@ function walk(dt) {
 }
 
 function stepAside(x, z) {
-  // the server's rule (engine/store_layout.py): shoppers stay on the floor and out of the racks
+  // the server's rule (store/layout.py): shoppers stay on the floor and out of the racks
   const store = state.store;
   if (!store) return [x, z];
   x = THREE.MathUtils.clamp(x, -store.floor.width_m / 2, store.floor.width_m / 2);

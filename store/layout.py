@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from recommender.catalog import Catalog
+from store.catalog import Catalog
 
 DEFAULT_LAYOUT = Path(__file__).resolve().parent.parent / "assets" / "stores" / "default.json"
 HANGING_HEIGHT_M = 1.35

@@ -13,7 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from recommender.store import Store, StoreError
+from store.ledger import Ledger, StoreError
 
 MAX_QUANTITY = 10
 
@@ -32,16 +32,15 @@ def _digest(secret: str) -> str:
 
 
 class Shop:
-    """The selling side of a `Store`: stock per size, carts, orders, and who may act as whom."""
+    """The selling side of a `Ledger`: stock per size, carts, orders, and who may act as whom."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Ledger):
         self.store = store
         self.db = store.db
         self.catalog = store.catalog
         rows = [(p.id, size, count) for p in self.catalog.products.values() for size, count in p.sizes.items()]
-        self.db.execute("BEGIN IMMEDIATE")
-        self.db.executemany("INSERT OR IGNORE INTO stock VALUES (?, ?, ?)", rows)  # first run: the catalogue's stock
-        self.db.execute("COMMIT")
+        with store.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO stock VALUES (?, ?, ?)", rows)  # first run: the catalogue's stock
         self.refresh_stock()
 
     def refresh_stock(self) -> None:
@@ -66,14 +65,9 @@ class Shop:
     # shoppers' secrets: a returning shopper proves who they are with the secret given at first join
     def register(self, shopper_id: str, name: str, measurements: dict, fit_preference: str = "regular") -> str:
         secret = secrets.token_urlsafe(18)
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.store.transaction():
             self.store.add_shopper(shopper_id, measurements, fit_preference)
             self.db.execute("INSERT INTO shopper_secrets VALUES (?, ?, ?)", (shopper_id, _digest(secret), name))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return secret
 
     def authenticate(self, shopper_id: str, secret: str) -> str:
@@ -112,8 +106,7 @@ class Shop:
         if not lines:
             raise StoreError("the cart is empty")
         now = time.time()
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.store.transaction():
             for line in lines:
                 changed = self.db.execute(
                     "UPDATE stock SET count = count - ? WHERE product_id = ? AND size = ? AND count >= ?",
@@ -128,10 +121,6 @@ class Shop:
             self.db.executemany("INSERT INTO events (shopper_id, product_id, kind, size, at) VALUES (?, ?, 'purchase', ?, ?)",
                                 [(shopper_id, ln["product"], ln["size"], now) for ln in lines])
             self.db.execute("DELETE FROM cart_lines WHERE shopper_id = ?", (shopper_id,))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         sold_out = []
         for line in lines:
             count = self.stock(line["product"])[line["size"]]
@@ -144,7 +133,6 @@ class Shop:
         query = "SELECT id, shopper_id, total FROM orders" + (" WHERE shopper_id = ?" if shopper_id else "") + " ORDER BY id"
         return [{"id": i, "shopper": s, "total": t} for i, s, t in self.db.execute(query, (shopper_id,) if shopper_id else ())]
 
-
     def forget_idle_shoppers(self, joined_before: float, keep: set[str] = frozenset()) -> int:
         """Delete shoppers who joined before `joined_before` (unix seconds) and left nothing worth keeping:
         no event, feedback, cart line or order. `keep`: shoppers on the floor now. How many went."""
@@ -155,12 +143,7 @@ class Shop:
             "AND NOT EXISTS (SELECT 1 FROM cart_lines c WHERE c.shopper_id = s.id) "
             "AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.shopper_id = s.id)", (joined_before,))
             if row[0] not in keep]
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.store.transaction():
             self.db.executemany("DELETE FROM shopper_secrets WHERE shopper_id = ?", [(s,) for s in idle])
             self.db.executemany("DELETE FROM shoppers WHERE id = ?", [(s,) for s in idle])
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return len(idle)

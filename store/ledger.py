@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from recommender.catalog import Catalog, CatalogError
+from store.catalog import Catalog, CatalogError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 EVENT_KINDS = ("view", "tryon", "cart", "purchase", "return")
@@ -42,10 +44,24 @@ class StoreError(ValueError):
     """Bad input to the store: unknown shopper or product, or malformed feedback."""
 
 
-class Store:
+class DamagedLedger(StoreError):
+    """The file is not a usable store database (not SQLite, or its pages are damaged)."""
+
+
+class Ledger:
+    """The shop's SQLite file: shoppers, their events and fit feedback, designers' garments."""
+
     def __init__(self, path: str | Path, catalog: Catalog | None = None):
         self.path = Path(path)
         self.catalog = catalog or Catalog.load()
+        try:
+            self._open()
+        except sqlite3.OperationalError as exc:  # unable to open, read-only folder, locked
+            raise StoreError(f"cannot open {self.path} ({exc})") from exc
+        except sqlite3.DatabaseError as exc:
+            raise DamagedLedger(f"{self.path} is not a usable store database ({exc})") from exc
+
+    def _open(self) -> None:
         wal = self.path.with_name(self.path.name + "-wal")
         written = _frames_of_current_log(wal)
         self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -75,6 +91,39 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One `BEGIN IMMEDIATE` transaction: every write inside lands together or not at all."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def has_shopper(self, shopper_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM shoppers WHERE id = ?", (shopper_id,)).fetchone() is not None
+
+    def shopper_ids(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT id FROM shoppers ORDER BY id")]
+
+    def interactions(self) -> list[tuple[str, str, str]]:
+        """Every event as (shopper, product, kind), oldest first: what the recommender learns from."""
+        return self.db.execute("SELECT shopper_id, product_id, kind FROM events ORDER BY id").fetchall()
+
+    def forget_interactions(self, pairs: dict[str, str]) -> None:
+        """Delete every event of each (shopper, product) pair: an evaluation's held-out items."""
+        with self.transaction():
+            self.db.executemany("DELETE FROM events WHERE shopper_id = ? AND product_id = ?", list(pairs.items()))
+
+    def has_feedback(self) -> bool:
+        return self.db.execute("SELECT 1 FROM fit_feedback LIMIT 1").fetchone() is not None
+
+    def activity_mark(self) -> tuple[int | None, int | None]:
+        """The newest event's and fit note's ids: when they change, shoppers did something."""
+        return self.db.execute("SELECT (SELECT MAX(id) FROM events), (SELECT MAX(id) FROM fit_feedback)").fetchone()
 
     def add_shopper(self, shopper_id: str, measurements: dict, fit_preference: str = "regular") -> None:
         if fit_preference not in PREFERENCES:
