@@ -40,8 +40,9 @@ class Product:
     pattern: str
     style: str
     season: str
-    price: float
+    price: float           # the list price
     sizes: dict[str, int]  # stock per size label
+    cost: float | None = None  # what the shop paid: price rules never go under it plus the minimum margin
 
     def in_stock(self, size: str) -> bool:
         return self.sizes.get(size, 0) > 0
@@ -76,9 +77,14 @@ class Catalog:
             stock = raw["sizes"]
             if not isinstance(stock, dict) or any(not isinstance(v, int) or v < 0 for v in stock.values()):
                 raise CatalogError(f"product {raw['id']}: 'sizes' must map size labels to stock counts >= 0")
+            price, cost = raw["price"], raw.get("cost")
+            if isinstance(price, bool) or not isinstance(price, int | float) or not 0 < price < 1e6:
+                raise CatalogError(f"product {raw['id']}: price {price!r} must be a number above 0")
+            if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float) or not 0 < cost <= price):
+                raise CatalogError(f"product {raw['id']}: cost {cost!r} must be a number above 0 and at most the price")
             products.append(Product(str(raw["id"]), raw["name"], raw["category"], raw["gender"],
                                     tuple(raw["colours"]), raw["pattern"], raw["style"], raw["season"],
-                                    float(raw["price"]), dict(stock)))
+                                    float(price), dict(stock), None if cost is None else float(cost)))
         if not products:
             raise CatalogError(f"{source} holds no products")
         return cls(products)
@@ -103,6 +109,7 @@ def generate_products(count: int = 240, seed: int = 7) -> list[dict]:
     """`count` products drawn (seeded) over our garment library: every chart, colours, patterns,
     styles, seasons, prices and stock per size, some sizes sold out."""
     rng = np.random.default_rng(seed)
+    costs = np.random.default_rng(seed + 1).uniform(0.35, 0.55, count)  # a stream of its own: the rest stays as it was
     charts = sorted(p.stem for p in CHARTS.glob("*.json"))
     products = []
     for index in range(count):
@@ -118,7 +125,7 @@ def generate_products(count: int = 240, seed: int = 7) -> list[dict]:
             "id": f"P{index + 1:04d}",
             "name": f"{colours[0].title()} {pattern if pattern != 'solid' else ''} {NAMES[category]}".replace("  ", " "),
             "category": category, "gender": gender, "colours": colours, "pattern": pattern,
-            "style": style, "season": season, "price": price, "currency": "EUR",
+            "style": style, "season": season, "price": price, "cost": round(price * float(costs[index]), 2), "currency": "EUR",
             "garment": category, "size_chart": f"{category}_{gender}", "fabric": CATEGORIES[category][0],
             "sizes": stock,
         })

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from store.catalog import Catalog, CatalogError
+from store.experiments import Arm, Experiment
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 EVENT_KINDS = ("view", "tryon", "cart", "purchase", "return")
@@ -54,6 +55,10 @@ class Ledger:
     def __init__(self, path: str | Path, catalog: Catalog | None = None):
         self.path = Path(path)
         self.catalog = catalog or Catalog.load()
+        #: unix seconds of every write (a simulation or a test may run its own clock)
+        self.clock: Callable[[], float] = time.time
+        #: the experiment whose arm is written on every event and order (None: no experiment running)
+        self.experiment: Experiment | None = None
         try:
             self._open()
         except sqlite3.OperationalError as exc:  # unable to open, read-only folder, locked
@@ -132,7 +137,7 @@ class Ledger:
             raise StoreError("a shopper needs an id and a measurements object")
         try:
             self.db.execute("INSERT INTO shoppers VALUES (?, ?, ?, ?)",
-                            (shopper_id, json.dumps(measurements), fit_preference, time.time()))
+                            (shopper_id, json.dumps(measurements), fit_preference, self.clock()))
         except sqlite3.IntegrityError:
             raise StoreError(f"shopper {shopper_id!r} exists already") from None
 
@@ -153,15 +158,18 @@ class Ledger:
         if kind not in EVENT_KINDS:
             raise StoreError(f"event kind {kind!r} is not one of {EVENT_KINDS}")
         self._check(shopper_id, product_id, size)
-        self.db.execute("INSERT INTO events (shopper_id, product_id, kind, size, at) VALUES (?, ?, ?, ?, ?)",
-                        (shopper_id, product_id, kind, size, time.time()))
+        self.db.execute("INSERT INTO events (shopper_id, product_id, kind, size, at, arm) VALUES (?, ?, ?, ?, ?, ?)",
+                        (shopper_id, product_id, kind, size, self.clock(), self.arm(shopper_id)))
+
+    def arm(self, shopper_id: str) -> Arm | None:
+        return self.experiment.arm(shopper_id) if self.experiment else None
 
     def feedback(self, shopper_id: str, product_id: str, size: str, verdict: str, region: str | None = None) -> None:
         if verdict not in VERDICTS:
             raise StoreError(f"fit feedback {verdict!r} is not one of {VERDICTS}")
         self._check(shopper_id, product_id, size)
         self.db.execute("INSERT INTO fit_feedback (shopper_id, product_id, size, verdict, region, at) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", (shopper_id, product_id, size, verdict, region, time.time()))
+                        "VALUES (?, ?, ?, ?, ?, ?)", (shopper_id, product_id, size, verdict, region, self.clock()))
 
     def history(self, shopper_id: str) -> list[dict]:
         self.shopper(shopper_id)
@@ -176,7 +184,7 @@ class Ledger:
         """Remember a designer's checked upload (`file`, `name`, `category`, `size`, `fabric`, `url`, counts)."""
         self.db.execute("INSERT OR REPLACE INTO uploaded_garments VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (garment_id, record["file"], record["name"], record["category"], record["size"],
-                         record["fabric"], record["url"], record["vertices"], record["faces"], time.time()))
+                         record["fabric"], record["url"], record["vertices"], record["faces"], self.clock()))
 
     def garments(self) -> dict[str, dict]:
         """Every uploaded garment by id, oldest first."""

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 
 from store.ledger import Ledger, StoreError
+from store.pricing import Pricing
 
 MAX_QUANTITY = 10
 
@@ -34,8 +34,9 @@ def _digest(secret: str) -> str:
 class Shop:
     """The selling side of a `Ledger`: stock per size, carts, orders, and who may act as whom."""
 
-    def __init__(self, store: Ledger):
+    def __init__(self, store: Ledger, pricing: Pricing | None = None):
         self.store = store
+        self.pricing = pricing  # None: list prices
         self.db = store.db
         self.catalog = store.catalog
         rows = [(p.id, size, count) for p in self.catalog.products.values() for size, count in p.sizes.items()]
@@ -81,7 +82,11 @@ class Shop:
     def cart(self, shopper_id: str) -> list[dict]:
         rows = self.db.execute("SELECT product_id, size, quantity FROM cart_lines WHERE shopper_id = ? "
                                "ORDER BY product_id, size", (shopper_id,)).fetchall()
-        return [{"product": p, "size": s, "quantity": q, "price": self.catalog.get(p).price} for p, s, q in rows]
+        return [{"product": p, "size": s, "quantity": q, "price": self.price_for(shopper_id, p)} for p, s, q in rows]
+
+    def price_for(self, shopper_id: str, product_id: str) -> float:
+        """What this shopper pays for the product now (the price rules, or list in the experiment's control)."""
+        return self.pricing.price_for(shopper_id, product_id) if self.pricing else self.catalog.get(product_id).price
 
     def add_to_cart(self, shopper_id: str, product_id: str, size: str, quantity: int = 1) -> list[dict]:
         self.store._check(shopper_id, product_id, size)
@@ -105,7 +110,7 @@ class Shop:
         lines = self.cart(shopper_id)
         if not lines:
             raise StoreError("the cart is empty")
-        now = time.time()
+        now, arm = self.store.clock(), self.store.arm(shopper_id)
         with self.store.transaction():
             for line in lines:
                 changed = self.db.execute(
@@ -114,12 +119,16 @@ class Shop:
                 if changed != 1:
                     raise StoreError(f"{line['product']} in size {line['size']} sold out before you bought it")
             total = round(sum(line["price"] * line["quantity"] for line in lines), 2)
-            order_id = self.db.execute("INSERT INTO orders (shopper_id, total, at) VALUES (?, ?, ?)",
-                                       (shopper_id, total, now)).lastrowid
+            order_id = self.db.execute("INSERT INTO orders (shopper_id, total, at, arm) VALUES (?, ?, ?, ?)",
+                                       (shopper_id, total, now, arm)).lastrowid
             self.db.executemany("INSERT INTO order_lines VALUES (?, ?, ?, ?, ?)",
                                 [(order_id, ln["product"], ln["size"], ln["quantity"], ln["price"]) for ln in lines])
-            self.db.executemany("INSERT INTO events (shopper_id, product_id, kind, size, at) VALUES (?, ?, 'purchase', ?, ?)",
-                                [(shopper_id, ln["product"], ln["size"], now) for ln in lines])
+            self.db.executemany("INSERT INTO events (shopper_id, product_id, kind, size, at, arm) "
+                                "VALUES (?, ?, 'purchase', ?, ?, ?)", [(shopper_id, ln["product"], ln["size"], now, arm)
+                                                                      for ln in lines])
+            self.db.execute("INSERT INTO stock_outs SELECT ?, product_id, size, ?, ? FROM stock "
+                            f"WHERE count = 0 AND (product_id, size) IN (VALUES {', '.join(['(?, ?)'] * len(lines))})",
+                            (order_id, arm, now, *[v for ln in lines for v in (ln["product"], ln["size"])]))
             self.db.execute("DELETE FROM cart_lines WHERE shopper_id = ?", (shopper_id,))
         sold_out = []
         for line in lines:

@@ -37,7 +37,7 @@ def test_catalogue_errors_name_the_problem(tmp_path):
 
 def test_store_round_trip_and_errors(tmp_path):
     store = Ledger(tmp_path / "shop.sqlite")
-    assert store.schema_version == len(list(MIGRATIONS.glob("*.sql"))) == 3
+    assert store.schema_version == len(list(MIGRATIONS.glob("*.sql"))) == 4
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.add_shopper("ana", {"stature": 165, "sex": "female"}, "snug")
     store.record("ana", "P0001", "view")
@@ -58,7 +58,7 @@ def test_store_round_trip_and_errors(tmp_path):
             call()
     store.close()
     reopened = Ledger(tmp_path / "shop.sqlite")  # migrations are not run twice
-    assert reopened.schema_version == 3 and len(reopened.history("ana")) == 2
+    assert reopened.schema_version == 4 and len(reopened.history("ana")) == 2
 
 
 WRITER = """
@@ -117,3 +117,17 @@ def test_a_damaged_write_ahead_log_is_reported_not_silently_dropped(tmp_path):
     damaged = Ledger(crashed / "shop.sqlite")
     assert damaged.wal_frames_lost > 0
     store.close()
+
+
+def test_a_database_from_before_operations_is_carried_forward(tmp_path):
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path, isolation_level=None)
+    for number, script in enumerate(sorted(MIGRATIONS.glob("*.sql"))[:3], start=1):
+        old.executescript(f"BEGIN; {script.read_text()}; PRAGMA user_version = {number}; COMMIT;")
+    old.execute("INSERT INTO shoppers VALUES ('old', '{}', 'regular', 1)")
+    old.execute("INSERT INTO orders (shopper_id, total, at) VALUES ('old', 19.5, 2)")
+    old.close()
+    store = Ledger(path)
+    assert store.schema_version == 4
+    assert store.db.execute("SELECT shopper_id, total, arm FROM orders").fetchall() == [("old", 19.5, None)]
+    assert store.db.execute("SELECT COUNT(*) FROM stock_alerts").fetchone()[0] == 0
