@@ -575,5 +575,59 @@ def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, see
         _fail(f"no bot could join the store at {url}")
 
 
+@main.command()
+@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="the store's folder (holds store.sqlite, as `fitroom serve --data` writes it)")
+@click.option("--json", "as_json", is_flag=True, help="print alerts, reorder, forecast and prices as JSON")
+@click.option("--approve", "approvals", multiple=True, type=int, metavar="ID",
+              help="receive replenishment suggestion ID into stock (repeatable)")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 1000), help="SKUs in the forecast and chart")
+@click.option("--chart", type=click.Path(path_type=Path, dir_okay=False),
+              help="PNG of stock and forecast for the top SKUs [default: DATA/ops_stock.png]")
+@click.option("--settings", "settings_path", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="operations settings [default: assets/operations.json]")
+def ops(data_dir: Path, as_json: bool, approvals: tuple[int, ...], top: int, chart: Path | None,
+        settings_path: Path | None) -> None:
+    """Store operations: low-stock alerts, what to reorder, the demand forecast and prices."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from store.ledger import Ledger, StoreError
+    from store.operations import Operations
+    from store.ops_chart import stock_chart
+    from store.settings import DEFAULT_SETTINGS, OpsSettings
+    from store.shop import Shop
+
+    path = data_dir / "store.sqlite"
+    if not path.is_file():
+        _fail(f"no store database at {path}: pass the folder `fitroom serve --data` or `fitroom simulate` wrote")
+    try:
+        ledger = Ledger(path)
+        operations = Operations(ledger, OpsSettings.load(settings_path or DEFAULT_SETTINGS))
+        Shop(ledger, operations.pricing)
+        operations.replan()
+        for suggestion_id in approvals:
+            operations.approve(suggestion_id)
+        report = operations.report(top)
+        plans = sorted(operations.plans.values(), key=lambda p: -p.daily_demand)[:top]
+        picture = stock_chart(ledger, operations.settings, plans, ledger.clock(), chart or data_dir / "ops_stock.png")
+    except StoreError as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps({**report, "chart": str(picture)}, indent=1))
+        return
+    console = Console()
+    for title, rows in (("Low stock", report["alerts"]), ("Reorder", report["reorder"]),
+                        (f"Forecast, top {top} SKUs", report["forecast"]),
+                        ("Prices off list", [r for r in report["prices"] if r["price"] != r["list_price"]])):
+        table = Table(title=f"{title} ({len(rows)})")
+        for key in (rows[0] if rows else {"none": ""}):
+            table.add_column(key.replace("_", " "), justify="left" if key in ("product", "size", "rule") else "right")
+        for row in rows[:50]:
+            table.add_row(*(f"{v:.2f}" if isinstance(v, float) else str(v) for v in row.values()))
+        console.print(table)
+    console.print(f"chart: {picture}")
+
+
 if __name__ == "__main__":
     main()

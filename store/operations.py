@@ -9,6 +9,7 @@ alert goes out with the order that caused it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -80,12 +81,19 @@ class Operations:
             product.sizes[suggestion.size] = count
         return suggestion, self.stock_changed([(suggestion.product, suggestion.size)], now)
 
+    def _now_or_then(self, alert: Alert) -> dict:
+        """The SKU's stock and reorder point as of the last plan (as raised, if it has none)."""
+        plan = self.plans.get((alert.product, alert.size))
+        return ({"stock": plan.stock, "reorder_point": plan.reorder_point} if plan else
+                {"stock": alert.stock, "reorder_point": alert.reorder_point})
+
     def report(self, top: int | None = None) -> dict:
         """The operator's view (`fitroom ops --json`): open alerts, what to reorder, the forecast, prices."""
         plans = sorted(self.plans.values(), key=lambda p: -p.daily_demand)[:top]
         return {
-            "alerts": [{"product": a.product, "size": a.size, "stock": a.stock, "reorder_point": a.reorder_point,
-                        "raised_at": a.raised_at} for a in self.replenisher.alerts()],
+            "alerts": [{"product": a.product, "size": a.size, **self._now_or_then(a),
+                        "raised": datetime.fromtimestamp(a.raised_at, UTC).isoformat(timespec="seconds")}
+                       for a in self.replenisher.alerts()],
             "reorder": [{"id": s.id, "product": s.product, "size": s.size, "quantity": s.quantity}
                         for s in self.replenisher.suggestions()],
             "forecast": [{"product": p.product, "size": p.size, "daily_demand": p.daily_demand, "stock": p.stock,

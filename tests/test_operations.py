@@ -4,6 +4,7 @@ refuse stale suggestions, price guardrails, stable A/B arms and the what-ifs' di
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -202,3 +203,42 @@ def test_the_bootstrap_interval_covers_a_planted_lift():
     lift = revenue_lift(control, treatment)
     assert lift["ci95"][0] < 20 < lift["ci95"][1] and lift["ci95"][0] > 0
     assert lift == revenue_lift(control, treatment)  # seeded
+
+
+# --- the operator's command -----------------------------------------------------------------------------
+def test_fitroom_ops_reports_alerts_reorders_forecast_prices_and_draws_the_chart(tmp_path):
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from fitroom.cli import main
+
+    catalog = Catalog.load()
+    ledger = Ledger(tmp_path / "store.sqlite", catalog)
+    clock = Clock()
+    clock.now = __import__("time").time() - 28 * DAY
+    ledger.clock = clock
+    ops = Operations(ledger)
+    shop = Shop(ledger, ops.pricing)
+    for n in range(40):
+        shop.register(f"S{n}", "x", {"stature": 170, "sex": "female"})
+    shop.set_stock("P0001", "S", 40)
+    sell_daily(shop, ops, 27, "P0001", "S")
+    shop.set_stock("P0001", "S", 1)
+    ledger.close()
+    result = CliRunner().invoke(main, ["ops", "--data", str(tmp_path), "--json", "--top", "5"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert {"alerts", "reorder", "forecast", "prices"} <= set(report)
+    assert {"product": "P0001", "size": "S", "stock": 1} == {k: report["alerts"][0][k] for k in ("product", "size", "stock")}
+    assert report["alerts"][0]["reorder_point"] > 1
+    assert report["forecast"][0]["product"] == "P0001" and 0.6 < report["forecast"][0]["daily_demand"] < 1.4
+    (line,) = [r for r in report["reorder"] if r["product"] == "P0001"]
+    approved = CliRunner().invoke(main, ["ops", "--data", str(tmp_path), "--json", "--approve", str(line["id"])])
+    assert approved.exit_code == 0 and Ledger(tmp_path / "store.sqlite", catalog).db.execute(
+        "SELECT count FROM stock WHERE product_id = 'P0001' AND size = 'S'").fetchone()[0] == 1 + line["quantity"]
+    again = CliRunner().invoke(main, ["ops", "--data", str(tmp_path), "--approve", str(line["id"])])
+    assert again.exit_code == 2 and "no longer applies" in again.output
+    chart = np.asarray(Image.open(tmp_path / "ops_stock.png").convert("RGB")).astype(int)
+    assert chart.shape[1] > 1000 and (np.abs(chart - [192, 40, 45]).sum(axis=2) < 30).sum() > 50  # reorder lines drawn
+    missing = CliRunner().invoke(main, ["ops", "--data", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 2 and "no store database" in missing.output
