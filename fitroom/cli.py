@@ -496,6 +496,10 @@ def _print_summary(result: dict[str, Any]) -> None:
               help="where the store's SQLite file and try-on files live")
 @click.option("--designer-token", envvar="FITROOM_DESIGNER_TOKEN", default=None,
               help="token that lets a client edit the store (default: a new one, printed at start)")
+@click.option("--operator-token", envvar="FITROOM_OPERATOR_TOKEN", default=None,
+              help="token for stock alerts, reorders, prices and the /ops dashboard (default: a new one, printed at start)")
+@click.option("--ops-settings", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="operations settings: lead time, service level, price rules, experiment [default: assets/operations.json]")
 @click.option("--tick-hz", default=20.0, show_default=True, type=float, help="state updates per second")
 @click.option("--workers", default=1, show_default=True, type=int, help="processes for try-ons (drape, render)")
 @click.option("--naive", is_flag=True, help="benchmark baseline: full JSON state to everyone every tick")
@@ -504,16 +508,19 @@ def _print_summary(result: dict[str, Any]) -> None:
 @click.option("--trust", multiple=True, metavar="ADDRESS",
               help="an address exempt from the per-address limits on connections, joins and messages "
                    "(load tests, bots); repeatable")
-def serve(host: str, port: int, redis_url: str | None, data_dir: Path, designer_token: str | None, tick_hz: float,
-          workers: int, naive: bool, bots: int, trust: tuple[str, ...]) -> None:
+def serve(host: str, port: int, redis_url: str | None, data_dir: Path, designer_token: str | None,
+          operator_token: str | None, ops_settings: Path | None, tick_hz: float, workers: int, naive: bool, bots: int,
+          trust: tuple[str, ...]) -> None:
     """Open the store: web client at http://HOST:PORT, websocket at ws://HOST:PORT/ws."""
     from server.serve import ServeError, run
+    from store.settings import DEFAULT_SETTINGS
 
     if not 1 <= tick_hz <= 120 or workers < 1:
         _fail("--tick-hz must be 1 to 120 and --workers at least 1")
     try:
         run(host, port, data_dir, redis_url=redis_url, designer_token=designer_token, tick_hz=tick_hz,
-            workers=workers, naive=naive, bots=bots, trusted=frozenset(trust) | ({LOOPBACK} if bots else set()))
+            workers=workers, naive=naive, bots=bots, trusted=frozenset(trust) | ({LOOPBACK} if bots else set()),
+            operator_token=operator_token, ops_settings=ops_settings or DEFAULT_SETTINGS)
     except ServeError as exc:
         _fail(str(exc))
 

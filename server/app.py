@@ -262,6 +262,16 @@ class StoreServer:
                 self.core.recommender = await asyncio.to_thread(recommender.retrained)
                 seen = latest
 
+    async def ops_loop(self) -> None:
+        """Operations every quarter of a demand day (at most every 5 minutes): forecast, alerts, prices."""
+        operations = self.core.operations
+        if operations is None:
+            return
+        every_seconds = min(operations.settings.day_seconds / 4, 300.0)
+        while True:
+            self.dispatch(self.core.replan())  # SQLite's connection lives on this thread
+            await asyncio.sleep(every_seconds)
+
     async def collect_loop(self, every_seconds: float = 60.0) -> None:
         """Delete old try-on results (by age and total size) and shoppers who came and did nothing."""
         while True:
@@ -284,7 +294,7 @@ class StoreServer:
         self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=init_worker,
                                         initargs=(os.getpid(),))
         tasks = [asyncio.ensure_future(self.tick_loop()), asyncio.ensure_future(self.retrain_loop()),
-                 asyncio.ensure_future(self.collect_loop())]
+                 asyncio.ensure_future(self.collect_loop()), asyncio.ensure_future(self.ops_loop())]
         tasks += [asyncio.ensure_future(self.job_loop()) for _ in range(self.workers)]
         if self.fanout is not None:
             tasks.append(asyncio.ensure_future(self.fanout.listen()))

@@ -20,6 +20,7 @@ import numpy as np
 from avatars.errors import MeasurementError
 from recommender.recommender import Recommender
 from server.actions import Action, Close, Job, JobKind, Send, send
+from server.back_office import BackOfficeHandlers
 from server.counter import CounterHandlers
 from server.fitting import FittingHandlers
 from server.floor import FloorHandlers, Shopper
@@ -37,8 +38,10 @@ from server.protocol import ProtocolError, parse
 from server.studio import StudioHandlers
 from server.uploads import Uploads
 from store.catalog import COLOUR_HEX, Catalog, CatalogError
+from store.experiments import Arm
 from store.layout import StoreLayout
 from store.ledger import StoreError
+from store.operations import Operations
 from store.shop import Shop
 
 __all__ = ["Action", "Client", "Close", "Job", "JobKind", "Send", "Shopper", "StoreCore", "TooManyConnections"]
@@ -51,6 +54,7 @@ class Client:
     address: str = "local"
     shopper: str | None = None
     designer: bool = False
+    operator: bool = False
     acked_tick: int = -1  # the tick whose transforms this client has; -1: needs a keyframe
     bucket: Bucket = field(default_factory=lambda: Bucket(0.0, 0.0))  # this connection's messages
     strikes: int = 0
@@ -58,11 +62,13 @@ class Client:
 
 
 @dataclass
-class StoreCore(FloorHandlers, CounterHandlers, FittingHandlers, StudioHandlers):
+class StoreCore(FloorHandlers, CounterHandlers, FittingHandlers, StudioHandlers, BackOfficeHandlers):
     layout: StoreLayout
     shop: Shop
     recommender: Recommender | None = None
     designer_token: str | None = None
+    operations: Operations | None = None
+    operator_token: str | None = None
     tick_hz: float = 20.0
     keyframe_seconds: float = 2.0
     rate_per_second: float = 40.0
@@ -81,7 +87,7 @@ class StoreCore(FloorHandlers, CounterHandlers, FittingHandlers, StudioHandlers)
     budgets: AddressBudgets = field(default_factory=AddressBudgets)
     _next_client: int = 0
     _layout_cache: dict | None = None
-    _products_cache: tuple[tuple[int, ...], list[ProductRecord]] | None = None
+    _products_cache: dict[Arm | None, tuple[tuple, list[ProductRecord]]] = field(default_factory=dict)
 
     @property
     def catalog(self) -> Catalog:
@@ -155,14 +161,18 @@ class StoreCore(FloorHandlers, CounterHandlers, FittingHandlers, StudioHandlers)
             self._layout_cache = self.layout.as_dict()
         return self._layout_cache
 
-    def _product_records(self) -> list[ProductRecord]:
-        """Every product with its stock, rebuilt only when some stock changed since the last join."""
+    def _product_records(self, shopper_id: str) -> list[ProductRecord]:
+        """Every product with its stock and this shopper's prices, rebuilt only when some stock or price
+        changed since the last join of a shopper in the same experiment arm."""
+        arm = self.shop.store.arm(shopper_id)
         stock = tuple(n for p in self.catalog.products.values() for n in p.sizes.values())
-        if self._products_cache is None or self._products_cache[0] != stock:
-            self._products_cache = (stock, [self._product(p) for p in self.catalog.products])
-        return self._products_cache[1]
+        key = (stock, self.shop.pricing.version if self.shop.pricing else 0)
+        if arm not in self._products_cache or self._products_cache[arm][0] != key:
+            self._products_cache[arm] = (key, [self._product(p, shopper_id) for p in self.catalog.products])
+        return self._products_cache[arm][1]
 
-    def _product(self, product_id: str) -> ProductRecord:
+    def _product(self, product_id: str, shopper_id: str) -> ProductRecord:
         p = self.catalog.get(product_id)
         return ProductRecord(p.id, p.name, p.category, p.gender, list(p.colours), COLOUR_HEX.get(p.colours[0], "#888888"),
-                             p.price, p.style, dict(p.sizes), self.layout.placements.get(p.id))
+                             self.shop.price_for(shopper_id, p.id), p.style, dict(p.sizes),
+                             self.layout.placements.get(p.id), p.price)

@@ -45,7 +45,7 @@ class CounterHandlers:
         shopper = self.shoppers[client.shopper]
         shopper.holding = product.id
         self.shop.store.record(shopper.id, product.id, "view")
-        return self._reply(client, ProductInfo(self._product(product.id))) + [
+        return self._reply(client, ProductInfo(self._product(product.id, shopper.id))) + [
             send(ShopperChanged(shopper.id, holding=product.id), exclude=client.id)]
 
     def _size_advice(self: StoreCore, shopper: Shopper, product_id: str) -> SizeAdvice:
@@ -85,7 +85,7 @@ class CounterHandlers:
         for product in sorted({line["product"] for line in order.lines}):
             sold_out = [size for p, size in order.sold_out if p == product]
             actions.append(send(Stock(product, dict(self.catalog.get(product).sizes), sold_out)))
-        return actions
+        return actions + self.stock_changed([(line["product"], line["size"]) for line in order.lines])
 
     def _on_recommend(self: StoreCore, client: Client, message: Recommend) -> list[Action]:
         if self.recommender is None:

@@ -29,7 +29,16 @@ from server.messages import (
     State,
     You,
 )
-from server.protocol import CM_PER_M, DELTA, KEYFRAME, ProtocolError, changed_mask, encode, encode_transforms, quantise
+from server.protocol import (
+    CM_PER_M,
+    DELTA,
+    KEYFRAME,
+    ProtocolError,
+    changed_mask,
+    encode,
+    encode_transforms,
+    quantise,
+)
 
 if TYPE_CHECKING:
     from server.core import Client, StoreCore
@@ -81,6 +90,10 @@ class FloorHandlers:
         if token is not UNSET and (self.designer_token is None or not secrets.compare_digest(
                 token.encode(errors="replace"), self.designer_token.encode())):
             raise ProtocolError("forbidden", "wrong designer token")
+        operator = message.operator_token
+        if operator is not UNSET and (self.operator_token is None or not secrets.compare_digest(
+                operator.encode(errors="replace"), self.operator_token.encode())):
+            raise ProtocolError("forbidden", "wrong operator token")
         secret = UNSET
         if message.shopper_id is not UNSET:
             shopper_id = message.shopper_id
@@ -99,8 +112,10 @@ class FloorHandlers:
         shopper = Shopper(shopper_id, name, slot, measurements, x, z, heading=180.0, client=client.id)
         self.shoppers[shopper_id] = shopper
         client.shopper, client.designer, client.acked_tick = shopper_id, token is not UNSET, -1
-        snapshot = Snapshot(PROTOCOL_VERSION, self.tick_no, self.tick_hz, You(shopper_id, slot, client.designer, secret),
-                            self._layout_record(), self._product_records(),
+        client.operator = operator is not UNSET
+        snapshot = Snapshot(PROTOCOL_VERSION, self.tick_no, self.tick_hz,
+                            You(shopper_id, slot, client.designer, secret, client.operator),
+                            self._layout_record(), self._product_records(shopper_id),
                             [s.public() for s in self.shoppers.values()], self.shop.cart(shopper_id))
         avatar = Job("A" + secrets.token_hex(6), JobKind.AVATAR, client.id, {"measurements": measurements},
                      shopper_id, address=client.address)  # the body everyone sees, built off the loop (cached)

@@ -48,6 +48,7 @@ class Join(ClientMessage, tag="join"):
     measurements: Measurements | UnsetType = UNSET
     fit_preference: Literal[PREFERENCES] = "regular"  # type: ignore[valid-type]
     designer_token: Text | UnsetType = UNSET
+    operator_token: Text | UnsetType = UNSET  # stock alerts, approving reorders, setting prices
 
 
 class Leave(ClientMessage, tag="leave"):
@@ -133,11 +134,20 @@ class UploadChunk(ClientMessage, tag="upload_chunk"):
     data: Blob
 
 
+class ApproveReorder(ClientMessage, tag="approve_reorder"):
+    suggestion: Annotated[int, Meta(ge=1, le=2**62)]
+
+
+class SetPrice(ClientMessage, tag="set_price"):
+    product: Text
+    price: Annotated[float, Meta(gt=0.0, le=1e7)]
+
+
 CLIENT_MESSAGES: tuple[type[ClientMessage], ...] = (
     Join, Leave, Move, Pick, AskSize, ChooseSize, TryOn, Feedback, CartAdd, CartRemove, Buy, Recommend, Ping,
-    Restock, UploadGarment, UploadChunk)
+    Restock, UploadGarment, UploadChunk, ApproveReorder, SetPrice)
 ClientUnion = Join | Leave | Move | Pick | AskSize | ChooseSize | TryOn | Feedback | CartAdd | CartRemove | Buy \
-    | Recommend | Ping | Restock | UploadGarment | UploadChunk
+    | Recommend | Ping | Restock | UploadGarment | UploadChunk | ApproveReorder | SetPrice
 
 
 def tag(message_type: type[Struct]) -> str:
@@ -177,6 +187,7 @@ class ProductRecord(Struct):
     style: str
     stock: dict[str, int]
     placement: dict[str, Any] | None
+    list_price: float  # `price` is what this shopper pays now; under it only when a price rule marked it down
 
 
 class You(Struct, omit_defaults=True):
@@ -184,6 +195,7 @@ class You(Struct, omit_defaults=True):
     slot: int
     designer: bool
     secret: str | UnsetType = UNSET  # only for a new shopper: keep it to come back
+    operator: bool = False
 
 
 class Snapshot(ServerMessage, tag="snapshot"):
@@ -272,6 +284,41 @@ class Stock(ServerMessage, tag="stock"):
     sold_out: list[str]
 
 
+class Price(ServerMessage, tag="price"):
+    """A product's price changed for you (a price rule or an operator; never above its list price)."""
+
+    product: str
+    list_price: float
+    price: float
+    rule: str
+
+
+class StockAlert(ServerMessage, tag="stock_alert"):
+    """Operators only: a size crossed its reorder point (once per crossing)."""
+
+    product: str
+    size: str
+    stock: int
+    reorder_point: float
+
+
+class ReorderSuggested(ServerMessage, tag="reorder_suggested"):
+    """Operators only: units to order for a size that is low; approve it with `approve_reorder`."""
+
+    suggestion: int
+    product: str
+    size: str
+    quantity: int
+
+
+class ReorderApproved(ServerMessage, tag="reorder_approved"):
+    suggestion: int
+    product: str
+    size: str
+    quantity: int
+    stock: int
+
+
 class Recommendations(ServerMessage, tag="recommendations"):
     items: list[dict[str, Any]]
 
@@ -319,7 +366,7 @@ class State(ServerMessage, tag="state"):
 
 SERVER_MESSAGES: tuple[type[ServerMessage], ...] = (
     Snapshot, ShopperJoined, ShopperLeft, ShopperChanged, ProductInfo, SizeAdvice, SizeChosen, TryOnProgress,
-    TryOnResult, FeedbackSaved, Cart, Order, Stock, Recommendations, Pong, UploadReady, UploadProgress,
-    GarmentUploaded, Error, State)
+    TryOnResult, FeedbackSaved, Cart, Order, Stock, Price, StockAlert, ReorderSuggested, ReorderApproved,
+    Recommendations, Pong, UploadReady, UploadProgress, GarmentUploaded, Error, State)
 #: Events one server process shares with the others over Redis (server.redis_fanout).
 SharedEvent = ShopperJoined | ShopperLeft | ShopperChanged | Stock

@@ -15,7 +15,14 @@ from typing import Literal, get_args, get_origin
 import msgspec
 import numpy as np
 
-from server.messages import CLIENT_MESSAGES, PROTOCOL_VERSION, ClientMessage, ClientUnion, ServerMessage, tag
+from server.messages import (
+    CLIENT_MESSAGES,
+    PROTOCOL_VERSION,
+    ClientMessage,
+    ClientUnion,
+    ServerMessage,
+    tag,
+)
 
 MAX_FRAME_BYTES = 64 * 1024  # larger frames close the connection with 1009
 

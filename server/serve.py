@@ -16,12 +16,15 @@ from server.redis_fanout import RedisFanout, check_redis
 from store.catalog import Catalog
 from store.layout import DEFAULT_LAYOUT, StoreLayout
 from store.ledger import DamagedLedger, Ledger, StoreError
+from store.operations import Operations
+from store.settings import DEFAULT_SETTINGS, OpsSettings
 from store.shop import Shop
 
 
 def build_server(data_dir: Path, *, designer_token: str | None = None, layout_path: Path = DEFAULT_LAYOUT,
                  tick_hz: float = 20.0, workers: int = 1, naive: bool = False,
-                 trusted: frozenset[str] = frozenset()) -> StoreServer:
+                 trusted: frozenset[str] = frozenset(), operator_token: str | None = None,
+                 ops_settings: Path = DEFAULT_SETTINGS) -> StoreServer:
     """A store server whose persisted state (SQLite, try-on files) lives in `data_dir`."""
     path = data_dir / "store.sqlite"
     try:
@@ -40,27 +43,36 @@ def build_server(data_dir: Path, *, designer_token: str | None = None, layout_pa
             "%s: SQLite could not replay %d frames of its write-ahead log (it was damaged): the last writes before "
             "the server stopped (orders, carts, stock) are lost; restore a backup if they matter", path,
             store.wal_frames_lost)
-    shop = Shop(store)
+    try:
+        operations = Operations(store, OpsSettings.load(ops_settings))
+    except StoreError as exc:
+        raise ServeError(str(exc)) from exc
+    shop = Shop(store, operations.pricing)
     core = StoreCore(StoreLayout.load(catalog, layout_path), shop, Recommender(store, catalog),
-                     designer_token=designer_token, tick_hz=tick_hz, naive=naive,
-                     budgets=AddressBudgets(AddressLimits(trusted=trusted)))
+                     designer_token=designer_token, operations=operations, operator_token=operator_token,
+                     tick_hz=tick_hz, naive=naive, budgets=AddressBudgets(AddressLimits(trusted=trusted)))
     core.load_garments()
     return StoreServer(core, data_dir / "files", workers=workers)
 
 
 def run(host: str, port: int, data_dir: Path, *, redis_url: str | None = None, designer_token: str | None = None,
         tick_hz: float = 20.0, workers: int = 1, naive: bool = False, bots: int = 0,
-        trusted: frozenset[str] = frozenset()) -> None:
+        trusted: frozenset[str] = frozenset(), operator_token: str | None = None,
+        ops_settings: Path = DEFAULT_SETTINGS) -> None:
     """Open the store and serve until interrupted; ServeError says why it could not open."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("websockets").setLevel(logging.WARNING)
     token = designer_token or secrets.token_urlsafe(12)
-    server = build_server(data_dir, designer_token=token, tick_hz=tick_hz, workers=workers, naive=naive, trusted=trusted)
+    operator = operator_token or secrets.token_urlsafe(12)
+    server = build_server(data_dir, designer_token=token, tick_hz=tick_hz, workers=workers, naive=naive, trusted=trusted,
+                          operator_token=operator, ops_settings=ops_settings)
     if redis_url:
         check_redis(redis_url)
         server.fanout = RedisFanout(redis_url, server)
     if designer_token is None:
         logging.getLogger("fitroom.server").info("designer token for this run: %s", token)
+    if operator_token is None:
+        logging.getLogger("fitroom.server").info("operator token for this run: %s (dashboard: /ops?token=...)", operator)
     try:
         asyncio.run(server.run(host, port, bots=bots))
     except KeyboardInterrupt:

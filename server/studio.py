@@ -27,7 +27,8 @@ class StudioHandlers:
         self._designer_only(client, "restocking")
         self.shop.set_stock(message.product, message.size, message.count)
         product = self.catalog.get(message.product)
-        return [send(Stock(product.id, dict(product.sizes), [s for s, n in product.sizes.items() if n == 0]))]
+        return ([send(Stock(product.id, dict(product.sizes), [s for s, n in product.sizes.items() if n == 0]))]
+                + self.stock_changed([(product.id, message.size)]))
 
     def _on_upload_garment(self: StoreCore, client: Client, message: UploadGarment) -> list[Action]:
         """A designer announces a garment file; its bytes follow as base64 `upload_chunk` messages."""

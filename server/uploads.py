@@ -12,7 +12,13 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.messages import MAX_BLOB, MAX_UPLOAD_BYTES, UploadChunk, UploadGarment, UploadReady
+from server.messages import (
+    MAX_BLOB,
+    MAX_UPLOAD_BYTES,
+    UploadChunk,
+    UploadGarment,
+    UploadReady,
+)
 from server.protocol import ProtocolError
 
 CHUNK_BYTES = MAX_BLOB // 4 * 3  # raw bytes that fit one base64 chunk

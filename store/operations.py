@@ -25,6 +25,7 @@ class OpsUpdate:
     """What a cycle or a stock change produced, for the server to push to operators and shoppers."""
     alerts: list[Alert] = field(default_factory=list)
     cleared: list[Sku] = field(default_factory=list)
+    suggestions: list[Suggestion] = field(default_factory=list)
     prices: list[PriceChange] = field(default_factory=list)
 
 
@@ -44,7 +45,7 @@ class Operations:
         now = self.ledger.clock() if now is None else now
         plans = plan(self.ledger, self.settings, now)
         self.plans = {(p.product, p.size): p for p in plans}
-        alerts, cleared = self.replenisher.sync(plans, now)
+        alerts, cleared, suggestions = self.replenisher.sync(plans, now)
         day = self.settings.day_seconds
         window = self.settings.price_rules.slow_days * day
         sold = dict(self.ledger.db.execute(
@@ -58,7 +59,7 @@ class Operations:
         opened = self.ledger.db.execute("SELECT MIN(at) FROM events").fetchone()[0]
         open_days = 0.0 if opened is None else (now - opened) / day
         prices = self.pricing.apply_rules(sold, stock, demand, open_days, now)
-        return OpsUpdate(alerts, cleared, prices)
+        return OpsUpdate(alerts, cleared, suggestions, prices)
 
     def stock_changed(self, skus: list[Sku], now: float | None = None) -> OpsUpdate:
         """Re-check these SKUs' new counts against the last plan's reorder points."""
@@ -67,8 +68,7 @@ class Operations:
                   for sku in set(skus) if sku in self.plans}
         updated = [replace(self.plans[sku], stock=row[0]) for sku, row in counts.items() if row is not None]
         self.plans.update({(p.product, p.size): p for p in updated})
-        alerts, cleared = self.replenisher.sync(updated, now)
-        return OpsUpdate(alerts, cleared)
+        return OpsUpdate(*self.replenisher.sync(updated, now))
 
     def approve(self, suggestion_id: int, now: float | None = None) -> tuple[Suggestion, OpsUpdate]:
         """Receive a suggestion into stock (StoreError if it no longer applies); clears its alert."""

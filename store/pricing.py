@@ -50,8 +50,16 @@ class Pricing:
         self.catalog: Catalog = ledger.catalog
         self.settings = settings
         self.experiment = experiment
-        self.current: dict[str, tuple[float, PriceRule]] = {
-            p: (price, PriceRule(rule)) for p, price, rule in ledger.db.execute("SELECT product_id, price, rule FROM prices")}
+        self.current: dict[str, tuple[float, PriceRule]] = {}
+        self.version = 0  # counts changes seen, so a cache of prices knows when it is stale
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the prices again (another process sharing the file may have changed them)."""
+        current = {p: (price, PriceRule(rule)) for p, price, rule in
+                   self.ledger.db.execute("SELECT product_id, price, rule FROM prices")}
+        if current != self.current:
+            self.current, self.version = current, self.version + 1
 
     def _product(self, product_id: str) -> Product:
         try:
@@ -102,6 +110,7 @@ class Pricing:
             self.ledger.db.execute("INSERT INTO price_changes (product_id, old_price, new_price, rule, at) "
                                    "VALUES (?, ?, ?, ?, ?)", (product_id, old, price, str(rule), now))
         self.current[product_id] = (price, rule)
+        self.version += 1
         return PriceChange(product_id, product.price, old, price, rule, now)
 
     def markdown(self, product_id: str, fraction: float, rule: PriceRule, now: float) -> PriceChange | None:
@@ -126,6 +135,7 @@ class Pricing:
 
         `sold`: units per product over the slow-mover window; `stock`: units on hand; `daily_demand`:
         forecast units per day; `open_days`: how long the store has sold (no rule fires before a window)."""
+        self.reload()
         rules, day = self.settings.price_rules, self.settings.day_seconds
         if open_days < rules.slow_days:
             return []

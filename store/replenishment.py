@@ -108,13 +108,14 @@ class Replenisher:
         self.ledger = ledger
         self.db = ledger.db
 
-    def sync(self, plans: list[SkuPlan], now: float) -> tuple[list[Alert], list[Sku]]:
-        """Open an alert for each SKU that is low and has none; clear those that are not low any more.
-        Returns (alerts raised now, SKUs cleared)."""
+    def sync(self, plans: list[SkuPlan], now: float) -> tuple[list[Alert], list[Sku], list[Suggestion]]:
+        """Open an alert for each SKU that is low and has none; clear those that are not low any more;
+        keep one standing suggestion per low SKU. Returns (alerts raised, SKUs cleared, suggestions made)."""
         low = [p for p in plans if p.low]
         fine = [(p.product, p.size) for p in plans if not p.low]
         with self.ledger.transaction():
             before = self.db.execute("SELECT MAX(id) FROM stock_alerts").fetchone()[0] or 0
+            suggested_before = self.db.execute("SELECT MAX(id) FROM replenishments").fetchone()[0] or 0
             self.db.executemany("INSERT OR IGNORE INTO stock_alerts (product_id, size, stock, reorder_point, raised_at) "
                                 "VALUES (?, ?, ?, ?, ?)", [(p.product, p.size, p.stock, p.reorder_point, now) for p in low])
             cleared = [sku for sku in fine if self.db.execute(
@@ -127,7 +128,7 @@ class Replenisher:
             self.db.executemany("INSERT OR IGNORE INTO replenishments (product_id, size, quantity, stock, reorder_point, "
                                 "suggested_at, status) VALUES (?, ?, ?, ?, ?, ?, 'open')",
                                 [(p.product, p.size, p.quantity, p.stock, p.reorder_point, now) for p in low if p.quantity])
-        return self.alerts(after=before), cleared
+        return self.alerts(after=before), cleared, self.suggestions(after=suggested_before)
 
     def alerts(self, after: int = 0, open_only: bool = True) -> list[Alert]:
         rows = self.db.execute("SELECT id, product_id, size, stock, reorder_point, raised_at FROM stock_alerts "
@@ -135,9 +136,9 @@ class Replenisher:
                                (after,)).fetchall()
         return [Alert(*row) for row in rows]
 
-    def suggestions(self) -> list[Suggestion]:
+    def suggestions(self, after: int = 0) -> list[Suggestion]:
         rows = self.db.execute("SELECT id, product_id, size, quantity, stock, reorder_point, suggested_at "
-                               "FROM replenishments WHERE status = 'open' ORDER BY id").fetchall()
+                               "FROM replenishments WHERE status = 'open' AND id > ? ORDER BY id", (after,)).fetchall()
         return [Suggestion(*row) for row in rows]
 
     def approve(self, suggestion_id: int, now: float) -> tuple[Suggestion, int]:
