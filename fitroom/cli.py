@@ -534,9 +534,21 @@ def serve(host: str, port: int, redis_url: str | None, data_dir: Path, designer_
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--try-on-rate", default=0.1, show_default=True, type=click.FloatRange(0, 1),
               help="how keen bots are to try things on (each try-on is a drape)")
-def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, seed: int, try_on_rate: float) -> None:
-    """Fill a store with simulated shoppers over real websockets; write store analytics."""
+@click.option("--ab", type=click.Choice(["pricing"]), default=None,
+              help="run an experiment: pricing = the price rules (treatment) against list prices (control)")
+@click.option("--day-seconds", default=5.0, show_default=True, type=click.FloatRange(1, 86400),
+              help="one demand day of the store started here (the twin runs weeks in minutes)")
+@click.option("--lead-time-days", type=click.FloatRange(0, 365), default=None, help="what-if: supplier lead time")
+@click.option("--service-level", type=click.FloatRange(0.5, 0.999), default=None, help="what-if: target service level")
+@click.option("--no-price-rules", is_flag=True, help="what-if: prices stay at list")
+def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, seed: int, try_on_rate: float,
+             ab: str | None, day_seconds: float, lead_time_days: float | None, service_level: float | None,
+             no_price_rules: bool) -> None:
+    """Fill a store with simulated shoppers over real websockets; write store analytics (and, for a store
+    started here, its operations: alerts, price changes and the experiment's arms)."""
     import asyncio
+    import dataclasses
+    import time
 
     from rich.console import Console
     from rich.table import Table
@@ -544,14 +556,25 @@ def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, see
 
     from server.bots import analyse, floor_heatmap
     from server.bots import simulate as run_bots
+    from store.settings import OpsSettings
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = None
+    started = time.time()
+    settings = OpsSettings.load()
+    changes = {"lead_time_days": lead_time_days, "service_level": service_level}
+    settings = dataclasses.replace(settings, day_seconds=day_seconds, experiment_active=ab == "pricing",
+                                   **{k: v for k, v in changes.items() if v is not None})
+    settings = settings.without_price_rules() if no_price_rules else settings
     if url is None:
         from server.local import start_local_server
 
-        server = start_local_server(data_dir / "store", "--trust", LOOPBACK)
+        (data_dir / "operations.json").write_text(json.dumps(settings.as_dict(), indent=1))
+        server = start_local_server(data_dir / "store", "--trust", LOOPBACK, "--ops-settings",
+                                    str(data_dir / "operations.json"))
         url = server.ws
+    elif ab:
+        _fail("--ab runs on a store started here (without --url): the experiment's report reads its database")
 
     async def with_progress():
         bar = tqdm(total=round(60 * minutes), unit="s", desc=f"{shoppers} shoppers in the store")
@@ -568,7 +591,12 @@ def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, see
         if server is not None:
             server.stop()
     result = analyse(logs, seconds)
-    (data_dir / "analytics.json").write_text(json.dumps(result.as_dict(), indent=2))
+    analytics = result.as_dict()
+    if server is not None:
+        from store.operations import operations_summary
+
+        analytics.update(operations_summary(data_dir / "store" / "store.sqlite", settings, since=started))
+    (data_dir / "analytics.json").write_text(json.dumps(analytics, indent=2))
     store = next((log.store for log in logs if log.store), None)
     if store:
         floor_heatmap(logs, store, data_dir / "floor_heatmap.png")
@@ -577,7 +605,23 @@ def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, see
     table.add_column("value", justify="right")
     for key, value in result.as_dict().items():
         table.add_row(key.replace("_", " "), f"{value:.1%}" if key in ("conversion", "try_on_to_buy") else str(value))
+    for key in ("alerts", "price_changes", "reorder_suggestions"):
+        if key in analytics:
+            table.add_row(key.replace("_", " "), str(analytics[key]))
     Console().print(table)
+    if "ab" in analytics:
+        experiment = Table(title=f"Experiment {analytics['ab']['experiment']}: price rules (treatment) "
+                                 "against list prices (control)")
+        arms = analytics["ab"]["arms"]
+        experiment.add_column("arm")
+        for key in arms["control"]:
+            experiment.add_column(key.replace("_", " "), justify="right")
+        for arm, figures in arms.items():
+            experiment.add_row(arm, *(str(v) for v in figures.values()))
+        Console().print(experiment)
+        lift = analytics["ab"]["lift_revenue_pct"]
+        Console().print(f"revenue per shopper, treatment over control: {lift['estimate']} % "
+                        f"(95 % interval {lift['ci95'][0]} to {lift['ci95'][1]} %)")
     if result.joined == 0:
         _fail(f"no bot could join the store at {url}")
 

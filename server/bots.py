@@ -44,6 +44,15 @@ def route(layout: StoreLayout | None, start: tuple[float, float], goal: tuple[fl
     return [start, goal]  # no clear way found: the server steps the shopper aside
 
 
+CART_RATE = 0.6  # how often a bot carts what it liked and found its size of, at list price
+PRICE_ELASTICITY = 2.0  # a markdown of x % raises that rate by (1 - x) ** -2: 20 % off, 1.56 times as keen
+
+
+def price_appeal(product: dict) -> float:
+    """How much keener a bot is at the product's price than at its list price (1 at list price)."""
+    return (product["price"] / product.get("list_price", product["price"])) ** -PRICE_ELASTICITY
+
+
 @dataclass
 class Taste:
     categories: tuple[str, ...]
@@ -117,6 +126,8 @@ class Bot:
                 message = json.loads(frame)
                 if message["type"] == "stock":
                     self.log.sold_out.update((message["product"], s) for s in message["sold_out"])
+                elif message["type"] == "price" and message["product"] in self.products:
+                    self.products[message["product"]]["price"] = message["price"]
                 elif message["type"] == "error":
                     self.log.errors[message["code"]] += 1
                 self.inbox.put_nowait(message)
@@ -214,7 +225,7 @@ class Bot:
                     result["fit"]["regions"][r]["verdict"] == "tight" for r in tight) else "large")
                 await self._send({"type": "feedback", "product": product["id"], "size": size, "verdict": verdict})
                 liked = verdict == "fit"
-        if liked and self.rng.random() < 0.6:
+        if liked and self.rng.random() < min(0.95, CART_RATE * price_appeal(product)):
             await self._send({"type": "cart_add", "product": product["id"], "size": size})
             cart = await self._expect("cart", 10)
             if cart:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -126,3 +127,28 @@ def ab_report(ledger: Ledger, experiment: Experiment, opening_units: int, since:
                             "stock_outs": outs.get(str(arm), 0)}
     return {"experiment": experiment.name, "arms": report,
             "lift_revenue_pct": revenue_lift(revenue[Arm.CONTROL], revenue[Arm.TREATMENT])}
+
+
+def operations_summary(path: Path, settings: OpsSettings, since: float) -> dict:
+    """What the store's operations did since `since` (a simulation's start): alerts raised, price
+    changes, suggestions, and the experiment's report when it ran."""
+    ledger = Ledger(path)
+    try:
+        db = ledger.db
+        count = {table: db.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} >= ?", (since,)).fetchone()[0]
+                 for table, column in (("stock_alerts", "raised_at"), ("price_changes", "at"),
+                                       ("replenishments", "suggested_at"))}
+        summary = {"alerts": count["stock_alerts"], "price_changes": count["price_changes"],
+                   "reorder_suggestions": count["replenishments"]}
+        if settings.experiment_active:
+            on_hand = db.execute("SELECT COALESCE(SUM(count), 0) FROM stock").fetchone()[0]
+            sold = db.execute("SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id "
+                              "WHERE o.at >= ?", (since,)).fetchone()[0]
+            received = db.execute("SELECT COALESCE(SUM(quantity), 0) FROM replenishments WHERE status = 'approved' "
+                                  "AND decided_at >= ?", (since,)).fetchone()[0]
+            experiment = Experiment(settings.experiment, settings.treatment_share)
+            summary["ab"] = {**ab_report(ledger, experiment, on_hand + sold - received, since),
+                             "alerts": count["stock_alerts"], "price_changes": count["price_changes"]}
+        return summary
+    finally:
+        ledger.close()

@@ -112,6 +112,23 @@ class OpsSettings:
                    experiment_active=bool(experiment.get("active", False)),
                    treatment_share=experiment.get("treatment_share", default.treatment_share))
 
+    def as_dict(self) -> dict:
+        """The settings in the file's layout (`from_dict(as_dict())` gives them back)."""
+        rules = self.price_rules
+        return {"day_seconds": self.day_seconds, "history_days": self.history_days,
+                "forecast": {"method": self.forecast_method, **dict(self.forecast_params)},
+                "lead_time_days": self.lead_time_days, "review_days": self.review_days,
+                "service_level": self.service_level,
+                "price_rules": {"slow_mover": {"enabled": rules.slow_mover, "days": rules.slow_days,
+                                               "max_sell_through": rules.max_sell_through,
+                                               "markdown": rules.slow_markdown},
+                                "overstock": {"enabled": rules.overstock, "cover_days": rules.cover_days,
+                                              "markdown": rules.overstock_markdown},
+                                "max_markdown": rules.max_markdown},
+                "min_margin": self.min_margin,
+                "experiment": {"name": self.experiment, "active": self.experiment_active,
+                               "treatment_share": self.treatment_share}}
+
     def without_price_rules(self) -> OpsSettings:
         """The what-if in which prices stay at list."""
         return dataclasses.replace(self, price_rules=dataclasses.replace(self.price_rules, slow_mover=False,

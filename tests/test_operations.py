@@ -82,6 +82,11 @@ def test_mase_scales_by_the_in_sample_naive_error():
         forecast.tsb(np.array([[1.0, np.nan]]))
 
 
+def test_settings_round_trip_through_the_file_layout():
+    settings = dataclasses.replace(OpsSettings.load(), lead_time_days=5, experiment_active=True).without_price_rules()
+    assert OpsSettings.from_dict(json.loads(json.dumps(settings.as_dict()))) == settings
+
+
 @pytest.mark.parametrize("change, words", [({"lead_time_days": -1}, "lead_time_days"),
                                           ({"service_level": 1.5}, "service_level"),
                                           ({"day_seconds": float("nan")}, "day_seconds"),
