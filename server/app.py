@@ -14,6 +14,7 @@ import logging
 import math
 import mimetypes
 import os
+import secrets
 import time
 import urllib.parse
 from collections import deque
@@ -124,6 +125,8 @@ class StoreServer:
                 return self._response(HTTPStatus.BAD_REQUEST, b"window is a number of seconds", "text/plain")
             stats = self.stats.as_dict(self.core, window if window is None or math.isfinite(window) else None)
             return self._response(HTTPStatus.OK, json.dumps(stats).encode(), "application/json")
+        if path in ("/ops", "/ops/data"):
+            return self._operations(request, path)
         if path == "/":
             path = "/index.html"
         if path.startswith("/files/"):
@@ -131,6 +134,23 @@ class StoreServer:
         if path.startswith("/node_modules/") and not path.startswith("/node_modules/three/"):
             return self._response(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
         return self._file(self.web_root, path.lstrip("/"))
+
+    def _operations(self, request: Request, path: str) -> Response:
+        """The operator's dashboard (`/ops`) and its figures (`/ops/data`), for the operator token only:
+        `?token=` or `Authorization: Bearer`."""
+        query = urllib.parse.parse_qs(request.path.partition("?")[2])
+        bearer = request.headers.get("Authorization", "")
+        given = query["token"][0] if "token" in query else bearer.removeprefix("Bearer ").strip()
+        wanted = self.core.operator_token
+        if self.core.operations is None or wanted is None or not secrets.compare_digest(
+                given.encode(errors="replace"), wanted.encode()):
+            response = self._response(HTTPStatus.UNAUTHORIZED, b"the operator token is needed: /ops?token=...\n",
+                                      "text/plain")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="fitroom operations"'
+            return response
+        if path == "/ops":
+            return self._file(self.web_root, "ops.html")
+        return self._response(HTTPStatus.OK, json.dumps(self.core.operations.dashboard()).encode(), "application/json")
 
     def _file(self, root: Path, relative: str, immutable: bool = False) -> Response:
         """A file under `root` (never outside it: no '..', no absolute paths, no symlinks out)."""

@@ -25,6 +25,7 @@ import numpy as np
 class Forecast:
     rate: np.ndarray    # expected units per future period, per SKU
     sigma: np.ndarray   # root-mean-square one-step error over the history, per SKU (units per period)
+    fitted: np.ndarray  # fitted[:, t]: the forecast made after period t (for period t + 1), per SKU
 
 
 def _spread(history: np.ndarray, one_step: np.ndarray) -> np.ndarray:
@@ -54,7 +55,7 @@ def tsb(history: np.ndarray, alpha_size: float = 0.1, alpha_probability: float =
         probability = probability + alpha_probability * (sold[:, t] - probability)
         size = np.where(sold[:, t], size + alpha_size * (history[:, t] - size), size)
         one_step[:, t] = probability * size
-    return Forecast(one_step[:, -1], _spread(history, one_step))
+    return Forecast(one_step[:, -1], _spread(history, one_step), one_step)
 
 
 def croston(history: np.ndarray, alpha: float = 0.1) -> Forecast:
@@ -69,7 +70,7 @@ def croston(history: np.ndarray, alpha: float = 0.1) -> Forecast:
         interval = np.where(sold[:, t], interval + alpha * (since - interval), interval)
         since = np.where(sold[:, t], 1.0, since + 1.0)
         one_step[:, t] = (1 - alpha / 2) * size / interval
-    return Forecast(one_step[:, -1], _spread(history, one_step))
+    return Forecast(one_step[:, -1], _spread(history, one_step), one_step)
 
 
 def ses(history: np.ndarray, alpha: float = 0.1) -> Forecast:
@@ -79,18 +80,18 @@ def ses(history: np.ndarray, alpha: float = 0.1) -> Forecast:
     for t in range(history.shape[1]):
         level = level + alpha * (history[:, t] - level)
         one_step[:, t] = level
-    return Forecast(level, _spread(history, one_step))
+    return Forecast(level, _spread(history, one_step), one_step)
 
 
 def naive(history: np.ndarray) -> Forecast:
     history = _check(history)
-    return Forecast(history[:, -1].copy(), _spread(history, history))
+    return Forecast(history[:, -1].copy(), _spread(history, history), history)
 
 
 def mean(history: np.ndarray) -> Forecast:
     history = _check(history)
     running = np.cumsum(history, axis=1) / np.arange(1, history.shape[1] + 1)
-    return Forecast(running[:, -1], _spread(history, running))
+    return Forecast(running[:, -1], _spread(history, running), running)
 
 
 METHODS: dict[str, Callable[[np.ndarray], Forecast]] = {"tsb": tsb, "croston": croston, "ses": ses, "naive": naive,

@@ -15,9 +15,18 @@ from pathlib import Path
 import numpy as np
 
 from store.experiments import Arm, Experiment, revenue_lift
+from store.forecast import METHODS
 from store.ledger import Ledger, StoreError
 from store.pricing import PriceChange, Pricing
-from store.replenishment import Alert, Replenisher, Sku, SkuPlan, Suggestion, plan
+from store.replenishment import (
+    Alert,
+    Replenisher,
+    Sku,
+    SkuPlan,
+    Suggestion,
+    demand_history,
+    plan,
+)
 from store.settings import OpsSettings
 
 
@@ -88,6 +97,31 @@ class Operations:
         return ({"stock": plan.stock, "reorder_point": plan.reorder_point} if plan else
                 {"stock": alert.stock, "reorder_point": alert.reorder_point})
 
+    def dashboard(self, top: int = 12) -> dict:
+        """Everything the operator's page draws: the report, stock by category, the store's forecast
+        against what it sold, recent price changes and the experiment's arms."""
+        now = self.ledger.clock()
+        plans = list(self.plans.values()) or plan(self.ledger, self.settings, now)
+        days = self.settings.history_days
+        history = demand_history(self.ledger, [(p.product, p.size) for p in plans], now, self.settings.day_seconds, days)
+        fitted = METHODS[self.settings.forecast_method](history, **dict(self.settings.forecast_params)).fitted.sum(axis=0)
+        categories: dict[str, dict] = {}
+        for p in plans:
+            row = categories.setdefault(self.ledger.catalog.get(p.product).category, {"units": 0, "low": 0})
+            row["units"] += p.stock
+            row["low"] += p.low
+        return {
+            **self.report(top),
+            "stock": [{"category": c, **row} for c, row in sorted(categories.items())],
+            "forecast_vs_actual": {"day": list(range(-days, 0)), "actual": history.sum(axis=0).tolist(),
+                                   "forecast": [None, *np.round(fitted[:-1], 3).tolist()],
+                                   "next_day": round(float(sum(p.daily_demand for p in plans)), 3)},
+            "price_changes": [c.as_dict() for c in self.pricing.changes(30)],
+            "ab": ab_report(self.ledger, self.experiment, opening_units(self.ledger, 0.0))
+            if self.experiment.active else None,
+            "day_seconds": self.settings.day_seconds,
+        }
+
     def report(self, top: int | None = None) -> dict:
         """The operator's view (`fitroom ops --json`): open alerts, what to reorder, the forecast, prices."""
         plans = sorted(self.plans.values(), key=lambda p: -p.daily_demand)[:top]
@@ -141,14 +175,20 @@ def operations_summary(path: Path, settings: OpsSettings, since: float) -> dict:
         summary = {"alerts": count["stock_alerts"], "price_changes": count["price_changes"],
                    "reorder_suggestions": count["replenishments"]}
         if settings.experiment_active:
-            on_hand = db.execute("SELECT COALESCE(SUM(count), 0) FROM stock").fetchone()[0]
-            sold = db.execute("SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id "
-                              "WHERE o.at >= ?", (since,)).fetchone()[0]
-            received = db.execute("SELECT COALESCE(SUM(quantity), 0) FROM replenishments WHERE status = 'approved' "
-                                  "AND decided_at >= ?", (since,)).fetchone()[0]
             experiment = Experiment(settings.experiment, settings.treatment_share)
-            summary["ab"] = {**ab_report(ledger, experiment, on_hand + sold - received, since),
+            summary["ab"] = {**ab_report(ledger, experiment, opening_units(ledger, since), since),
                              "alerts": count["stock_alerts"], "price_changes": count["price_changes"]}
         return summary
     finally:
         ledger.close()
+
+
+def opening_units(ledger: Ledger, since: float) -> int:
+    """Units that were in stock at `since`: on hand now, plus sold since, less received since."""
+    db = ledger.db
+    on_hand = db.execute("SELECT COALESCE(SUM(count), 0) FROM stock").fetchone()[0]
+    sold = db.execute("SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id "
+                      "WHERE o.at >= ?", (since,)).fetchone()[0]
+    received = db.execute("SELECT COALESCE(SUM(quantity), 0) FROM replenishments WHERE status = 'approved' "
+                          "AND decided_at >= ?", (since,)).fetchone()[0]
+    return on_hand + sold - received
