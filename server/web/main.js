@@ -335,6 +335,13 @@ const handlers = {
     if (p) p.stock = m.stock;
     if (state.selected === m.product) showProduct(m.product);
   },
+  price(m) {  // a price rule or an operator moved a price (never above list)
+    const p = state.products.get(m.product);
+    if (!p) return;
+    p.price = m.price;
+    p.list_price = m.list_price;
+    if (state.selected === m.product) showProduct(m.product);
+  },
   recommendations(m) {
     state.recommendations = m.items;
     const list = document.getElementById('recommended');
@@ -373,7 +380,8 @@ function showProduct(id) {
   state.selected = id;
   document.getElementById('product').hidden = false;
   document.getElementById('product-name').textContent = p.name;
-  document.getElementById('product-meta').textContent = `${p.price.toFixed(2)} EUR · ${p.colours.join(', ')} · ${p.style}`;
+  const marked = p.list_price && p.price < p.list_price ? ` (was ${p.list_price.toFixed(2)})` : '';
+  document.getElementById('product-meta').textContent = `${p.price.toFixed(2)} EUR${marked} · ${p.colours.join(', ')} · ${p.style}`;
   const sizes = document.getElementById('sizes');
   sizes.innerHTML = '';
   for (const [size, count] of Object.entries(p.stock)) {
