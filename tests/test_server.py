@@ -392,3 +392,24 @@ def _state(pid: str) -> str:
         return open(f"/proc/{pid}/stat").read().split(") ")[1][0]
     except (OSError, IndexError):
         return ""
+
+
+def test_simulate_runs_the_pricing_experiment_and_reports_its_arms(tmp_path):
+    import subprocess
+
+    from conftest import FITROOM
+
+    done = subprocess.run([str(FITROOM), "simulate", "--shoppers", "6", "--minutes", "0.5", "--ab", "pricing",
+                           "--day-seconds", "1", "--data", str(tmp_path), "--try-on-rate", "0"],
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    analytics = json.loads((tmp_path / "analytics.json").read_text())
+    ab = analytics["ab"]
+    assert ab["experiment"] == "pricing" and set(ab["arms"]) == {"control", "treatment"}
+    for arm in ab["arms"].values():
+        assert set(arm) == {"shoppers", "orders", "revenue", "units", "sell_through", "stock_outs"}
+    assert sum(arm["shoppers"] for arm in ab["arms"].values()) == analytics["joined"]
+    assert sum(arm["orders"] for arm in ab["arms"].values()) >= 1
+    assert set(ab["lift_revenue_pct"]) == {"estimate", "ci95"} and len(ab["lift_revenue_pct"]["ci95"]) == 2
+    assert analytics["price_changes"] > 0  # 30 one-second days: the slow movers were marked down
+    assert "experiment pricing" in done.stdout.lower()
