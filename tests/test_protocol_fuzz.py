@@ -28,6 +28,7 @@ from server.protocol import TYPES, ProtocolError, decode_transforms, parse
 from store.catalog import Catalog
 from store.layout import StoreLayout
 from store.ledger import Ledger
+from store.operations import Operations
 from store.shop import Shop
 
 REGRESSIONS = Path(__file__).with_name("fuzz_regressions.jsonl")
@@ -58,8 +59,9 @@ frames = st.one_of(messages(), json_values.map(lambda v: json.dumps(v, allow_nan
 def make_core(folder: Path) -> StoreCore:
     catalog = Catalog.load()
     store = Ledger(folder / "store.sqlite", catalog)
-    return StoreCore(StoreLayout.load(catalog), Shop(store), Recommender(store, catalog), designer_token="t",
-                     rate_per_second=1e9, burst=1e9, budgets=AddressBudgets(AddressLimits(trusted=frozenset({"local"}))))
+    operations = Operations(store)
+    return StoreCore(StoreLayout.load(catalog), Shop(store, operations.pricing), Recommender(store, catalog),
+                     designer_token="t", operations=operations, operator_token="o", rate_per_second=1e9, burst=1e9, budgets=AddressBudgets(AddressLimits(trusted=frozenset({"local"}))))
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import json
 
 import msgspec
 import pytest
-from store_server import DESIGNER_TOKEN, serve
+from store_server import DESIGNER_TOKEN, OPERATOR_TOKEN, serve
 from test_protocol_fuzz import make_core
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -27,7 +27,8 @@ VALID = {"join": {}, "leave": {}, "move": {"x": 0.5, "z": 1.0, "heading": 90}, "
          "cart_add": {"product": "P0001", "size": "M"}, "cart_remove": {"product": "P0001", "size": "M"}, "buy": {},
          "recommend": {}, "ping": {"t": 1}, "restock": {"product": "P0001", "size": "M", "count": 3},
          "upload_garment": {"name": "a", "format": "glb", "bytes": 10, "category": "tee"},
-         "upload_chunk": {"upload": "U1", "index": 0, "data": "AAAA"}}
+         "upload_chunk": {"upload": "U1", "index": 0, "data": "AAAA"}, "approve_reorder": {"suggestion": 1},
+         "set_price": {"product": "P0001", "price": 40.0}}
 BAD_VALUES = {"null": None, "wrong type": [1, 2], "empty": "", "huge": 10**400, "huge string": "x" * 5000,
               "negative": -1, "NaN as string": "NaN", "nested object": {"a": {"b": [1, {"c": None}]}},
               "lone surrogate": "\ud800", "big int": 2**70}
@@ -57,7 +58,7 @@ def test_every_bad_field_gets_a_clean_answer_from_the_core(tmp_path):
     for kind, field, label, frame in CASES:
         client = core.connect()
         if kind != "join":
-            core.receive(client, json.dumps({"type": "join", "designer_token": "t"}))
+            core.receive(client, json.dumps({"type": "join", "designer_token": "t", "operator_token": "o"}))
         actions = core.receive(client, frame)  # must not raise
         answers = [json.loads(a.data) for a in actions if isinstance(a, Send) and isinstance(a.data, str)
                    and a.to == (client,)]
@@ -89,7 +90,8 @@ async def _run_cases(url: str, cases: list[tuple[str, str, str, str]]) -> list[s
                 await ws.close()
             ws = await connect(url, max_size=2**22)
             if kind != "join":
-                await ws.send(json.dumps({"type": "join", "designer_token": DESIGNER_TOKEN}))
+                await ws.send(json.dumps({"type": "join", "designer_token": DESIGNER_TOKEN,
+                                          "operator_token": OPERATOR_TOKEN}))
         try:
             await ws.send(frame)
             if kind == "join":

@@ -305,12 +305,16 @@ def test_designers_upload_a_dxf_pattern_with_a_seams_sidecar_and_preview_it(serv
 @pytest.mark.parametrize("extra, words", [
     (["--redis", "redis://127.0.0.1:1/0"], "does not answer"),
     (["--tick-hz", "0"], "--tick-hz"),
+    (["--ops-settings", "{settings}"], "service_level = 1.5: expected a number in [0.5, 0.999]"),
 ])
 def test_serve_refuses_to_start_with_a_clear_line(tmp_path, extra, words):
     import subprocess
 
     from conftest import FITROOM
 
+    settings = tmp_path / "operations.json"
+    settings.write_text(json.dumps({"service_level": 1.5}))
+    extra = [part.format(settings=settings) for part in extra]
     done = subprocess.run([str(FITROOM), "serve", "--port", "0", "--data", str(tmp_path), *extra],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
