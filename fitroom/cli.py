@@ -445,20 +445,12 @@ def recommend(profile: Path, product_id: str | None, k: int, category: str | Non
 
     from recommender.recommender import Recommender
     from store.catalog import CatalogError
-    from store.ledger import Ledger, StoreError
+    from store.ledger import StoreError
 
     try:
-        data = json.loads(profile.read_text())
-        if not isinstance(data, dict) or "id" not in data or "measurements" not in data:
-            raise StoreError("the profile needs an 'id' and 'measurements'")
         with tempfile.TemporaryDirectory() as scratch:
-            store = Ledger(db or Path(scratch) / "shop.sqlite")
-            if not store.has_shopper(data["id"]):
-                store.add_shopper(data["id"], data["measurements"], data.get("fit_preference", "regular"))
-            for event in data.get("history", []):
-                store.record(data["id"], event["product"], event["kind"], event.get("size"))
-            for note in data.get("feedback", []):
-                store.feedback(data["id"], note["product"], note["size"], note["verdict"], note.get("region"))
+            store, shopper = _ledger_with_profile(profile, db or Path(scratch) / "shop.sqlite")
+            data = {"id": shopper}
             engine = Recommender(store)
             price = (0.0, max_price) if max_price is not None else None
             answer: dict[str, Any] = {"recommendations": [r.as_dict() for r in engine.recommend(
@@ -470,6 +462,73 @@ def recommend(profile: Path, product_id: str | None, k: int, category: str | Non
     except (json.JSONDecodeError, KeyError, StoreError, CatalogError) as exc:
         _fail(f"bad profile {profile}: {exc}")
     click.echo(json.dumps(answer, indent=2))
+
+
+def _ledger_with_profile(profile: Path, db: Path) -> tuple[Any, str]:
+    """A ledger at `db` holding the profile's shopper, history and feedback; (ledger, shopper id).
+    Raises StoreError, CatalogError, KeyError or JSONDecodeError naming what is wrong."""
+    from store.ledger import Ledger, StoreError
+
+    data = json.loads(profile.read_text())
+    if not isinstance(data, dict) or "id" not in data or "measurements" not in data:
+        raise StoreError("the profile needs an 'id' and 'measurements'")
+    store = Ledger(db)
+    if not store.has_shopper(data["id"]):
+        store.add_shopper(data["id"], data["measurements"], data.get("fit_preference", "regular"))
+    for event in data.get("history", []):
+        store.record(data["id"], event["product"], event["kind"], event.get("size"))
+    for note in data.get("feedback", []):
+        store.feedback(data["id"], note["product"], note["size"], note["verdict"], note.get("region"))
+    return store, data["id"]
+
+
+@main.command()
+@click.argument("query")
+@click.option("--profile", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="shopper JSON as for `fitroom recommend` (sizes for their body, ranking by their history)")
+@click.option("--k", type=click.IntRange(1, 50), default=8, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help='print {"intent", "items", "outfit", ...} as JSON')
+def guide(query: str, profile: Path | None, k: int, as_json: bool) -> None:
+    """Ask the shopping guide in Chinese or English: products that fit the request and the body, and an outfit."""
+    import tempfile
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from recommender.guide import Guide
+    from recommender.intent import IntentError
+    from recommender.recommender import Recommender
+    from store.catalog import CatalogError
+    from store.ledger import Ledger, StoreError
+
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            if profile:
+                store, shopper = _ledger_with_profile(profile, Path(scratch) / "shop.sqlite")
+            else:
+                store, shopper = Ledger(Path(scratch) / "shop.sqlite"), None
+            answer = Guide(Recommender(store)).ask(query, shopper, k)
+            store.close()
+        except IntentError as exc:
+            _fail(str(exc))
+        except (json.JSONDecodeError, KeyError, StoreError, CatalogError) as exc:
+            _fail(f"bad profile {profile}: {exc}")
+    if as_json:
+        click.echo(json.dumps(answer.as_dict(), ensure_ascii=False, indent=1))
+        return
+    console = Console()
+    intent = {key: value for key, value in answer.intent.as_dict().items() if value not in (None, [])}
+    console.print("understood: " + ", ".join(f"{key}={value}" for key, value in intent.items()))
+    for title, rows in (("answer", answer.items), ("the outfit", answer.outfit), ("nearest instead", answer.alternatives)):
+        if rows:
+            table = Table(title=title)
+            for column in ("product", "size", "price", "why"):
+                table.add_column(column)
+            for row in rows:
+                table.add_row(row.product, row.size or "-", f"{row.price:.2f}", row.reason)
+            console.print(table)
+    if answer.message:
+        console.print(answer.message)
 
 
 def _print_summary(result: dict[str, Any]) -> None:

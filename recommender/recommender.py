@@ -153,12 +153,11 @@ class Recommender:
                                       f"{labels[k]}: {girth} {ease:+.0f} cm of ease on your {yours:.0f} cm ({how})")
         return Recommendation(product_id, None, 0.0, "sold out in every size")
 
-    def recommend(self, shopper_id: str, k: int = 10, category: str | None = None,
-                  price_range: tuple[float, float] | None = None) -> list[Recommendation]:
-        """Products for this shopper, each with an in-stock size that fits and a reason."""
-        profile = self.store.shopper(shopper_id)
-        history = [e["product"] for e in self.store.history(shopper_id) if e["product"] in self.index]
-        sex = profile["measurements"].get("sex")
+    def scores(self, shopper_id: str | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Every product's score for this shopper (popularity, content similarity to what they looked at,
+        collaborative filtering), its reason, and the shopper's history (product ids, oldest first)."""
+        history = [e["product"] for e in self.store.history(shopper_id) if e["product"] in self.index] \
+            if shopper_id else []
         score = 0.05 * np.log1p(self.popularity)
         reason = np.array(["popular in the store"] * len(self.ids), dtype=object)
         if history:
@@ -172,6 +171,13 @@ class Recommender:
                 cf = (cf - cf.min()) / span
                 score = score + cf
                 reason[cf > 0.8] = "shoppers with your taste chose it"
+        return score, reason, history
+
+    def recommend(self, shopper_id: str, k: int = 10, category: str | None = None,
+                  price_range: tuple[float, float] | None = None) -> list[Recommendation]:
+        """Products for this shopper, each with an in-stock size that fits and a reason."""
+        sex = self.store.shopper(shopper_id)["measurements"].get("sex")
+        score, reason, history = self.scores(shopper_id)
         seen = set(history)  # what the shopper has already met is not news
         out = []
         for i in np.argsort(-score):

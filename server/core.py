@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from avatars.errors import MeasurementError
+from recommender.guide import Guide
 from recommender.recommender import Recommender
 from server.actions import Action, Close, Job, JobKind, Send, send
 from server.back_office import BackOfficeHandlers
@@ -87,6 +88,7 @@ class StoreCore(FloorHandlers, CounterHandlers, FittingHandlers, StudioHandlers,
     budgets: AddressBudgets = field(default_factory=AddressBudgets)
     _next_client: int = 0
     _layout_cache: dict | None = None
+    _guide: Guide | None = None  # built on the first question, again after the recommender is retrained
     _products_cache: dict[Arm | None, tuple[tuple, list[ProductRecord]]] = field(default_factory=dict)
 
     @property

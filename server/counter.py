@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING
 from msgspec import UNSET
 
 from engine.size import chart_ease
+from recommender.guide import Guide
+from recommender.intent import IntentError
 from server.actions import Action, send
 from server.messages import (
+    Ask,
     AskSize,
     Buy,
     Cart,
@@ -20,6 +23,7 @@ from server.messages import (
     ChooseSize,
     Feedback,
     FeedbackSaved,
+    GuideAnswer,
     Order,
     Pick,
     Ping,
@@ -94,6 +98,17 @@ class CounterHandlers:
         category = None if message.category is UNSET else message.category
         items = self.recommender.recommend(client.shopper, message.k, category, price)
         return self._reply(client, Recommendations([r.as_dict() for r in items]))
+
+    def _on_ask(self: StoreCore, client: Client, message: Ask) -> list[Action]:
+        if self.recommender is None:
+            raise ProtocolError("unavailable", "the shopping guide is not available in this store")
+        if self._guide is None or self._guide.recommender is not self.recommender:  # retrained since
+            self._guide = Guide(self.recommender)
+        try:
+            answer = self._guide.ask(message.text, client.shopper, message.k)
+        except IntentError as exc:
+            raise ProtocolError("unreadable", str(exc)) from None
+        return self._reply(client, GuideAnswer(**answer.as_dict()))
 
     def _on_ping(self: StoreCore, client: Client, message: Ping) -> list[Action]:
         return self._reply(client, Pong(None if message.t is UNSET else message.t, self.clock()))

@@ -134,6 +134,13 @@ class UploadChunk(ClientMessage, tag="upload_chunk"):
     data: Blob
 
 
+class Ask(ClientMessage, tag="ask"):
+    """A question to the shopping guide, in Chinese or English."""
+
+    text: Annotated[str, Meta(min_length=1, max_length=500, description="1-500 characters")]
+    k: Annotated[int, Meta(ge=1, le=20)] = 6
+
+
 class ApproveReorder(ClientMessage, tag="approve_reorder"):
     suggestion: Annotated[int, Meta(ge=1, le=2**62)]
 
@@ -145,9 +152,9 @@ class SetPrice(ClientMessage, tag="set_price"):
 
 CLIENT_MESSAGES: tuple[type[ClientMessage], ...] = (
     Join, Leave, Move, Pick, AskSize, ChooseSize, TryOn, Feedback, CartAdd, CartRemove, Buy, Recommend, Ping,
-    Restock, UploadGarment, UploadChunk, ApproveReorder, SetPrice)
+    Restock, UploadGarment, UploadChunk, ApproveReorder, SetPrice, Ask)
 ClientUnion = Join | Leave | Move | Pick | AskSize | ChooseSize | TryOn | Feedback | CartAdd | CartRemove | Buy \
-    | Recommend | Ping | Restock | UploadGarment | UploadChunk | ApproveReorder | SetPrice
+    | Recommend | Ping | Restock | UploadGarment | UploadChunk | ApproveReorder | SetPrice | Ask
 
 
 def tag(message_type: type[Struct]) -> str:
@@ -319,6 +326,17 @@ class ReorderApproved(ServerMessage, tag="reorder_approved"):
     stock: int
 
 
+class GuideAnswer(ServerMessage, tag="answer"):
+    """The shopping guide's answer: what it understood, products in your size, an outfit, and words."""
+
+    intent: dict[str, Any]
+    items: list[dict[str, Any]]  # product, size, price, reason
+    outfit: list[dict[str, Any]]  # product, size, reason
+    message: str
+    emptied_by: str | None  # the constraint that left nothing (gender, category, exclude_colours, price, size)
+    alternatives: list[dict[str, Any]]
+
+
 class Recommendations(ServerMessage, tag="recommendations"):
     items: list[dict[str, Any]]
 
@@ -367,6 +385,6 @@ class State(ServerMessage, tag="state"):
 SERVER_MESSAGES: tuple[type[ServerMessage], ...] = (
     Snapshot, ShopperJoined, ShopperLeft, ShopperChanged, ProductInfo, SizeAdvice, SizeChosen, TryOnProgress,
     TryOnResult, FeedbackSaved, Cart, Order, Stock, Price, StockAlert, ReorderSuggested, ReorderApproved,
-    Recommendations, Pong, UploadReady, UploadProgress, GarmentUploaded, Error, State)
+    GuideAnswer, Recommendations, Pong, UploadReady, UploadProgress, GarmentUploaded, Error, State)
 #: Events one server process shares with the others over Redis (server.redis_fanout).
 SharedEvent = ShopperJoined | ShopperLeft | ShopperChanged | Stock

@@ -20,6 +20,8 @@ PATTERNS = ["solid", "solid", "solid", "stripe", "check", "print"]
 STYLES = {"tee": ["casual", "sport"], "longsleeve": ["casual", "formal"], "jacket": ["formal", "casual"],
           "dress": ["formal", "casual"], "trousers": ["casual", "formal", "sport"], "skirt": ["casual", "formal"]}
 SEASONS = ["spring", "summer", "autumn", "winter", "all"]
+OCCASIONS = ("wedding", "office", "party", "date", "sport", "beach", "everyday")
+CURRENCIES = ("EUR", "CNY", "USD")
 BASE_PRICE = {"tee": 19, "longsleeve": 35, "jacket": 120, "dress": 70, "trousers": 60, "skirt": 45}
 NAMES = {"tee": "T-shirt", "longsleeve": "Shirt", "jacket": "Jacket", "dress": "Dress", "trousers": "Trousers",
          "skirt": "Skirt"}
@@ -43,6 +45,8 @@ class Product:
     price: float           # the list price
     sizes: dict[str, int]  # stock per size label
     cost: float | None = None  # what the shop paid: price rules never go under it plus the minimum margin
+    occasions: tuple[str, ...] = ()  # what it is worn to (OCCASIONS), for the shopping guide
+    currency: str = "EUR"  # of price and cost
 
     def in_stock(self, size: str) -> bool:
         return self.sizes.get(size, 0) > 0
@@ -82,9 +86,15 @@ class Catalog:
                 raise CatalogError(f"product {raw['id']}: price {price!r} must be a number above 0")
             if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float) or not 0 < cost <= price):
                 raise CatalogError(f"product {raw['id']}: cost {cost!r} must be a number above 0 and at most the price")
+            occasions, currency = raw.get("occasions", []), raw.get("currency", "EUR")
+            if not isinstance(occasions, list) or any(o not in OCCASIONS for o in occasions):
+                raise CatalogError(f"product {raw['id']}: occasions {occasions!r} must be a list of {OCCASIONS}")
+            if currency not in CURRENCIES:
+                raise CatalogError(f"product {raw['id']}: currency {currency!r} is not one of {CURRENCIES}")
             products.append(Product(str(raw["id"]), raw["name"], raw["category"], raw["gender"],
                                     tuple(raw["colours"]), raw["pattern"], raw["style"], raw["season"],
-                                    float(price), dict(stock), None if cost is None else float(cost)))
+                                    float(price), dict(stock), None if cost is None else float(cost),
+                                    tuple(occasions), currency))
         if not products:
             raise CatalogError(f"{source} holds no products")
         return cls(products)
@@ -103,6 +113,26 @@ class Catalog:
         if size not in product.sizes:
             raise CatalogError(f"product {product_id} has no size {size!r}; sizes: {list(product.sizes)}")
         return product
+
+
+def occasions_for(category: str, style: str, season: str) -> list[str]:
+    """What a garment of this category, style and season is worn to (a merchandiser's rule of thumb)."""
+    tags = set()
+    if style == "formal":
+        tags.add("office")
+        if category in ("dress", "jacket", "longsleeve", "skirt"):
+            tags.add("wedding")
+    if category in ("dress", "skirt") or (category == "longsleeve" and style == "formal"):
+        tags.add("party")
+    if category in ("dress", "skirt") or (category == "longsleeve" and style == "casual"):
+        tags.add("date")
+    if style == "sport":
+        tags.add("sport")
+    if style == "casual":
+        tags.add("everyday")
+        if season in ("summer", "all") and category in ("tee", "dress", "skirt"):
+            tags.add("beach")
+    return [o for o in OCCASIONS if o in tags]
 
 
 def generate_products(count: int = 240, seed: int = 7) -> list[dict]:
@@ -125,7 +155,7 @@ def generate_products(count: int = 240, seed: int = 7) -> list[dict]:
             "id": f"P{index + 1:04d}",
             "name": f"{colours[0].title()} {pattern if pattern != 'solid' else ''} {NAMES[category]}".replace("  ", " "),
             "category": category, "gender": gender, "colours": colours, "pattern": pattern,
-            "style": style, "season": season, "price": price, "cost": round(price * float(costs[index]), 2), "currency": "EUR",
+            "style": style, "season": season, "occasions": occasions_for(category, style, season), "price": price, "cost": round(price * float(costs[index]), 2), "currency": "EUR",
             "garment": category, "size_chart": f"{category}_{gender}", "fabric": CATEGORIES[category][0],
             "sizes": stock,
         })
