@@ -52,6 +52,7 @@ bench: setup
 	$(PY) benchmarks/recommend.py --json out/recommend.json
 	$(PY) benchmarks/size_feedback.py --json out/size_feedback.json
 	$(PY) benchmarks/forecast.py --json out/forecast.json
+	$(PY) benchmarks/guide.py --json out/guide.json
 	$(PY) benchmarks/recommend_latency.py --json out/recommend_latency.json
 	$(PY) benchmarks/photo_avatar.py --json out/photo_avatar.json
 	cd benchmarks/loadgen && npm ci --no-audit --no-fund   # the load test's clients (Node ws)
