@@ -522,10 +522,11 @@ def guide(query: str, profile: Path | None, k: int, as_json: bool) -> None:
     for title, rows in (("answer", answer.items), ("the outfit", answer.outfit), ("nearest instead", answer.alternatives)):
         if rows:
             table = Table(title=title)
-            for column in ("product", "size", "price", "why"):
+            for column in ("product", "name", "size", "price", "why"):
                 table.add_column(column)
             for row in rows:
-                table.add_row(row.product, row.size or "-", f"{row.price:.2f}", row.reason)
+                table.add_row(row.product, store.catalog.get(row.product).name, row.size or "-", f"{row.price:.2f}",
+                              row.reason)
             console.print(table)
     if answer.message:
         console.print(answer.message)

@@ -25,6 +25,8 @@ SOFT_WEIGHTS = {"occasion": 2.0, "colour": 1.5, "style": 1.0, "season": 0.7, "hi
 CHEAP_QUANTILE, DEAR_QUANTILE = 0.4, 0.6  # "cheap": the lower 40 % of the category's prices
 GENDER_CUT = {"male": "men", "female": "women"}
 GIRTH_ZH = {"chest": "胸围", "hip": "臀围"}
+FOR_OCCASION = {"wedding": "for a wedding", "office": "for the office", "party": "for a party", "date": "for a date",
+                "sport": "for sport", "beach": "for the beach", "everyday": "for every day"}
 
 
 @dataclass
@@ -210,7 +212,7 @@ class Guide:
     def _reason(self, product: Product, intent: Intent, size_reason: str, zh: bool) -> str:
         said = []
         if intent.occasion and intent.occasion in product.occasions:
-            said.append(("适合" if zh else "for ") + self._name(Kind.OCCASION, intent.occasion, zh))
+            said.append("适合" + self._name(Kind.OCCASION, intent.occasion, True) if zh else FOR_OCCASION[intent.occasion])
         if product.style in intent.styles:
             said.append(self._name(Kind.STYLE, product.style, zh))
         if product.colours[0] in intent.colours:
@@ -223,8 +225,8 @@ class Guide:
         if zh:
             head = "，".join(said + [what, price])
             return head + (f"；{size_reason}" if size_reason else "")
-        head = f"{product.name}: " + ", ".join(said + [price])
-        return head + (f"; {size_reason}" if size_reason else "")
+        head = ", ".join(said + [price])
+        return head[:1].upper() + head[1:] + (f"; {size_reason}" if size_reason else "")
 
     def _outfit_reason(self, anchor_id: str, product_id: str, zh: bool) -> str:
         anchor, product = self.catalog.get(anchor_id), self.catalog.get(product_id)

@@ -136,3 +136,26 @@ def test_a_saved_shopper_the_store_forgot_starts_afresh(browser, server):
     assert page.evaluate("fitroom.you.shopper_id") != "Sforgotten1"
     assert json.loads(page.evaluate("localStorage.getItem('fitroom-shopper')"))["shopper_id"] == page.evaluate(
         "fitroom.you.shopper_id")  # the new shopper is remembered instead
+
+
+def test_ask_the_guide_see_cards_light_up_and_walk_to_one(browser, server):
+    page, errors = open_store(browser, server, "Asker")
+    page.fill("#ask-text", "夏天约会穿的连衣裙，不要黑色")
+    page.press("#ask-text", "Enter")
+    page.wait_for_selector("#guide-cards li", timeout=20_000)
+    cards = page.locator("#guide-cards li")
+    assert cards.count() >= 1 and "连衣裙" in cards.first.inner_text()
+    first = cards.first.get_attribute("data-product")
+    lit = page.evaluate("""(id) => fitroom.answer.items.map((i) => i.product).includes(id)""", first)
+    assert lit and page.evaluate("fitroom.answer.intent.exclude_colours") == ["black"]
+    assert page.locator("#outfit").is_visible() and page.locator("#outfit-cards li").count() >= 1
+    cards.first.locator("button.walk-to").click()
+    page.wait_for_function(f"fitroom.selected === '{first}'", timeout=10_000)
+    product = page.evaluate(f"fitroom.products.get('{first}')")
+    you = page.evaluate("fitroom.positionOf(fitroom.you.shopper_id)")
+    x, _, z = product["placement"]["position"]
+    assert abs(you["x"] - x) < 0.6 and 0.5 < abs(you["z"] - z) < 1.3  # in the aisle, in front of it
+    assert page.inner_text("#product-name") == product["name"]
+    page.wait_for_function("fitroom.messages.filter((t) => t === 'recommendations').length >= 2", timeout=10_000)
+    assert errors == []
+    page.close()

@@ -299,7 +299,11 @@ const handlers = {
     if (m.wearing) { s.wearing = m.wearing; dress(s, m.wearing.garment_url); }
     if (m.avatar_url) { s.avatar_url = m.avatar_url; embody(s, m.avatar_url); }
   },
-  product(m) { state.products.set(m.product.id, m.product); showProduct(m.product.id); },
+  product(m) {
+    state.products.set(m.product.id, m.product);
+    showProduct(m.product.id);
+    send({ type: 'recommend', k: 6 }); // what you pick changes what suits you
+  },
   size_advice(m) {
     const regions = Object.entries(m.regions || {}).map(([region, r]) =>
       `${region} ${r.ease_cm > 0 ? '+' : ''}${r.ease_cm} cm (${r.verdict})`).join(', ');
@@ -342,6 +346,14 @@ const handlers = {
     p.list_price = m.list_price;
     if (state.selected === m.product) showProduct(m.product);
   },
+  answer(m) {
+    state.answer = m;
+    highlight([...m.items, ...m.alternatives].map((item) => item.product));
+    document.getElementById('guide-message').textContent = m.message;
+    renderCards('guide-cards', m.items.length ? m.items : m.alternatives);
+    renderCards('outfit-cards', m.outfit);
+    document.getElementById('outfit').hidden = !m.outfit.length;
+  },
   recommendations(m) {
     state.recommendations = m.items;
     const list = document.getElementById('recommended');
@@ -364,6 +376,53 @@ const handlers = {
     }
   },
 };
+
+// --- the shopping guide ---------------------------------------------------------------------------
+const GLOW = new THREE.Color(0xffd54a);
+function highlight(ids) { // answers light up on their racks
+  const lit = new Set(ids);
+  for (const mesh of pickables) mesh.material.emissive.copy(lit.has(mesh.userData.productId) ? GLOW : new THREE.Color(0));
+}
+
+function walkToProduct(id) { // stand in the aisle facing the product, then pick it
+  const p = state.products.get(id);
+  if (!p || !p.placement) return;
+  const [x, , z] = p.placement.position;
+  const side = me().z > z ? 1 : -1;
+  placeMe(x, z + 0.9 * side, side > 0 ? 0 : 180);
+  lookAtMe();
+  send({ type: 'pick', product: id });
+}
+
+function renderCards(listId, items) {
+  const list = document.getElementById(listId);
+  list.innerHTML = '';
+  for (const item of items) {
+    const p = state.products.get(item.product);
+    const li = document.createElement('li');
+    li.dataset.product = item.product;
+    const name = document.createElement('div');
+    name.className = 'card-name';
+    name.textContent = `${p ? p.name : item.product}${item.size ? ` · ${item.size}` : ''}`;
+    const why = document.createElement('div');
+    why.className = 'card-why';
+    why.textContent = item.reason;
+    const go = document.createElement('button');
+    go.textContent = 'Walk to it';
+    go.className = 'walk-to';
+    go.onclick = () => walkToProduct(item.product);
+    li.append(name, why, go);
+    list.appendChild(li);
+  }
+}
+
+document.getElementById('ask-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const text = document.getElementById('ask-text').value.trim();
+  if (!text) { say('Type a question first', true); return; }
+  document.getElementById('guide-message').textContent = '…';
+  send({ type: 'ask', text, k: 5 });
+});
 
 function handle(message) {
   state.messages.push(message.type);
