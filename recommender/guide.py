@@ -17,13 +17,17 @@ import numpy as np
 
 from engine.garments.charts import ASSETS, CHART_GENDER
 from recommender.intent import Intent, Kind, Language, Lexicon, lexicon, parse
+from recommender.persona import MIN_EVENTS, Persona
 from recommender.recommender import KEY_GIRTH, Recommender
 from store.catalog import OCCASIONS, Product
 
 RATES = ASSETS / "guide" / "currencies.json"
+PERSONA_WEIGHTS = {"colour": 0.6, "style": 0.4, "category": 0.3}
 SOFT_WEIGHTS = {"occasion": 2.0, "colour": 1.5, "style": 1.0, "season": 0.7, "hint": 0.3}
 CHEAP_QUANTILE, DEAR_QUANTILE = 0.4, 0.6  # "cheap": the lower 40 % of the category's prices
 GENDER_CUT = {"male": "men", "female": "women"}
+NOUNS = {"tee": "tees", "longsleeve": "shirts", "jacket": "jackets", "dress": "dresses", "trousers": "trousers",
+         "skirt": "skirts"}
 GIRTH_ZH = {"chest": "胸围", "hip": "臀围"}
 FOR_OCCASION = {"wedding": "for a wedding", "office": "for the office", "party": "for a party", "date": "for a date",
                 "sport": "for sport", "beach": "for the beach", "everyday": "for every day"}
@@ -91,13 +95,14 @@ class Guide:
         sex = self.recommender.store.shopper(shopper_id)["measurements"].get("sex") if shopper_id else None
         constraints = self._constraints(intent, sex)
         score, reasons, history = self.recommender.scores(shopper_id)
-        score = score + self._soft(intent)
+        persona = self.recommender.persona(shopper_id) if shopper_id else None
+        score = score + self._soft(intent) + self._taste(persona)
         order = np.argsort(-score, kind="stable")
         passing = np.logical_and.reduce([mask for _, mask in constraints]) if constraints else np.ones(len(score), bool)
         sizes: dict[str, tuple[str | None, str]] = {}
         someone_else = bool(intent.gender and sex and GENDER_CUT[intent.gender] != CHART_GENDER.get(sex))
         in_size = self._in_size(intent, None if someone_else else shopper_id, sizes, zh)  # not your body: any size
-        items = self._pick(order, passing, in_size, sizes, intent, k)
+        items = self._pick(order, passing, in_size, sizes, intent, k, persona)
         answer = Answer(intent, items)
         notes = self._notes(intent, zh)
         if items:
@@ -106,7 +111,7 @@ class Guide:
             answer.outfit = [GuideItem(o.product_id, o.size, self.catalog.get(o.product_id).price,
                                        self._outfit_reason(first, o.product_id, zh)) for o in outfit]
         else:
-            answer.emptied_by, answer.alternatives = self._why_empty(constraints, order, in_size, sizes, intent, zh)
+            answer.emptied_by, answer.alternatives = self._why_empty(constraints, order, in_size, sizes, intent, persona)
             notes.append(self._empty_message(answer.emptied_by, intent, zh))
         answer.message = (" " if not zh else "").join(notes)
         return answer
@@ -154,6 +159,14 @@ class Guide:
             score += w["season"] * np.isin(self.season, [intent.season, "all"])
         return score
 
+    def _taste(self, persona: Persona | None) -> np.ndarray:
+        """What the shopper's persona leans to: their colours, styles and categories."""
+        if persona is None or persona.events < MIN_EVENTS:
+            return np.zeros(len(self.products))
+        return (PERSONA_WEIGHTS["colour"] * np.array([persona.colours.get(c, 0.0) for c in self.primary])
+                + PERSONA_WEIGHTS["style"] * np.array([persona.styles.get(s, 0.0) for s in self.style])
+                + PERSONA_WEIGHTS["category"] * np.array([persona.categories.get(c, 0.0) for c in self.category]))
+
     def _in_size(self, intent: Intent, shopper_id: str | None, sizes: dict, zh: bool) -> Callable[[Product], bool]:
         """Whether a product is in stock in the shopper's size (the asked size, else the one that fits
         their body, else any size when neither is known), remembering the size and its reason."""
@@ -183,19 +196,20 @@ class Guide:
                                  f"{body:.0f} cm（放松量 {garment - body:+.0f} cm）")
         return advice.size, f"{advice.size} fits: {girth} {garment:.0f} cm on your {body:.0f} cm ({garment - body:+.0f} cm ease)"
 
-    def _pick(self, order, passing, in_size, sizes, intent: Intent, k: int) -> list[GuideItem]:
+    def _pick(self, order, passing, in_size, sizes, intent: Intent, k: int, persona: Persona | None) -> list[GuideItem]:
         items = []
         for i in order:
             if len(items) == k:
                 break
             product = self.products[i]
             if passing[i] and in_size(product):
-                items.append(self._item(product, sizes[product.id], intent))
+                items.append(self._item(product, sizes[product.id], intent, persona))
         return items
 
-    def _item(self, product: Product, size: tuple[str | None, str], intent: Intent) -> GuideItem:
+    def _item(self, product: Product, size: tuple[str | None, str], intent: Intent,
+              persona: Persona | None) -> GuideItem:
         zh = intent.language == Language.ZH
-        return GuideItem(product.id, size[0], product.price, self._reason(product, intent, size[1], zh))
+        return GuideItem(product.id, size[0], product.price, self._reason(product, intent, size[1], zh, persona))
 
     # --- words ---------------------------------------------------------------------------------
     def _name(self, kind: Kind, value: str, zh: bool) -> str:
@@ -209,7 +223,7 @@ class Guide:
             return own + (f"（约{converted:.0f}{zh_names[asked]}）" if zh else f" (about {converted:.0f} {asked})")
         return own
 
-    def _reason(self, product: Product, intent: Intent, size_reason: str, zh: bool) -> str:
+    def _reason(self, product: Product, intent: Intent, size_reason: str, zh: bool, persona: Persona | None) -> str:
         said = []
         if intent.occasion and intent.occasion in product.occasions:
             said.append("适合" + self._name(Kind.OCCASION, intent.occasion, True) if zh else FOR_OCCASION[intent.occasion])
@@ -222,11 +236,33 @@ class Guide:
                         ("四季皆宜" if zh else "all seasons"))
         what = self._name(Kind.CATEGORY, product.category, zh)
         price = self._price_text(product.price, product.currency, zh, intent.currency)
+        habit = self._habit(product, zh, persona)
         if zh:
             head = "，".join(said + [what, price])
-            return head + (f"；{size_reason}" if size_reason else "")
+            return head + "".join(f"；{part}" for part in (size_reason, habit) if part)
         head = ", ".join(said + [price])
-        return head[:1].upper() + head[1:] + (f"; {size_reason}" if size_reason else "")
+        return head[:1].upper() + head[1:] + "".join(f"; {part}" for part in (size_reason, habit) if part)
+
+    @staticmethod
+    def _habit_words(product: Product, persona: Persona) -> list[tuple[Kind, str]]:
+        colour, style = persona.top("colours"), persona.top("styles")
+        return [(kind, value) for kind, value, mine in ((Kind.COLOUR, colour, product.colours[0]),
+                                                         (Kind.STYLE, style, product.style)) if value and value == mine]
+
+    def _habit(self, product: Product, zh: bool, persona: Persona | None) -> str:
+        """"you often pick navy casual shirts around 40 EUR", when the product is what the persona leans to."""
+        if persona is None or persona.events < MIN_EVENTS:
+            return ""
+        words = self._habit_words(product, persona)
+        if not words:
+            return ""
+        category = persona.top("categories")
+        if zh:
+            named = "".join(self._name(kind, value, True) for kind, value in words)
+            noun = self._name(Kind.CATEGORY, category, True) if category else "衣服"
+            return f"你常选{named}的{noun}，价位约{persona.typical_price:.0f}欧元"
+        noun = NOUNS.get(category, "pieces")
+        return f"you often pick {' '.join(value for _, value in words)} {noun} around {persona.typical_price:.0f} EUR"
 
     def _outfit_reason(self, anchor_id: str, product_id: str, zh: bool) -> str:
         anchor, product = self.catalog.get(anchor_id), self.catalog.get(product_id)
@@ -250,7 +286,8 @@ class Guide:
             notes.append(f"没看懂的词：{shown}。" if zh else f"Words not understood: {shown}.")
         return notes
 
-    def _why_empty(self, constraints, order, in_size, sizes, intent: Intent, zh: bool) -> tuple[str, list[GuideItem]]:
+    def _why_empty(self, constraints, order, in_size, sizes, intent: Intent,
+                   persona: Persona | None) -> tuple[str, list[GuideItem]]:
         """The first constraint that leaves nothing (in stock in your size last), and the best products
         that meet every constraint but that one."""
         mask = np.ones(len(self.products), bool)
@@ -272,7 +309,7 @@ class Guide:
                 break
             product = self.products[i]
             if relaxed[i] and (culprit == "size" or in_size(product)):
-                alternatives.append(self._item(product, sizes.get(product.id, (None, "")), intent))
+                alternatives.append(self._item(product, sizes.get(product.id, (None, "")), intent, persona))
         return culprit, alternatives
 
     def _empty_message(self, culprit: str, intent: Intent, zh: bool) -> str:

@@ -25,6 +25,7 @@ from engine.garments.charts import (
 )
 from recommender.collaborative import BPR, Hybrid, ItemKNN
 from recommender.content import COMPLEMENTS, NEUTRALS, ContentIndex, compatibility
+from recommender.persona import Persona, build_personas
 from recommender.size_model import Feedback, LatentSizeModel
 from store.catalog import Catalog, Product
 from store.ledger import Ledger
@@ -70,9 +71,15 @@ class Recommender:
         self._bodies: dict[str, dict[str, float]] = {}
         rows = self.store.interactions()
         self.popularity = np.zeros(len(self.ids), dtype=np.float32)
+        self.personas = {}
         if rows:
             shoppers = sorted({r[0] for r in rows})
             self.users = {s: i for i, s in enumerate(shoppers)}
+            signed = [(self.users[s], self.index[p], EVENT_WEIGHT[k]) for s, p, k in rows if p in self.index]
+            if signed:
+                su, si, sw = map(np.array, zip(*signed))
+                self.personas = build_personas(sparse.csr_matrix((sw, (su, si)), shape=(len(shoppers), len(self.ids))),
+                                               np.bincount(su, minlength=len(shoppers)), shoppers, self.catalog, self.ids)
             known = [(self.users[s], self.index[p], max(EVENT_WEIGHT[k], 0.0)) for s, p, k in rows if p in self.index]
             u, i, w = map(np.array, zip(*known))
             matrix = sparse.csr_matrix((w, (u, i)), shape=(len(shoppers), len(self.ids)))
@@ -114,6 +121,15 @@ class Recommender:
             s, p, g, v = map(np.array, zip(*rows))
             model.fit(Feedback(s, p, g.astype(float), v))
         return model, index
+
+    def persona(self, shopper_id: str) -> Persona:
+        """What the shopper's events say about them, as of the last training (empty for a newcomer)."""
+        return self.personas.get(shopper_id) or Persona(shopper_id, 0)
+
+    def forget(self, shopper_id: str) -> None:
+        """Drop what this model holds of a shopper who asked to be forgotten (persona, body) until retrained."""
+        self.personas.pop(shopper_id, None)
+        self._bodies.pop(shopper_id, None)
 
     def body_cm(self, shopper_id: str) -> dict[str, float]:
         """The shopper's nine measurements (given or filled from the population), cached until train()."""

@@ -12,7 +12,7 @@ from msgspec import UNSET
 from engine.size import chart_ease
 from recommender.guide import Guide
 from recommender.intent import IntentError
-from server.actions import Action, send
+from server.actions import Action, Close, send
 from server.messages import (
     Ask,
     AskSize,
@@ -23,8 +23,12 @@ from server.messages import (
     ChooseSize,
     Feedback,
     FeedbackSaved,
+    ForgetMe,
+    Forgotten,
     GuideAnswer,
     Order,
+    PersonaInfo,
+    PersonaRequest,
     Pick,
     Ping,
     Pong,
@@ -109,6 +113,20 @@ class CounterHandlers:
         except IntentError as exc:
             raise ProtocolError("unreadable", str(exc)) from None
         return self._reply(client, GuideAnswer(**answer.as_dict()))
+
+    def _on_persona(self: StoreCore, client: Client, message: PersonaRequest) -> list[Action]:
+        if self.recommender is None:
+            raise ProtocolError("unavailable", "personas are not available in this store")
+        return self._reply(client, PersonaInfo(self.recommender.persona(client.shopper).as_dict()))
+
+    def _on_forget_me(self: StoreCore, client: Client, message: ForgetMe) -> list[Action]:
+        shopper = client.shopper
+        deleted = self.shop.store.forget(shopper)
+        if self.recommender is not None:
+            self.recommender.forget(shopper)
+        actions = self._leave_floor(shopper)
+        client.shopper = None
+        return actions + self._reply(client, Forgotten(deleted)) + [Close(client.id, 1000, "your data is deleted")]
 
     def _on_ping(self: StoreCore, client: Client, message: Ping) -> list[Action]:
         return self._reply(client, Pong(None if message.t is UNSET else message.t, self.clock()))

@@ -141,6 +141,14 @@ class Ask(ClientMessage, tag="ask"):
     k: Annotated[int, Meta(ge=1, le=20)] = 6
 
 
+class PersonaRequest(ClientMessage, tag="persona"):
+    """What the store's events say about you (your persona)."""
+
+
+class ForgetMe(ClientMessage, tag="forget_me"):
+    """Delete your events, body measurements and persona; your orders stay, anonymised."""
+
+
 class ApproveReorder(ClientMessage, tag="approve_reorder"):
     suggestion: Annotated[int, Meta(ge=1, le=2**62)]
 
@@ -152,9 +160,10 @@ class SetPrice(ClientMessage, tag="set_price"):
 
 CLIENT_MESSAGES: tuple[type[ClientMessage], ...] = (
     Join, Leave, Move, Pick, AskSize, ChooseSize, TryOn, Feedback, CartAdd, CartRemove, Buy, Recommend, Ping,
-    Restock, UploadGarment, UploadChunk, ApproveReorder, SetPrice, Ask)
+    Restock, UploadGarment, UploadChunk, ApproveReorder, SetPrice, Ask, PersonaRequest, ForgetMe)
 ClientUnion = Join | Leave | Move | Pick | AskSize | ChooseSize | TryOn | Feedback | CartAdd | CartRemove | Buy \
-    | Recommend | Ping | Restock | UploadGarment | UploadChunk | ApproveReorder | SetPrice | Ask
+    | Recommend | Ping | Restock | UploadGarment | UploadChunk | ApproveReorder | SetPrice | Ask | PersonaRequest \
+    | ForgetMe
 
 
 def tag(message_type: type[Struct]) -> str:
@@ -337,6 +346,19 @@ class GuideAnswer(ServerMessage, tag="answer"):
     alternatives: list[dict[str, Any]]
 
 
+class PersonaInfo(ServerMessage, tag="persona"):
+    """Your persona: affinities (share of your event weight) to categories, colours and styles, the
+    price index (1 = category median prices), price sensitivity, typical price and segment."""
+
+    persona: dict[str, Any]
+
+
+class Forgotten(ServerMessage, tag="forgotten"):
+    """Your data is deleted (how many rows of each kind); the connection closes after this."""
+
+    deleted: dict[str, int]
+
+
 class Recommendations(ServerMessage, tag="recommendations"):
     items: list[dict[str, Any]]
 
@@ -385,6 +407,6 @@ class State(ServerMessage, tag="state"):
 SERVER_MESSAGES: tuple[type[ServerMessage], ...] = (
     Snapshot, ShopperJoined, ShopperLeft, ShopperChanged, ProductInfo, SizeAdvice, SizeChosen, TryOnProgress,
     TryOnResult, FeedbackSaved, Cart, Order, Stock, Price, StockAlert, ReorderSuggested, ReorderApproved,
-    GuideAnswer, Recommendations, Pong, UploadReady, UploadProgress, GarmentUploaded, Error, State)
+    GuideAnswer, PersonaInfo, Forgotten, Recommendations, Pong, UploadReady, UploadProgress, GarmentUploaded, Error, State)
 #: Events one server process shares with the others over Redis (server.redis_fanout).
 SharedEvent = ShopperJoined | ShopperLeft | ShopperChanged | Stock

@@ -22,6 +22,7 @@ EVENT_KINDS = ("view", "tryon", "cart", "purchase", "return")
 VERDICTS = ("small", "fit", "large")
 PREFERENCES = ("snug", "regular", "loose")
 WAL_HEADER_BYTES, WAL_FRAME_HEADER_BYTES = 32, 24
+FORGOTTEN = "forgotten"  # the one shopper that keeps the orders of every shopper who asked to be forgotten
 
 
 def _frames_of_current_log(wal: Path) -> int:
@@ -176,6 +177,21 @@ class Ledger:
         rows = self.db.execute("SELECT product_id, kind, size, at FROM events WHERE shopper_id = ? ORDER BY id",
                                (shopper_id,)).fetchall()
         return [{"product": p, "kind": k, "size": s, "at": a} for p, k, s, a in rows]
+
+    def forget(self, shopper_id: str) -> dict[str, int]:
+        """Delete what the store knows of a shopper (their events, fit feedback, cart, secret and body);
+        their orders stay for the books, anonymised under `FORGOTTEN`. What went, by kind."""
+        self.shopper(shopper_id)
+        if shopper_id == FORGOTTEN:
+            raise StoreError("the anonymous holder of forgotten shoppers' orders cannot be forgotten")
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO shoppers VALUES (?, '{}', 'regular', 0)", (FORGOTTEN,))
+            gone = {table: self.db.execute(f"DELETE FROM {table} WHERE shopper_id = ?", (shopper_id,)).rowcount
+                    for table in ("events", "fit_feedback", "cart_lines", "shopper_secrets")}
+            gone["orders_anonymised"] = self.db.execute("UPDATE orders SET shopper_id = ? WHERE shopper_id = ?",
+                                                        (FORGOTTEN, shopper_id)).rowcount
+            self.db.execute("DELETE FROM shoppers WHERE id = ?", (shopper_id,))
+        return gone
 
     def feedback_rows(self) -> list[tuple]:
         return self.db.execute("SELECT shopper_id, product_id, size, verdict, region FROM fit_feedback ORDER BY id").fetchall()

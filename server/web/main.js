@@ -289,6 +289,7 @@ const handlers = {
     const you = me();
     state.lookAt(you.x, 1.2, you.z - 2, you.x, 2.0, you.z + 3.2); // behind you, looking into the store
     send({ type: 'recommend', k: 6 });
+    send({ type: 'persona' });
   },
   shopper_joined(m) { addShopper(m.shopper); },
   shopper_left(m) { removeShopper(m.id); },
@@ -345,6 +346,18 @@ const handlers = {
     p.price = m.price;
     p.list_price = m.list_price;
     if (state.selected === m.product) showProduct(m.product);
+  },
+  persona(m) {
+    const p = m.persona;
+    const top = (values) => Object.keys(values)[0];
+    document.getElementById('persona-summary').textContent = p.events < 3
+      ? 'Not enough yet: look around and the store learns your taste.'
+      : `${p.segment} · mostly ${top(p.categories)}, ${top(p.colours)}, ${top(p.styles)} · around ` +
+        `${p.typical_price.toFixed(0)} EUR (${p.events} things you did)`;
+  },
+  forgotten(m) {
+    localStorage.removeItem('fitroom-shopper');
+    say(`Your data is deleted (${Object.values(m.deleted).reduce((a, b) => a + b, 0)} records); orders stay, anonymised.`);
   },
   answer(m) {
     state.answer = m;
@@ -415,6 +428,10 @@ function renderCards(listId, items) {
     list.appendChild(li);
   }
 }
+
+document.getElementById('forget-me').addEventListener('click', () => {
+  if (confirm('Delete everything the store knows about you? Orders stay, anonymised.')) send({ type: 'forget_me' });
+});
 
 document.getElementById('ask-form').addEventListener('submit', (e) => {
   e.preventDefault();
