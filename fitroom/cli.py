@@ -629,10 +629,14 @@ def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, see
     if url is None:
         from server.local import start_local_server
 
+        import secrets
+
         (data_dir / "operations.json").write_text(json.dumps(settings.as_dict(), indent=1))
+        token = secrets.token_urlsafe(12)
         server = start_local_server(data_dir / "store", "--trust", LOOPBACK, "--ops-settings",
-                                    str(data_dir / "operations.json"))
+                                    str(data_dir / "operations.json"), "--operator-token", token)
         url = server.ws
+        click.echo(f"store: {server.url}  operator dashboard: {server.url}/ops?token={token}", err=True)
     elif ab:
         _fail("--ab runs on a store started here (without --url): the experiment's report reads its database")
 

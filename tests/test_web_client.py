@@ -149,6 +149,9 @@ def test_ask_the_guide_see_cards_light_up_and_walk_to_one(browser, server):
     lit = page.evaluate("""(id) => fitroom.answer.items.map((i) => i.product).includes(id)""", first)
     assert lit and page.evaluate("fitroom.answer.intent.exclude_colours") == ["black"]
     assert page.locator("#outfit").is_visible() and page.locator("#outfit-cards li").count() >= 1
+    vr = page.evaluate("""() => fitroom.vrGuide.children.map((c) => c.userData)""")  # the same answer on the VR panel
+    assert [u["ask"] for u in vr if "ask" in u][2] == "通勤穿的裤子，不要太贵"
+    assert [u["walkTo"] for u in vr if "walkTo" in u][0] == first
     cards.first.locator("button.walk-to").click()
     page.wait_for_function(f"fitroom.selected === '{first}'", timeout=10_000)
     product = page.evaluate(f"fitroom.products.get('{first}')")

@@ -366,6 +366,7 @@ const handlers = {
     renderCards('guide-cards', m.items.length ? m.items : m.alternatives);
     renderCards('outfit-cards', m.outfit);
     document.getElementById('outfit').hidden = !m.outfit.length;
+    showAnswerInVR(m);
   },
   recommendations(m) {
     state.recommendations = m.items;
@@ -596,6 +597,54 @@ renderer.domElement.addEventListener('pointerup', (e) => {
   if (hit) send({ type: 'pick', product: hit.object.userData.productId });
 });
 
+// VR: the guide on a panel beside you: preset questions to point at, the answer's products to walk to
+const PRESETS = ['a summer dress under 80', 'a casual tee, not black', '通勤穿的裤子，不要太贵'];
+function textPlane(text, width, height, { background = '#ffffffe8', colour = '#1d1d1f', size = 26 } = {}) {
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.round(width * 512); canvas.height = Math.round(height * 512);
+  const g = canvas.getContext('2d');
+  g.fillStyle = background; g.fillRect(0, 0, canvas.width, canvas.height);
+  g.fillStyle = colour; g.font = `${size}px system-ui, sans-serif`; g.textBaseline = 'middle';
+  g.fillText(text, 12, canvas.height / 2, canvas.width - 24);
+  const texture = new THREE.CanvasTexture(canvas);
+  texture.colorSpace = THREE.SRGBColorSpace;
+  return new THREE.Mesh(new THREE.PlaneGeometry(width, height), new THREE.MeshBasicMaterial({ map: texture, transparent: true }));
+}
+const vrGuide = new THREE.Group();
+vrGuide.position.set(-0.75, 1.25, -1.1);
+vrGuide.rotation.y = 0.5;
+vrGuide.visible = false;
+PRESETS.forEach((question, i) => {
+  const button = textPlane(`Ask: ${question}`, 0.7, 0.09, { background: '#1f2f5ce8', colour: '#ffffff', size: 24 });
+  button.position.set(0, 0.42 - i * 0.11, 0);
+  button.userData.ask = question;
+  vrGuide.add(button);
+});
+dolly.add(vrGuide);
+renderer.xr.addEventListener('sessionstart', () => { vrGuide.visible = true; });
+renderer.xr.addEventListener('sessionend', () => { vrGuide.visible = false; });
+function showAnswerInVR(m) {
+  for (const old of vrGuide.children.filter((c) => c.userData.walkTo || c.userData.message)) {
+    vrGuide.remove(old);
+    old.material.map.dispose();
+  }
+  const items = m.items.length ? m.items : m.alternatives;
+  const header = textPlane(m.message || (items.length ? 'Point at one to walk to it' : 'Nothing found'), 0.7, 0.08,
+                           { size: 20 });
+  header.position.set(0, 0.05, 0);
+  header.userData.message = true;
+  vrGuide.add(header);
+  items.slice(0, 5).forEach((item, i) => {
+    const p = state.products.get(item.product);
+    const line = textPlane(`${p ? p.name : item.product}${item.size ? ' · ' + item.size : ''} · ${item.price.toFixed(2)}`,
+                           0.7, 0.08, { size: 24 });
+    line.position.set(0, -0.05 - i * 0.09, 0);
+    line.userData.walkTo = item.product;
+    vrGuide.add(line);
+  });
+}
+state.vrGuide = vrGuide;
+
 // VR: point with a controller and pull the trigger to pick a garment, or to walk to a spot on the floor
 for (const index of [0, 1]) {
   const controller = renderer.xr.getController(index);
@@ -605,9 +654,11 @@ for (const index of [0, 1]) {
     const origin = new THREE.Vector3().setFromMatrixPosition(controller.matrixWorld);
     const direction = new THREE.Vector3(0, 0, -1).applyQuaternion(controller.getWorldQuaternion(new THREE.Quaternion()));
     raycaster.set(origin, direction);
-    const hit = raycaster.intersectObjects([...pickables, floor], false)[0];
+    const hit = raycaster.intersectObjects([...(vrGuide.visible ? vrGuide.children : []), ...pickables, floor], false)[0];
     if (!hit) return;
-    if (hit.object.userData.productId) send({ type: 'pick', product: hit.object.userData.productId });
+    if (hit.object.userData.ask) send({ type: 'ask', text: hit.object.userData.ask, k: 5 });
+    else if (hit.object.userData.walkTo) walkToProduct(hit.object.userData.walkTo);
+    else if (hit.object.userData.productId) send({ type: 'pick', product: hit.object.userData.productId });
     else placeMe(hit.point.x, hit.point.z, me().heading);
   });
   dolly.add(controller);
