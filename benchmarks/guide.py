@@ -1,8 +1,8 @@
-"""The shopping guide on 280 questions, Chinese and English, with the intents they should give.
+"""The shopping guide on 282 questions, Chinese and English, with the intents they should give.
 
     .venv/bin/python benchmarks/guide.py [--json out/guide.json]
 
-Questions: 40 written by hand (tests/data would be the place if they grew) and 240 composed (seeded)
+Questions: 42 written by hand (tests/data would be the place if they grew) and 240 composed (seeded)
 from written phrasings: ways to ask, categories, occasions, seasons, colours wanted and refused,
 prices with and without currency, for whom, sizes, in both languages. They were written knowing the
 lexicon, so the figures say the reader works as designed, not how it fares on shoppers' own words.
@@ -76,6 +76,8 @@ HAND = [
     ("跑步穿的T恤 男款", {"occasion": "sport", "categories": ["tee"], "gender": "male"}),
     ("formal trousers, not grey or black", {"styles": ["formal"], "categories": ["trousers"], "exclude_colours": ["grey", "black"]}),
     ("天蓝色的连衣裙 夏天", {"colours": ["sky blue"], "categories": ["dress"], "season": "summer"}),
+    ("八十块以内的T恤", {"max_price": 80, "currency": "CNY", "categories": ["tee"]}),
+    ("一百到两百元的衬衫，不要白色", {"min_price": 100, "max_price": 200, "currency": "CNY", "categories": ["longsleeve"], "exclude_colours": ["white"]}),
 ]
 
 EN = {

@@ -138,9 +138,20 @@ def tokenize(text: str, segment=None, original: str | None = None) -> list[Token
     for run in CJK.finditer(text):
         tokens += _latin(text[at:run.start()], original[at:run.start()])
         pieces = list(segment(run.group())) if segment else [run.group()]
-        tokens += [Token(piece, piece, True) for piece in pieces if piece.strip()]
+        tokens += [Token(part, part, True) for piece in pieces if piece.strip() for part in _split_numeral(piece)]
         at = run.end()
     return tokens + _latin(text[at:], original[at:])
+
+
+NUMERAL_PREFIX = re.compile(r"^([零〇一二两三四五六七八九十百千万]+)(.+)$")
+
+
+def _split_numeral(piece: str) -> list[str]:
+    """八十块 -> 八十, 块: a Chinese number the segmenter glued to its unit (not 一件, "one item")."""
+    match = NUMERAL_PREFIX.match(piece)
+    if match and (len(match.group(1)) > 1 or any(ch in "十百千万" for ch in match.group(1))):
+        return [match.group(1), match.group(2)]
+    return [piece]
 
 
 def _latin(text: str, original: str) -> list[Token]:
@@ -197,11 +208,30 @@ def _match(tokens: list[Token], words: Lexicon) -> list[list[tuple[Kind, str]] |
     return out
 
 
+CHINESE_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CHINESE_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000}
+
+
+def chinese_number(text: str) -> float | None:
+    """八十 -> 80, 一百五十 -> 150, 两千 -> 2000, 三万 -> 30000; None when `text` is not a number."""
+    if not text or any(ch not in CHINESE_DIGITS and ch not in CHINESE_UNITS for ch in text):
+        return None
+    total = section = digit = 0
+    for ch in text:
+        if ch in CHINESE_DIGITS:
+            digit = CHINESE_DIGITS[ch]
+        elif CHINESE_UNITS[ch] == 10_000:
+            total, section, digit = total + (section + digit) * 10_000, 0, 0
+        else:
+            section, digit = section + (digit or 1) * CHINESE_UNITS[ch], 0
+    return float(total + section + digit)
+
+
 def _number(token: Token) -> float | None:
     try:
         return float(token.text)
     except ValueError:
-        return None
+        return chinese_number(token.text) if token.cjk else None
 
 
 def _read(intent: Intent, tokens: list[Token], matched: list) -> None:

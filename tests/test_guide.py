@@ -40,6 +40,8 @@ def guide(tmp_path_factory):
                                 "max_price": 500.0, "currency": "CNY"}),
     ("约会穿的 dress, pink, 40-80€", {"occasion": "date", "categories": ["dress"], "colours": ["pink"],
                                    "min_price": 40.0, "max_price": 80.0, "currency": "EUR"}),
+    ("八十块以内的T恤", {"max_price": 80.0, "currency": "CNY", "categories": ["tee"], "ignored": []}),
+    ("一百到两百元的衬衫", {"min_price": 100.0, "max_price": 200.0, "currency": "CNY", "categories": ["longsleeve"]}),
     ("M码的白色T恤，不要黑色和藏青", {"size": "M", "colours": ["white"], "categories": ["tee"],
                              "exclude_colours": ["black", "navy"], "language": "zh"}),
 ])
