@@ -32,6 +32,23 @@ from store.ledger import Ledger
 
 KEY_GIRTH = {"tee": "chest", "longsleeve": "chest", "jacket": "chest", "dress": "chest", "trousers": "hip", "skirt": "hip"}
 MF_MIN_INTERACTIONS = 2000  # below this, matrix factorisation learns noise: item-kNN alone
+PART = {"chest": "chest", "hip": "hips"}  # what a shopper calls the girth a size is chosen by
+
+
+def ease_words(ease_cm: float, tight_cm: float, loose_cm: float, part: str) -> str:
+    """A garment's ease over the body in a shopper's words: "roomy at the chest, 14 cm to spare"."""
+    if ease_cm < tight_cm:
+        feel = "tight"
+    elif ease_cm < tight_cm + COMFORT_MARGIN_CM:
+        feel = "snug"
+    elif ease_cm <= loose_cm:
+        feel = "comfortable"
+    else:
+        feel = "roomy"
+    spare = f"{ease_cm:.0f} cm to spare" if ease_cm >= 0 else f"{-ease_cm:.0f} cm short"
+    return f"{feel} at the {part}, {spare}"
+
+
 EVENT_WEIGHT = {"view": 1.0, "tryon": 2.0, "cart": 3.0, "purchase": 4.0, "return": -2.0}
 
 
@@ -88,7 +105,8 @@ class Recommender:
             # enough interactions for factors to mean something: the hybrid, else item-kNN alone
             self.cf = (Hybrid(ItemKNN(neighbours=50), BPR(factors=32, epochs=15)) if matrix.nnz >= MF_MIN_INTERACTIONS
                        else ItemKNN(neighbours=50)).fit(matrix)
-        self.has_feedback = self.store.has_feedback()
+        notes = self.store.feedback_rows()
+        self.noted_by, self.noted_on = {row[0] for row in notes}, {row[1] for row in notes}
         for girth in set(KEY_GIRTH.values()):
             self.size_models[girth] = self._train_sizes(girth)
 
@@ -155,18 +173,19 @@ class Recommender:
         if shopper_id in index:
             fit = model.predict_proba(np.full(len(labels), index[shopper_id]), np.full(len(labels), self.index[product_id]),
                                       girths)[:, 1]
-            how = "learned from fit feedback" if self.has_feedback else "chart and physics rule"
+            how = ("from your fit notes" if shopper_id in self.noted_by else
+                   "from shoppers' fit notes on it" if product_id in self.noted_on else "by the size chart")
         else:  # a shopper newer than the model: the rule, preferring a comfortable margin
             tight, loose = -float(model.cuts[1]), -float(model.cuts[0])
             ease = girths - yours
             fit = ((ease >= tight + COMFORT_MARGIN_CM) & (ease <= loose)).astype(float)
             fit -= np.abs(ease - tight - COMFORT_MARGIN_CM) / 1000.0
-            how = "chart and physics rule"
+            how = "by the size chart"
+        tight, loose = -float(model.cuts[1]), -float(model.cuts[0])
         for k in np.argsort(-fit):
             if product.in_stock(labels[k]):
-                ease = girths[k] - yours
-                return Recommendation(product_id, labels[k], float(fit[k]),
-                                      f"{labels[k]}: {girth} {ease:+.0f} cm of ease on your {yours:.0f} cm ({how})")
+                feel = ease_words(girths[k] - yours, tight, loose, PART[girth])
+                return Recommendation(product_id, labels[k], float(fit[k]), f"{labels[k]}: {feel} ({how})")
         return Recommendation(product_id, None, 0.0, "sold out in every size")
 
     def scores(self, shopper_id: str | None) -> tuple[np.ndarray, np.ndarray, list[str]]:

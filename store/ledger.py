@@ -124,9 +124,6 @@ class Ledger:
         with self.transaction():
             self.db.executemany("DELETE FROM events WHERE shopper_id = ? AND product_id = ?", list(pairs.items()))
 
-    def has_feedback(self) -> bool:
-        return self.db.execute("SELECT 1 FROM fit_feedback LIMIT 1").fetchone() is not None
-
     def activity_mark(self) -> tuple[int | None, int | None]:
         """The newest event's and fit note's ids: when they change, shoppers did something."""
         return self.db.execute("SELECT (SELECT MAX(id) FROM events), (SELECT MAX(id) FROM fit_feedback)").fetchone()

@@ -37,7 +37,7 @@ def test_recommendations_have_an_in_stock_size_and_a_reason(shop):
         product = catalog.get(r.product_id)
         assert product.gender == "women" and r.product_id not in seen
         assert r.size is not None and product.sizes[r.size] > 0
-        assert r.reason and "cm of ease" in r.reason
+        assert r.reason and "cm to spare" in r.reason and "at the" in r.reason
 
 
 def test_filters_by_category_and_price(shop):

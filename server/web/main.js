@@ -307,8 +307,8 @@ const handlers = {
   },
   size_advice(m) {
     const regions = Object.entries(m.regions || {}).map(([region, r]) =>
-      `${region} ${r.ease_cm > 0 ? '+' : ''}${r.ease_cm} cm (${r.verdict})`).join(', ');
-    document.getElementById('advice').textContent = m.size ? `Your size: ${m.size}. ${m.reason}${regions ? `. By the chart: ${regions}` : ''}` : m.reason;
+      `${r.verdict} at the ${region.replace('_', ' ')} (${Math.abs(r.ease_cm).toFixed(0)} cm ${r.ease_cm >= 0 ? 'to spare' : 'short'})`).join(', ');
+    document.getElementById('advice').textContent = m.size ? `Your size: ${m.size}. ${m.reason.replace(/^\S+: /, '')}${regions ? `. Elsewhere: ${regions}` : ''}` : m.reason;
     if (m.size) chooseSize(m.size);
   },
   size_chosen(m) { if (!m.in_stock) say(`${m.size} is sold out`, true); },
@@ -324,7 +324,7 @@ const handlers = {
     await dress(you, m.garment_url);
     document.getElementById('fit-progress').textContent = m.fit.summary;
     const rows = Object.entries(m.fit.regions).map(([region, r]) =>
-      `<tr><td>${region}</td><td>${r.ease_cm === null ? '' : `${r.ease_cm > 0 ? '+' : ''}${r.ease_cm} cm`}</td>` +
+      `<tr><td>${region.replace('_', ' ')}</td><td>${r.ease_cm === null ? '' : `${r.ease_cm > 0 ? '+' : ''}${r.ease_cm} cm`}</td>` +
       `<td>${r.strain_pct}%</td><td class="${r.verdict}">${r.verdict}</td></tr>`);
     document.getElementById('fit-regions').innerHTML = '<tr><th>region</th><th>ease</th><th>strain</th><th></th></tr>' + rows.join('');
     document.getElementById('fit-map').src = m.fit_map_url;
