@@ -329,14 +329,16 @@ def size(measurements_file, garment, gender, preference, as_json, **measurements
     """Recommend the size of a garment that fits this body, draping every size."""
     from tqdm import tqdm
 
-    from engine.garments.charts import GarmentError
+    from engine.garments.charts import CHART_GENDER, GarmentError, load_chart
     from engine.size import recommend_size
 
     if not garment:
         _fail("give --garment NAME")
     avatar = _avatar_from(measurements_file, measurements)
     try:
-        with tqdm(desc="draping sizes", file=sys.stderr, disable=as_json) as bar:
+        chart_gender = gender or CHART_GENDER.get(avatar.inputs.get("sex", ""), "women")
+        with tqdm(desc="draping sizes", total=len(load_chart(garment, chart_gender).labels), unit="size",
+                  file=sys.stderr, disable=as_json) as bar:
             advice = recommend_size(avatar, garment, preference, gender, progress=lambda label: bar.update())
     except GarmentError as exc:
         _fail(str(exc))
@@ -655,7 +657,7 @@ def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, see
         if server is not None:
             server.stop()
     result = analyse(logs, seconds)
-    analytics = result.as_dict()
+    analytics = {**result.as_dict(), "concurrent_shoppers": shoppers}
     if server is not None:
         from store.operations import operations_summary
 
@@ -667,8 +669,11 @@ def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, see
     table = Table(title=f"Store analytics: {result.joined} shoppers in {seconds:.0f} s")
     table.add_column("figure")
     table.add_column("value", justify="right")
+    labels = {"shoppers": f"visits ({shoppers} in the store at once)", "errors": "errors from the store"}
     for key, value in result.as_dict().items():
-        table.add_row(key.replace("_", " "), f"{value:.1%}" if key in ("conversion", "try_on_to_buy") else str(value))
+        shown = (f"{value:.1%}" if key in ("conversion", "try_on_to_buy") else
+                 ", ".join(f"{code} x{n}" for code, n in value.items()) or "none" if isinstance(value, dict) else str(value))
+        table.add_row(labels.get(key, key.replace("_", " ")), shown)
     for key in ("alerts", "price_changes", "reorder_suggestions"):
         if key in analytics:
             table.add_row(key.replace("_", " "), str(analytics[key]))
@@ -686,6 +691,8 @@ def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, see
         lift = analytics["ab"]["lift_revenue_pct"]
         Console().print(f"revenue per shopper, treatment over control: {lift['estimate']} % "
                         f"(95 % interval {lift['ci95'][0]} to {lift['ci95'][1]} %)")
+    written = ["analytics.json"] + (["floor_heatmap.png"] if store else []) + (["operations.json", "store/"] if server else [])
+    Console().print(f"wrote {', '.join(written)} in {data_dir}")
     if result.joined == 0:
         _fail(f"no bot could join the store at {url}")
 

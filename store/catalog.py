@@ -135,13 +135,22 @@ def occasions_for(category: str, style: str, season: str) -> list[str]:
     return [o for o in OCCASIONS if o in tags]
 
 
+def _unique(name: str, accent: str, taken: set[str]) -> str:
+    """The name, or with its second colour, or numbered, so no two products on the floor read alike."""
+    candidates = [name, f"{name} with {accent}"] + [f"{name} with {accent} No. {n}" for n in range(2, 100)]
+    chosen = next(c for c in candidates if c not in taken)
+    taken.add(chosen)
+    return chosen
+
+
 def generate_products(count: int = 240, seed: int = 7) -> list[dict]:
     """`count` products drawn (seeded) over our garment library: every chart, colours, patterns,
     styles, seasons, prices and stock per size, some sizes sold out."""
     rng = np.random.default_rng(seed)
     costs = np.random.default_rng(seed + 1).uniform(0.35, 0.55, count)  # a stream of its own: the rest stays as it was
     charts = sorted(p.stem for p in CHARTS.glob("*.json"))
-    products = []
+    products: list[dict] = []
+    names: set[str] = set()
     for index in range(count):
         category, gender = charts[index % len(charts)].rsplit("_", 1)
         chart = load_chart(category, gender)
@@ -153,7 +162,8 @@ def generate_products(count: int = 240, seed: int = 7) -> list[dict]:
         stock = {label: int(rng.choice([0, 2, 5, 10, 20], p=[0.08, 0.22, 0.3, 0.25, 0.15])) for label in chart.labels}
         products.append({
             "id": f"P{index + 1:04d}",
-            "name": f"{colours[0].title()} {pattern if pattern != 'solid' else ''} {NAMES[category]}".replace("  ", " "),
+            "name": _unique(f"{colours[0].title()} {pattern if pattern != 'solid' else ''} {NAMES[category]}"
+                            .replace("  ", " "), colours[1], names),
             "category": category, "gender": gender, "colours": colours, "pattern": pattern,
             "style": style, "season": season, "occasions": occasions_for(category, style, season), "price": price, "cost": round(price * float(costs[index]), 2), "currency": "EUR",
             "garment": category, "size_chart": f"{category}_{gender}", "fabric": CATEGORIES[category][0],

@@ -25,7 +25,9 @@ renderer.setPixelRatio(Math.min(devicePixelRatio, 2));
 renderer.setSize(innerWidth, innerHeight);
 renderer.xr.enabled = true;
 document.getElementById('scene').appendChild(renderer.domElement);
-document.body.appendChild(VRButton.createButton(renderer));
+// the Enter VR button only where a headset can be used (it said "VR NOT SUPPORTED" in everyone's way)
+navigator.xr?.isSessionSupported('immersive-vr').then((ok) => { if (ok) document.body.appendChild(VRButton.createButton(renderer)); })
+  .catch(() => {});
 
 const scene = new THREE.Scene();
 scene.background = new THREE.Color(0xe9e6e1);
@@ -52,6 +54,9 @@ function box(w, h, d, color, x, y, z) {
   return mesh;
 }
 
+const RACK_NAMES = { tee: 'T-shirts', longsleeve: 'Shirts', jacket: 'Jackets', dress: 'Dresses', trousers: 'Trousers',
+                     skirt: 'Skirts' };
+
 function buildStore(store) {
   const { width_m: W, depth_m: D } = store.floor;
   const H = store.wall_height_m;
@@ -67,6 +72,12 @@ function buildStore(store) {
     group.rotation.y = THREE.MathUtils.degToRad(rack.heading_deg);
     group.add(box(rack.length_m, 0.03, 0.03, 0x555555, 0, 1.7, 0),
               box(0.04, 1.7, 0.04, 0x555555, -rack.length_m / 2, 0.85, 0), box(0.04, 1.7, 0.04, 0x555555, rack.length_m / 2, 0.85, 0));
+    const sign = textPlane(`${rack.gender === 'women' ? "Women's" : "Men's"} ${RACK_NAMES[rack.category] || rack.category}`,
+                           0.9, 0.16, { background: '#1f2f5cee', colour: '#ffffff', size: 44 });
+    sign.position.set(0, 2.0, 0);
+    const back = sign.clone();
+    back.rotation.y = Math.PI;
+    group.add(sign, back);
     group.name = rack.id;
     scene.add(group);
   }
@@ -458,7 +469,9 @@ function showProduct(id) {
   document.getElementById('product').hidden = false;
   document.getElementById('product-name').textContent = p.name;
   const marked = p.list_price && p.price < p.list_price ? ` (was ${p.list_price.toFixed(2)})` : '';
-  document.getElementById('product-meta').textContent = `${p.price.toFixed(2)} EUR${marked} · ${p.colours.join(', ')} · ${p.style}`;
+  const cut = p.gender === 'women' ? "women's" : "men's";
+  document.getElementById('product-meta').textContent =
+    `${p.price.toFixed(2)} EUR${marked} · ${cut} · ${p.colours.join(', ')} · ${p.style}`;
   const sizes = document.getElementById('sizes');
   sizes.innerHTML = '';
   for (const [size, count] of Object.entries(p.stock)) {
