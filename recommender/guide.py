@@ -18,7 +18,7 @@ import numpy as np
 from engine.garments.charts import ASSETS, CHART_GENDER
 from recommender.intent import Intent, Kind, Language, Lexicon, lexicon, parse
 from recommender.persona import MIN_EVENTS, Persona
-from recommender.recommender import KEY_GIRTH, Recommender
+from recommender.recommender import KEY_GIRTH, PART, Recommender, ease_words
 from store.catalog import OCCASIONS, Product
 
 RATES = ASSETS / "guide" / "currencies.json"
@@ -189,12 +189,14 @@ class Guide:
             return None, ""
         girth = KEY_GIRTH[product.category]
         labels = list(product.sizes)
-        garment = float(self.recommender.girths[product.id][labels.index(advice.size)])
-        body = self.recommender.body_cm(shopper_id)[girth]
+        ease = float(self.recommender.girths[product.id][labels.index(advice.size)]) - self.recommender.body_cm(shopper_id)[girth]
+        tight, loose = self.recommender.ease_limits(girth)
+        words = ease_words(ease, tight, loose, PART[girth])
         if zh:
-            return advice.size, (f"{advice.size}码合身：{GIRTH_ZH[girth]}{garment:.0f} cm，你的{GIRTH_ZH[girth]}"
-                                 f"{body:.0f} cm（放松量 {garment - body:+.0f} cm）")
-        return advice.size, f"{advice.size} fits: {girth} {garment:.0f} cm on your {body:.0f} cm ({garment - body:+.0f} cm ease)"
+            feel = {"tight": "偏紧", "snug": "合身偏紧", "comfortable": "合身", "roomy": "宽松"}[words.split(" at ")[0]]
+            spare = f"余量{ease:.0f} cm" if ease >= 0 else f"差{-ease:.0f} cm"
+            return advice.size, f"{advice.size}码{feel}：{GIRTH_ZH[girth]}{spare}"
+        return advice.size, f"{advice.size}: {words}"
 
     def _pick(self, order, passing, in_size, sizes, intent: Intent, k: int, persona: Persona | None) -> list[GuideItem]:
         items = []

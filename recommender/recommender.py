@@ -144,6 +144,11 @@ class Recommender:
         """What the shopper's events say about them, as of the last training (empty for a newcomer)."""
         return self.personas.get(shopper_id) or Persona(shopper_id, 0)
 
+    def ease_limits(self, girth: str) -> tuple[float, float]:
+        """The ease (cm) under which a size by this girth is tight and over which it is loose, as learned."""
+        model = self.size_models[girth][0]
+        return -float(model.cuts[1]), -float(model.cuts[0])
+
     def forget(self, shopper_id: str) -> None:
         """Drop what this model holds of a shopper who asked to be forgotten (persona, body) until retrained."""
         self.personas.pop(shopper_id, None)
@@ -181,7 +186,7 @@ class Recommender:
             fit = ((ease >= tight + COMFORT_MARGIN_CM) & (ease <= loose)).astype(float)
             fit -= np.abs(ease - tight - COMFORT_MARGIN_CM) / 1000.0
             how = "by the size chart"
-        tight, loose = -float(model.cuts[1]), -float(model.cuts[0])
+        tight, loose = self.ease_limits(girth)
         for k in np.argsort(-fit):
             if product.in_stock(labels[k]):
                 feel = ease_words(girths[k] - yours, tight, loose, PART[girth])

@@ -160,5 +160,13 @@ def test_ask_the_guide_see_cards_light_up_and_walk_to_one(browser, server):
     assert abs(you["x"] - x) < 0.6 and 0.5 < abs(you["z"] - z) < 1.3  # in the aisle, in front of it
     assert page.inner_text("#product-name") == product["name"]
     page.wait_for_function("fitroom.messages.filter((t) => t === 'recommendations').length >= 2", timeout=10_000)
+    assert page.evaluate("fitroom.chosenSize") is None
+    page.click("#try-on")  # no size chosen yet: said where it can be seen, nothing draped
+    page.wait_for_function("document.querySelector('#message').textContent.includes('Choose a size first')",
+                           timeout=5_000)
+    box = page.locator("#message").bounding_box()
+    viewport = page.viewport_size
+    assert box and 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"] and box["x"] + box["width"] <= viewport["width"]
+    assert page.locator("#fit button[data-verdict]").first.is_disabled()  # no feedback before a result
     assert errors == []
     page.close()

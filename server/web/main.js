@@ -111,8 +111,9 @@ function nameLabel(text) {
   const g = canvas.getContext('2d');
   g.fillStyle = '#ffffffd0'; g.fillRect(0, 0, 256, 48);
   g.fillStyle = '#222'; g.font = '26px system-ui'; g.textAlign = 'center'; g.fillText(text, 128, 33);
-  const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: new THREE.CanvasTexture(canvas), depthTest: false }));
-  sprite.scale.set(0.8, 0.15, 1);
+  // occluded by walls and racks, small, and faded by distance each frame (fadeLabels)
+  const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: new THREE.CanvasTexture(canvas), transparent: true }));
+  sprite.scale.set(0.5, 0.094, 1);
   return sprite;
 }
 
@@ -140,11 +141,12 @@ function addShopper(s) {
   node.add(mannequin(s));
   const label = nameLabel(s.name);
   label.position.y = (s.stature || 170) / 100 + 0.2;
+  label.visible = !(state.you && s.id === state.you.shopper_id); // not your own name over your own head
   node.add(label);
   node.position.set(s.x, 0, s.z);
   node.rotation.y = THREE.MathUtils.degToRad(s.heading);
   scene.add(node);
-  const entry = { ...s, node, samples: [{ at: performance.now(), x: s.x, z: s.z, h: s.heading }] };
+  const entry = { ...s, node, label, samples: [{ at: performance.now(), x: s.x, z: s.z, h: s.heading }] };
   state.shoppers.set(s.id, entry);
   state.bySlot.set(s.slot, entry);
   if (s.wearing && s.wearing.garment_url) dress(entry, s.wearing.garment_url);
@@ -192,6 +194,19 @@ function dress(shopper, url) {
 
 function updateCount() {
   document.getElementById('count').textContent = `· ${state.shoppers.size} in the store`;
+}
+
+const LABEL_NEAR_M = 1.2, LABEL_FAR_M = 12; // closer than this a tag would cover the view; farther, clutter
+const labelAt = new THREE.Vector3();
+function fadeLabels() {
+  const eye = camera.getWorldPosition(new THREE.Vector3());
+  for (const s of state.shoppers.values()) {
+    if (!s.label || (state.you && s.id === state.you.shopper_id)) continue;
+    const d = s.label.getWorldPosition(labelAt).distanceTo(eye);
+    const opacity = Math.max(0, Math.min(1, (d - LABEL_NEAR_M) / 0.8, (LABEL_FAR_M - d) / 4));
+    s.label.material.opacity = opacity;
+    s.label.visible = opacity > 0.02;
+  }
 }
 
 function shortestAngle(a, b) { return ((b - a + 540) % 360) - 180; }
@@ -271,10 +286,13 @@ function connect() {
   };
 }
 
-function say(text, isError = false) {
+let sayTimer = null;
+function say(text, isError = false) { // a toast above the footer: always in view, gone after a while
   const p = document.getElementById('message');
   p.textContent = text;
   p.className = isError ? 'error' : '';
+  clearTimeout(sayTimer);
+  sayTimer = setTimeout(() => { p.textContent = ''; }, isError ? 8000 : 5000);
 }
 
 const handlers = {
@@ -325,6 +343,7 @@ const handlers = {
   size_chosen(m) { if (!m.in_stock) say(`${m.size} is sold out`, true); },
   try_on_progress(m) {
     document.getElementById('fit').hidden = false;
+    for (const b of document.querySelectorAll('#fit button[data-verdict]')) b.disabled = true; // until there is a result
     document.getElementById('fit-progress').textContent =
       `Trying on ${m.size}: ${m.stage}${m.position ? ` (number ${m.position} in the queue)` : ''}…`;
   },
@@ -338,7 +357,11 @@ const handlers = {
       `<tr><td>${region.replace('_', ' ')}</td><td>${r.ease_cm === null ? '' : `${r.ease_cm > 0 ? '+' : ''}${r.ease_cm} cm`}</td>` +
       `<td>${r.strain_pct}%</td><td class="${r.verdict}">${r.verdict}</td></tr>`);
     document.getElementById('fit-regions').innerHTML = '<tr><th>region</th><th>ease</th><th>strain</th><th></th></tr>' + rows.join('');
-    document.getElementById('fit-map').src = m.fit_map_url;
+    const map = document.getElementById('fit-map');
+    map.hidden = true; // no broken-image icon while it loads
+    map.onload = () => { map.hidden = false; };
+    map.src = m.fit_map_url;
+    for (const b of document.querySelectorAll('#fit button[data-verdict]')) b.disabled = false;
     document.getElementById('heatmap').checked = false;
     state.tryOnShown = true;
     lookAtMe();
@@ -508,7 +531,10 @@ function renderCart() {
 }
 
 document.getElementById('ask-size').onclick = () => send({ type: 'ask_size', product: state.selected });
-document.getElementById('try-on').onclick = () => send({ type: 'try_on', product: state.selected, size: state.chosenSize || undefined });
+document.getElementById('try-on').onclick = () => {
+  if (!state.chosenSize) return say('Choose a size first (or ask which size fits you)', true);
+  send({ type: 'try_on', product: state.selected, size: state.chosenSize });
+};
 document.getElementById('add-to-cart').onclick = () => {
   if (!state.chosenSize) return say('Choose a size first', true);
   send({ type: 'cart_add', product: state.selected, size: state.chosenSize });
@@ -696,6 +722,7 @@ renderer.setAnimationLoop(() => {
   const dt = Math.min((performance.now() - previousFrame) / 1000, 0.25);
   previousFrame = performance.now();
   walk(dt);
+  fadeLabels();
   const now = performance.now();
   if (dirty && now - lastSent > 50) {
     const you = me();
