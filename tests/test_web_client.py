@@ -170,3 +170,20 @@ def test_ask_the_guide_see_cards_light_up_and_walk_to_one(browser, server):
     assert page.locator("#fit button[data-verdict]").first.is_disabled()  # no feedback before a result
     assert errors == []
     page.close()
+
+
+def test_a_still_store_is_drawn_about_once_a_second(browser, server):
+    page, errors = open_store(browser, server, "Still")
+    page.wait_for_timeout(1500)  # the snapshot's models settle
+    before = page.evaluate("fitroom.renders")
+    page.wait_for_timeout(4000)  # nothing moves: no bots, no keys, no camera
+    still = page.evaluate("fitroom.renders") - before
+    page.locator("canvas").first.click(position={"x": 20, "y": 300})
+    page.keyboard.down("w")
+    page.wait_for_timeout(1500)
+    page.keyboard.up("w")
+    walking = page.evaluate("fitroom.renders") - before - still
+    assert still <= 8, still  # once a second (plus the odd message), not 30 or 40 a second
+    assert walking > still, (walking, still)
+    assert errors == []
+    page.close()

@@ -16,8 +16,10 @@ const params = new URLSearchParams(location.search);
 const state = window.fitroom = {
   connected: false, you: null, products: new Map(), shoppers: new Map(), bySlot: new Map(),
   frames: 0, keyframes: 0, cart: [], recommendations: [], tryOn: null, selected: null, chosenSize: null,
-  errors: [], messages: [],
+  errors: [], messages: [], renders: 0,
 };
+let invalidated = true;
+function invalidate() { invalidated = true; }
 
 // --- scene --------------------------------------------------------------------------------------
 const renderer = new THREE.WebGLRenderer({ antialias: true });
@@ -171,6 +173,7 @@ function loadInto(shopper, url, name) {
     if (old) shopper.node.remove(old);
     gltf.scene.name = name;
     shopper.node.add(gltf.scene);
+    invalidate();
     resolve(gltf.scene);
   }, undefined, reject));
 }
@@ -211,8 +214,9 @@ function fadeLabels() {
 
 function shortestAngle(a, b) { return ((b - a + 540) % 360) - 180; }
 
-function interpolate(now) {
+function interpolate(now) { // true when someone moved
   const renderAt = now - INTERPOLATION_DELAY_MS;
+  let moved = false;
   for (const s of state.shoppers.values()) {
     if (state.you && s.id === state.you.shopper_id) continue;
     const samples = s.samples;
@@ -223,10 +227,12 @@ function interpolate(now) {
       const t = Math.min(1, (renderAt - a.at) / Math.max(1, b.at - a.at));
       x = a.x + (b.x - a.x) * t; z = a.z + (b.z - a.z) * t; h = a.h + shortestAngle(a.h, b.h) * t;
     }
+    moved ||= Math.abs(x - s.x) + Math.abs(z - s.z) + Math.abs(h - s.heading) > 1e-4;
     s.node.position.set(x, 0, z);
     s.node.rotation.y = THREE.MathUtils.degToRad(h);
     s.x = x; s.z = z; s.heading = h;
   }
+  return moved;
 }
 
 function decodeFrame(buffer) {
@@ -430,6 +436,7 @@ const GLOW = new THREE.Color(0xffd54a);
 function highlight(ids) { // answers light up on their racks
   const lit = new Set(ids);
   for (const mesh of pickables) mesh.material.emissive.copy(lit.has(mesh.userData.productId) ? GLOW : new THREE.Color(0));
+  invalidate();
 }
 
 function walkToProduct(id) { // stand in the aisle facing the product, then pick it
@@ -481,6 +488,7 @@ function handle(message) {
   if (state.messages.length > 200) state.messages.shift();
   const handler = handlers[message.type];
   if (handler) handler(message);
+  invalidate(); // a message may change what is on screen
 }
 
 function me() { return state.you ? state.shoppers.get(state.you.shopper_id) : null; }
@@ -555,6 +563,7 @@ async function showHeatmap(on) {
     heat = (await new Promise((resolve, reject) => loader.load(state.tryOn.heatmap_url, resolve, undefined, reject))).scene;
     heat.name = 'heatmap';
     you.node.add(heat);
+    invalidate();
   }
   tryon.getObjectByName('garment').visible = !on;
   if (heat) heat.visible = on;
@@ -614,6 +623,7 @@ function placeMe(x, z, heading) {
   camera.position.x += dx; camera.position.z += dz;
   controls.target.x += dx; controls.target.z += dz;
   dirty = true;
+  invalidate();
 }
 
 function lookAtMe() {
@@ -715,8 +725,13 @@ state.walkTo = (x, z, heading = 0) => placeMe(x, z, heading);
 state.showHeatmap = showHeatmap;
 state.positionOf = (id) => { const s = state.shoppers.get(id); return s && { x: s.x, z: s.z, heading: s.heading }; };
 
-const MIN_FRAME_MS = 1000 / 40; // headless and slow GPUs: no more frames than anyone sees
-let previousFrame = performance.now();
+// Frames on demand: a still store is drawn once a second, not 40 times, so a try-on's drape on the
+// same machine gets the CPU (issue 13: with the page open, try-ons took ten times longer)
+const MIN_FRAME_MS = 1000 / 30; // no more frames than anyone sees
+const STILL_FRAME_MS = 1000;
+let previousFrame = performance.now(), lastRender = 0;
+controls.addEventListener('change', invalidate);
+addEventListener('resize', invalidate);
 renderer.setAnimationLoop(() => {
   if (!renderer.xr.isPresenting && performance.now() - previousFrame < MIN_FRAME_MS) return;
   const dt = Math.min((performance.now() - previousFrame) / 1000, 0.25);
@@ -729,10 +744,14 @@ renderer.setAnimationLoop(() => {
     send({ type: 'move', x: you.x, z: you.z, heading: you.heading });
     lastSent = now; dirty = false;
   }
-  interpolate(now);
+  const moved = interpolate(now) || keys.size > 0;
   if (renderer.xr.isPresenting && me()) dolly.position.set(me().x, 0, me().z);
   else controls.update();
+  if (!renderer.xr.isPresenting && !moved && !invalidated && now - lastRender < STILL_FRAME_MS) return;
   renderer.render(scene, camera);
+  state.renders += 1;
+  lastRender = now;
+  invalidated = false;
 });
 
 addEventListener('resize', () => {
