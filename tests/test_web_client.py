@@ -187,3 +187,18 @@ def test_a_still_store_is_drawn_about_once_a_second(browser, server):
     assert walking > still, (walking, still)
     assert errors == []
     page.close()
+
+
+def test_framing_yourself_at_a_rack_keeps_the_rack_out_of_the_way(browser, server):
+    """Facing a rack, the old framing put the camera 2.6 m ahead: behind the rack. Now it finds a clear view."""
+    page, errors = open_store(browser, server, "Framed")
+    rack = page.evaluate("fitroom.store.racks.find((r) => r.id === 'rack-women-tee')")
+    x, z = rack["position"]
+    page.evaluate(f"fitroom.walkTo({x}, {z + 0.9}, 180); fitroom.lookAtMe()")  # facing the rack, 0.9 m in front
+    page.wait_for_timeout(1200)
+    eye = page.evaluate("(() => { const p = fitroom.cameraPosition(); return [p.x, p.z]; })()")
+    assert eye[1] > z + 0.3, eye  # the camera stayed on your side of the rack
+    body = near(screenshot(page), "#c98f7a")  # the (female) mannequin's colour in view
+    assert body > 3000, body
+    assert errors == []
+    page.close()

@@ -47,6 +47,7 @@ sun.position.set(4, 8, 6);
 scene.add(sun);
 
 const pickables = [];
+const obstacles = []; // racks, walls, fitting rooms and garments: what may stand between the camera and you
 const loader = new GLTFLoader();
 let floor = null;
 
@@ -66,8 +67,10 @@ function buildStore(store) {
   floor.rotation.x = -Math.PI / 2;
   floor.name = 'floor';
   scene.add(floor);
-  scene.add(box(W, H, 0.1, 0xf4f1ec, 0, H / 2, -D / 2), box(0.1, H, D, 0xf4f1ec, -W / 2, H / 2, 0),
-            box(0.1, H, D, 0xf4f1ec, W / 2, H / 2, 0));
+  const walls = [box(W, H, 0.1, 0xf4f1ec, 0, H / 2, -D / 2), box(0.1, H, D, 0xf4f1ec, -W / 2, H / 2, 0),
+                 box(0.1, H, D, 0xf4f1ec, W / 2, H / 2, 0)];
+  scene.add(...walls);
+  obstacles.push(...walls);
   for (const rack of store.racks) {
     const group = new THREE.Group();
     group.position.set(rack.position[0], 0, rack.position[1]);
@@ -80,13 +83,22 @@ function buildStore(store) {
     const back = sign.clone();
     back.rotation.y = Math.PI;
     group.add(sign, back);
+    // the rack and its garments as one solid for sightlines (drawn by nothing: the gaps between hangers
+    // are too narrow to see a body through)
+    const volume = new THREE.Mesh(new THREE.BoxGeometry(rack.length_m + 0.2, 1.9, 0.6), new THREE.MeshBasicMaterial({ visible: false }));
+    volume.position.y = 0.95;
+    group.add(volume);
     group.name = rack.id;
     scene.add(group);
+    group.updateMatrixWorld(true);
+    obstacles.push(volume);
   }
   for (const room of store.fitting_rooms) {
-    scene.add(box(1.4, 2.2, 0.05, 0x7a5c8e, room.position[0], 1.1, room.position[1] + 0.7));
-    scene.add(box(0.05, 2.2, 1.4, 0xdedad4, room.position[0] - 0.7, 1.1, room.position[1]));
-    scene.add(box(0.05, 2.2, 1.4, 0xdedad4, room.position[0] + 0.7, 1.1, room.position[1]));
+    const panels = [box(1.4, 2.2, 0.05, 0x7a5c8e, room.position[0], 1.1, room.position[1] + 0.7),
+                    box(0.05, 2.2, 1.4, 0xdedad4, room.position[0] - 0.7, 1.1, room.position[1]),
+                    box(0.05, 2.2, 1.4, 0xdedad4, room.position[0] + 0.7, 1.1, room.position[1])];
+    scene.add(...panels);
+    obstacles.push(...panels);
   }
   for (const mirror of store.mirrors) {
     const glass = new Reflector(new THREE.PlaneGeometry(mirror.width_m, 2.0), {
@@ -313,6 +325,7 @@ const handlers = {
         const mesh = productMesh(p);
         scene.add(mesh);
         pickables.push(mesh);
+        obstacles.push(mesh);
       }
       state.products.set(p.id, p);
     }
@@ -626,13 +639,43 @@ function placeMe(x, z, heading) {
   invalidate();
 }
 
+// Frame yourself (after a try-on): in front of you if nothing stands between, else the nearest clear
+// view around you, closer if need be; never through a rack, a wall or a fitting room.
+const sightline = new THREE.Raycaster();
+function clearView(eye, target) {
+  return [0, 0.5].every((up) => { // chest and head
+    const to = target.clone().setY(target.y + up);
+    const direction = to.clone().sub(eye);
+    const distance = direction.length();
+    sightline.set(eye, direction.normalize());
+    sightline.far = distance - 0.35; // up to your body, not into it
+    return sightline.intersectObjects(obstacles, false).length === 0;
+  });
+}
+
 function lookAtMe() {
   const you = me();
   if (!you) return;
-  const h = THREE.MathUtils.degToRad(you.heading);
+  const chest = new THREE.Vector3(you.x, 1.1, you.z);
+  const { width_m: W, depth_m: D } = state.store.floor;
+  const base = THREE.MathUtils.degToRad(you.heading);
+  let eye = null;
+  for (const distance of [2.6, 2.0, 1.5]) {
+    for (const turn of [0, 30, -30, 60, -60, 90, -90, 135, -135, 180]) {
+      const h = base + THREE.MathUtils.degToRad(turn);
+      const candidate = new THREE.Vector3(you.x + distance * Math.sin(h), 1.4, you.z + distance * Math.cos(h));
+      if (Math.abs(candidate.x) < W / 2 - 0.3 && Math.abs(candidate.z) < D / 2 - 0.3 && clearView(candidate, chest)) {
+        eye = candidate;
+        break;
+      }
+    }
+    if (eye) break;
+  }
+  eye ||= new THREE.Vector3(you.x + 1.5 * Math.sin(base), 1.4, you.z + 1.5 * Math.cos(base));
   controls.target.set(you.x, 1.0, you.z);
-  camera.position.set(you.x + 2.6 * Math.sin(h), 1.3, you.z + 2.6 * Math.cos(h));
+  camera.position.copy(eye);
   controls.update();
+  invalidate();
 }
 
 const raycaster = new THREE.Raycaster();
@@ -721,6 +764,7 @@ state.screenPositionOf = (productId) => {
 };
 state.lookAt = (x, y, z, fromX, fromY, fromZ) => { controls.target.set(x, y, z); camera.position.set(fromX, fromY, fromZ); controls.update(); };
 state.lookAtMe = lookAtMe;
+state.cameraPosition = () => camera.position.clone();
 state.walkTo = (x, z, heading = 0) => placeMe(x, z, heading);
 state.showHeatmap = showHeatmap;
 state.positionOf = (id) => { const s = state.shoppers.get(id); return s && { x: s.x, z: s.z, heading: s.heading }; };
