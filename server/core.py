@@ -177,4 +177,5 @@ class StoreCore(FloorHandlers, CounterHandlers, FittingHandlers, StudioHandlers,
         p = self.catalog.get(product_id)
         return ProductRecord(p.id, p.name, p.category, p.gender, list(p.colours), COLOUR_HEX.get(p.colours[0], "#888888"),
                              self.shop.price_for(shopper_id, p.id), p.style, dict(p.sizes),
-                             self.layout.placements.get(p.id), p.price)
+                             self.layout.placements.get(p.id), p.price, p.pattern,
+                             COLOUR_HEX.get(p.colours[-1], "#ffffff"))

@@ -204,6 +204,8 @@ class ProductRecord(Struct):
     stock: dict[str, int]
     placement: dict[str, Any] | None
     list_price: float  # `price` is what this shopper pays now; under it only when a price rule marked it down
+    pattern: str = "solid"  # solid, stripe, check or print, drawn in `hex` and `accent_hex`
+    accent_hex: str = "#ffffff"  # the second colour's
 
 
 class You(Struct, omit_defaults=True):

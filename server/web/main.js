@@ -109,8 +109,36 @@ function buildStore(store) {
   }
 }
 
+const fabrics = new Map();
+function fabric(product) { // the catalogue's pattern in its two colours: stripes, checks, a print, or plain
+  const [main, accent] = [product.hex, product.accent_hex || '#ffffff'];
+  const key = `${product.pattern}|${main}|${accent}`;
+  if (fabrics.has(key)) return fabrics.get(key);
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 64;
+  const g = canvas.getContext('2d');
+  g.fillStyle = main; g.fillRect(0, 0, 64, 64);
+  g.fillStyle = accent;
+  if (product.pattern === 'stripe') for (let y = 0; y < 64; y += 16) g.fillRect(0, y, 64, 5);
+  if (product.pattern === 'check') {
+    g.globalAlpha = 0.55;
+    for (let t = 0; t < 64; t += 16) { g.fillRect(t, 0, 5, 64); g.fillRect(0, t, 64, 5); }
+  }
+  if (product.pattern === 'print') for (const [x, y] of [[10, 10], [42, 18], [22, 40], [52, 50], [6, 56]]) {
+    g.beginPath(); g.arc(x, y, 5, 0, 2 * Math.PI); g.fill();
+  }
+  const texture = !product.pattern || product.pattern === 'solid' ? null : new THREE.CanvasTexture(canvas);
+  if (texture) { texture.colorSpace = THREE.SRGBColorSpace; texture.wrapS = texture.wrapT = THREE.RepeatWrapping; texture.repeat.set(2, 3); }
+  fabrics.set(key, texture);
+  return texture;
+}
+
 function productMesh(product) {
-  const mesh = box(0.42, 0.6, 0.04, new THREE.Color(product.hex), ...product.placement.position);
+  const plain = !product.pattern || product.pattern === 'solid';
+  const mesh = box(0.42, 0.6, 0.04, new THREE.Color(plain ? product.hex : '#ffffff'),
+                   ...product.placement.position);
+  const pattern = fabric(product);
+  if (pattern) mesh.material.map = pattern;
   mesh.position.y -= 0.05;
   mesh.rotation.y = Math.PI / 2;
   mesh.userData.productId = product.id;
