@@ -149,6 +149,10 @@ class Recommender:
         model = self.size_models[girth][0]
         return -float(model.cuts[1]), -float(model.cuts[0])
 
+    def body_changed(self, shopper_id: str) -> None:
+        """The shopper corrected their measurements: read them again at the next size advice."""
+        self._bodies.pop(shopper_id, None)
+
     def forget(self, shopper_id: str) -> None:
         """Drop what this model holds of a shopper who asked to be forgotten (persona, body) until retrained."""
         self.personas.pop(shopper_id, None)

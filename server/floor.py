@@ -14,9 +14,11 @@ import numpy as np
 from msgspec import UNSET
 
 from avatars.measurements import BodyMeasurements
+from avatars.population import complete
 from server.actions import Action, Close, Job, JobKind, Send, send
 from server.messages import (
     PROTOCOL_VERSION,
+    BodyUpdated,
     Join,
     Leave,
     Move,
@@ -27,6 +29,7 @@ from server.messages import (
     ShopperPublic,
     Snapshot,
     State,
+    UpdateBody,
     You,
 )
 from server.protocol import (
@@ -136,6 +139,23 @@ class FloorHandlers:
     def _leave_floor(self: StoreCore, shopper_id: str) -> list[Action]:
         shopper = self.shoppers.pop(shopper_id)
         return [send(ShopperLeft(shopper.id, shopper.slot))]
+
+    def _on_update_body(self: StoreCore, client: Client, message: UpdateBody) -> list[Action]:
+        """New measurements: checked as at join, stored, and a new avatar built for everyone to see."""
+        body = BodyMeasurements.from_dict(message.measurements)
+        measurements = body.as_dict()
+        shopper = self.shoppers[client.shopper]
+        self.shop.store.update_measurements(shopper.id, measurements)
+        shopper.measurements = measurements
+        if self.recommender is not None:
+            self.recommender.body_changed(shopper.id)
+        actions = self._reply(client, BodyUpdated(measurements, complete(body)[1]))
+        try:
+            actions.append(self._enqueue(Job("A" + secrets.token_hex(6), JobKind.AVATAR, client.id,
+                                             {"measurements": measurements}, shopper.id, address=client.address)))
+        except ProtocolError:
+            pass  # the workshop is full: the old body stays until the next change
+        return actions
 
     def _on_leave(self: StoreCore, client: Client, message: Leave) -> list[Action]:
         return [Close(client.id, 1000, "goodbye")]

@@ -141,6 +141,12 @@ class Ask(ClientMessage, tag="ask"):
     k: Annotated[int, Meta(ge=1, le=20)] = 6
 
 
+class UpdateBody(ClientMessage, tag="update_body"):
+    """Your measurements as you know them (cm/kg, as at join): the rest is filled from the population."""
+
+    measurements: Measurements
+
+
 class PersonaRequest(ClientMessage, tag="persona"):
     """What the store's events say about you (your persona)."""
 
@@ -160,10 +166,10 @@ class SetPrice(ClientMessage, tag="set_price"):
 
 CLIENT_MESSAGES: tuple[type[ClientMessage], ...] = (
     Join, Leave, Move, Pick, AskSize, ChooseSize, TryOn, Feedback, CartAdd, CartRemove, Buy, Recommend, Ping,
-    Restock, UploadGarment, UploadChunk, ApproveReorder, SetPrice, Ask, PersonaRequest, ForgetMe)
+    Restock, UploadGarment, UploadChunk, ApproveReorder, SetPrice, Ask, PersonaRequest, ForgetMe, UpdateBody)
 ClientUnion = Join | Leave | Move | Pick | AskSize | ChooseSize | TryOn | Feedback | CartAdd | CartRemove | Buy \
     | Recommend | Ping | Restock | UploadGarment | UploadChunk | ApproveReorder | SetPrice | Ask | PersonaRequest \
-    | ForgetMe
+    | ForgetMe | UpdateBody
 
 
 def tag(message_type: type[Struct]) -> str:
@@ -348,6 +354,14 @@ class GuideAnswer(ServerMessage, tag="answer"):
     alternatives: list[dict[str, Any]]
 
 
+class BodyUpdated(ServerMessage, tag="body_updated"):
+    """Your body as the store now knows it; `filled`: the measurements it took from the population
+    (for your height and sex), not from you. Your avatar follows as a `shopper` message."""
+
+    measurements: dict[str, Any]
+    filled: list[str]
+
+
 class PersonaInfo(ServerMessage, tag="persona"):
     """Your persona: affinities (share of your event weight) to categories, colours and styles, the
     price index (1 = category median prices), price sensitivity, typical price and segment."""
@@ -409,6 +423,6 @@ class State(ServerMessage, tag="state"):
 SERVER_MESSAGES: tuple[type[ServerMessage], ...] = (
     Snapshot, ShopperJoined, ShopperLeft, ShopperChanged, ProductInfo, SizeAdvice, SizeChosen, TryOnProgress,
     TryOnResult, FeedbackSaved, Cart, Order, Stock, Price, StockAlert, ReorderSuggested, ReorderApproved,
-    GuideAnswer, PersonaInfo, Forgotten, Recommendations, Pong, UploadReady, UploadProgress, GarmentUploaded, Error, State)
+    GuideAnswer, BodyUpdated, PersonaInfo, Forgotten, Recommendations, Pong, UploadReady, UploadProgress, GarmentUploaded, Error, State)
 #: Events one server process shares with the others over Redis (server.redis_fanout).
 SharedEvent = ShopperJoined | ShopperLeft | ShopperChanged | Stock

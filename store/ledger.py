@@ -175,6 +175,11 @@ class Ledger:
                                (shopper_id,)).fetchall()
         return [{"product": p, "kind": k, "size": s, "at": a} for p, k, s, a in rows]
 
+    def update_measurements(self, shopper_id: str, measurements: dict) -> None:
+        """The shopper's body, as they corrected it (checked by the caller, as at join)."""
+        self.shopper(shopper_id)
+        self.db.execute("UPDATE shoppers SET measurements = ? WHERE id = ?", (json.dumps(measurements), shopper_id))
+
     def forget(self, shopper_id: str) -> dict[str, int]:
         """Delete what the store knows of a shopper (their events, fit feedback, cart, secret and body);
         their orders stay for the books, anonymised under `FORGOTTEN`. What went, by kind."""

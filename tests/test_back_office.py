@@ -90,3 +90,18 @@ def test_a_price_reaches_the_treatment_arm_only_and_guardrails_hold(core):
     records = {arm: next(p for p in snap["products"] if p["id"] == "P0001") for arm, snap in fresh.items()}
     assert records[Arm.TREATMENT]["price"] == 55.0 and records[Arm.CONTROL]["price"] == product.price
     assert records[Arm.TREATMENT]["list_price"] == product.price
+
+
+def test_update_body_stores_checks_and_rebuilds_the_avatar(core):
+    client, snap = join(core, measurements={"stature": 165, "sex": "female"})
+    me = snap["you"]["shopper_id"]
+    actions = core.receive(client, json.dumps({"type": "update_body", "measurements": {"stature": 182, "sex": "female",
+                                                                                        "chest": 99}}))
+    answer = texts(actions, client)[0]
+    assert answer["type"] == "body_updated" and answer["measurements"]["stature"] == 182
+    assert "waist" in answer["filled"] and "chest" not in answer["filled"]
+    assert core.shop.store.shopper(me)["measurements"]["chest"] == 99
+    assert [a for a in actions if getattr(a, "kind", None) is not None and a.payload["measurements"]["stature"] == 182]
+    bad = texts(core.receive(client, json.dumps({"type": "update_body", "measurements": {"stature": 500}})), client)[0]
+    assert bad["code"] == "bad_measurements" and "stature" in bad["message"]
+    assert core.shop.store.shopper(me)["measurements"]["stature"] == 182  # unchanged by the bad one

@@ -202,3 +202,21 @@ def test_framing_yourself_at_a_rack_keeps_the_rack_out_of_the_way(browser, serve
     assert body > 3000, body
     assert errors == []
     page.close()
+
+
+def test_the_body_form_changes_the_avatars_height_on_screen(browser, server):
+    page, errors = open_store(browser, server, "Tall")
+    me = page.evaluate("fitroom.you.shopper_id")
+    height = f"""(() => {{ const a = fitroom.shoppers.get('{me}').node.getObjectByName('avatar');
+        if (!a) return null; const b = new fitroom.THREE.Box3().setFromObject(a); return b.max.y - b.min.y; }})()"""
+    page.wait_for_function(f"{height} !== null", timeout=120_000)
+    before = page.evaluate(height)
+    first_url = page.evaluate(f"fitroom.shoppers.get('{me}').avatar_url")
+    page.fill("#body-form input[name=stature]", "190")
+    page.click("#body-save")
+    page.wait_for_function("document.querySelector('#body-filled').textContent.includes('Filled from')", timeout=10_000)
+    page.wait_for_function(f"fitroom.shoppers.get('{me}').avatar_url !== '{first_url}'", timeout=120_000)
+    page.wait_for_function(f"Math.abs({height} - {before}) > 0.1", timeout=30_000)
+    assert page.evaluate(height) - before > 0.15  # 168 cm -> 190 cm, on screen
+    assert errors == []
+    page.close()

@@ -366,6 +366,8 @@ const handlers = {
     state.lookAt(you.x, 1.2, you.z - 2, you.x, 2.0, you.z + 3.2); // behind you, looking into the store
     send({ type: 'recommend', k: 6 });
     send({ type: 'persona' });
+    const mine = m.shoppers.find((s) => s.id === m.you.shopper_id);
+    fillBodyForm({ stature: mine.stature, sex: mine.sex });
   },
   shopper_joined(m) { addShopper(m.shopper); },
   shopper_left(m) { removeShopper(m.id); },
@@ -427,6 +429,15 @@ const handlers = {
     p.price = m.price;
     p.list_price = m.list_price;
     if (state.selected === m.product) showProduct(m.product);
+  },
+  body_updated(m) {
+    fillBodyForm(m.measurements);
+    const shown = m.filled.filter((key) => !['weight', 'age'].includes(key)).map((key) => key.replace(/_/g, ' '));
+    document.getElementById('body-filled').textContent = shown.length
+      ? `Filled from people of your height and sex: ${shown.slice(0, 6).join(', ')}${shown.length > 6 ? '…' : ''}.`
+      : 'Every measurement is yours.';
+    say('Your body is updated; your avatar follows in a moment.');
+    if (state.selected) send({ type: 'ask_size', product: state.selected }); // the advice follows the body
   },
   persona(m) {
     const p = m.persona;
@@ -511,6 +522,23 @@ function renderCards(listId, items) {
     list.appendChild(li);
   }
 }
+
+function fillBodyForm(measurements) {
+  const form = document.getElementById('body-form');
+  for (const input of form.querySelectorAll('input, select')) {
+    const value = measurements[input.name];
+    if (value !== undefined && value !== null) input.value = value;
+  }
+}
+
+document.getElementById('body-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const measurements = {};
+  for (const input of e.target.querySelectorAll('input, select')) {
+    if (input.value !== '') measurements[input.name] = input.name === 'sex' ? input.value : Number(input.value);
+  }
+  send({ type: 'update_body', measurements });
+});
 
 document.getElementById('forget-me').addEventListener('click', () => {
   if (confirm('Delete everything the store knows about you? Orders stay, anonymised.')) send({ type: 'forget_me' });
@@ -793,6 +821,7 @@ state.screenPositionOf = (productId) => {
 state.lookAt = (x, y, z, fromX, fromY, fromZ) => { controls.target.set(x, y, z); camera.position.set(fromX, fromY, fromZ); controls.update(); };
 state.lookAtMe = lookAtMe;
 state.cameraPosition = () => camera.position.clone();
+state.THREE = THREE;
 state.walkTo = (x, z, heading = 0) => placeMe(x, z, heading);
 state.showHeatmap = showHeatmap;
 state.positionOf = (id) => { const s = state.shoppers.get(id); return s && { x: s.x, z: s.z, heading: s.heading }; };
