@@ -88,6 +88,8 @@ class StoreCore(FloorHandlers, CounterHandlers, FittingHandlers, StudioHandlers,
     budgets: AddressBudgets = field(default_factory=AddressBudgets)
     _next_client: int = 0
     _layout_cache: dict | None = None
+    drape_seconds: float = 6.0  # a try-on's recent duration (moving average), for progress estimates
+    _drape_started: dict[str, float] = field(default_factory=dict)
     _guide: Guide | None = None  # built on the first question, again after the recommender is retrained
     _products_cache: dict[Arm | None, tuple[tuple, list[ProductRecord]]] = field(default_factory=dict)
 

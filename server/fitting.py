@@ -65,8 +65,8 @@ class FittingHandlers:
                                 size, client.address))
         client.job = job.id
         position = self.queue.position(job.id)
-        progress = TryOnProgress(job.id, product, size, "queued") if not position else \
-            TryOnProgress(job.id, product, size, "waiting", position=position)
+        progress = TryOnProgress(job.id, product, size, "queued", eta_s=self._eta(0)) if not position else \
+            TryOnProgress(job.id, product, size, "waiting", position=position, eta_s=self._eta(position))
         return self._reply(client, progress) + [job]
 
     def _enqueue(self: StoreCore, job: Job) -> Job:
@@ -80,11 +80,17 @@ class FittingHandlers:
 
     def job_started(self: StoreCore, job: Job) -> list[Action]:
         """A worker took `job`: tell its shopper, and everyone still waiting their new place."""
-        actions = self.job_progress(job.id, "draping") if job.kind is JobKind.TRY_ON else []
+        if job.kind is JobKind.TRY_ON:
+            self._drape_started[job.id] = self.clock()
+        actions = self.job_progress(job.id, "draping", eta_s=self._eta(0)) if job.kind is JobKind.TRY_ON else []
         for ahead, waiting in enumerate(self.queue.waiting()):
             if waiting.kind is JobKind.TRY_ON:
-                actions += self.job_progress(waiting.id, "waiting", position=ahead)
+                actions += self.job_progress(waiting.id, "waiting", position=ahead, eta_s=self._eta(ahead + 1))
         return actions
+
+    def _eta(self: StoreCore, ahead: int) -> float:
+        """Seconds until a try-on with `ahead` drapes before it is done, at this store's recent pace."""
+        return round((ahead + 1) * self.drape_seconds, 1)
 
     def job_progress(self: StoreCore, job_id: str, stage: str, **details: Any) -> list[Action]:
         job = self._jobs.get(job_id)
@@ -97,6 +103,9 @@ class FittingHandlers:
         job = self._jobs.pop(job_id, None)
         if job is None:
             return []
+        started = self._drape_started.pop(job_id, None)
+        if started is not None and result is not None:  # the pace the next estimates use
+            self.drape_seconds = 0.7 * self.drape_seconds + 0.3 * (self.clock() - started)
         self.queue.remove(job_id)  # it may have been answered without running (the shopper left)
         client = self.clients.get(job.client)
         if client is not None and client.job == job_id:

@@ -275,6 +275,7 @@ class TryOnProgress(ServerMessage, tag="try_on_progress"):
     size: str
     stage: Literal["queued", "waiting", "draping"]
     position: int | UnsetType = UNSET  # try-ons ahead of this one, while waiting
+    eta_s: float | UnsetType = UNSET  # about how long until the result, from this store's recent drapes
 
 
 class TryOnResult(ServerMessage, tag="try_on_result"):

@@ -394,7 +394,8 @@ const handlers = {
     document.getElementById('fit').hidden = false;
     for (const b of document.querySelectorAll('#fit button[data-verdict]')) b.disabled = true; // until there is a result
     document.getElementById('fit-progress').textContent =
-      `Trying on ${m.size}: ${m.stage}${m.position ? ` (number ${m.position} in the queue)` : ''}…`;
+      `Trying on ${m.size}: ${m.stage}${m.position ? ` (number ${m.position} in the queue)` : ''}` +
+      `${m.eta_s ? `, about ${Math.max(1, Math.round(m.eta_s))} s` : ''}…`;
   },
   async try_on_result(m) {
     state.tryOn = m;
