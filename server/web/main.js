@@ -823,6 +823,7 @@ state.lookAt = (x, y, z, fromX, fromY, fromZ) => { controls.target.set(x, y, z);
 state.lookAtMe = lookAtMe;
 state.cameraPosition = () => camera.position.clone();
 state.THREE = THREE;
+state.walkToProduct = walkToProduct;
 state.walkTo = (x, z, heading = 0) => placeMe(x, z, heading);
 state.showHeatmap = showHeatmap;
 state.positionOf = (id) => { const s = state.shoppers.get(id); return s && { x: s.x, z: s.z, heading: s.heading }; };
