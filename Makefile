@@ -58,6 +58,7 @@ bench: setup
 	cd benchmarks/loadgen && npm ci --no-audit --no-fund   # the load test's clients (Node ws)
 	$(PY) benchmarks/store_load.py --json out/store_load.json
 	$(PY) benchmarks/store_logs.py --json out/store_logs.json
+	$(PY) benchmarks/tryon_latency.py --json out/tryon_latency.json
 
 clean:
 	rm -rf out
