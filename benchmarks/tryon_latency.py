@@ -92,15 +92,17 @@ async def next_of(ws, kind: str, timeout: float = 60) -> dict:
 def main() -> None:
     parser = arguments(__doc__)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--bots", type=int, default=0, help="simulated shoppers walking meanwhile (make demo has 6)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        server = start_local_server(Path(scratch) / "store")
+        server = start_local_server(Path(scratch) / "store", *(["--bots", str(args.bots)] if args.bots else []))
         try:
             python = asyncio.run(from_python(server.url, server.ws, args.rounds))  # also warms the worker's caches
             page = in_the_page(server.url, args.rounds)
         finally:
             server.stop()
-    table = Table(title=f"Try-on, click to garment on the avatar ({args.rounds} rounds, one worker, 2 cores)")
+    table = Table(title=f"Try-on, click to garment on the avatar ({args.rounds} rounds, one worker, 2 cores, "
+                        f"{args.bots} bots walking)")
     for column in ("category", "page open, median s", "Python client, median s", "ratio"):
         table.add_column(column, justify="right")
     for category in CATEGORIES:
@@ -111,7 +113,7 @@ def main() -> None:
                   f"{np.median(every_page) / np.median(every_python):.2f}x")
     table.add_row("all: p90", f"{np.percentile(every_page, 90):.2f}", f"{np.percentile(every_python, 90):.2f}", "")
     Console().print(table)
-    save(args.json, {"page_seconds": page, "python_seconds": python,
+    save(args.json, {"bots": args.bots, "page_seconds": page, "python_seconds": python,
                      "page_median_s": float(np.median(every_page)), "page_p90_s": float(np.percentile(every_page, 90)),
                      "python_median_s": float(np.median(every_python))})
 
