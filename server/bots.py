@@ -288,12 +288,22 @@ def floor_heatmap(logs: list[BotLog], store: dict, path: Path, pixels_per_metre:
     def pixel(x: float, z: float) -> tuple[int, int]:
         return int((x + width / 2) * pixels_per_metre), int((z + depth / 2) * pixels_per_metre)
 
+    font = cv2.FONT_HERSHEY_SIMPLEX
     for rack in store["racks"]:
         (x, z), half = rack["position"], rack["length_m"] / 2
         cv2.line(image, pixel(x - half, z), pixel(x + half, z), (230, 230, 230), 3)
+        name = f"{'W' if rack.get('gender') == 'women' else 'M'} {rack.get('category', '')}"
+        at = pixel(x - half, z)
+        cv2.putText(image, name, (at[0], at[1] - 5), font, 0.38, (255, 255, 255), 1, cv2.LINE_AA)
     for room in store["fitting_rooms"]:
         x, z = room["position"]
         cv2.rectangle(image, pixel(x - 0.7, z - 0.7), pixel(x + 0.7, z + 0.7), (200, 160, 255), 2)
+    legend = cv2.applyColorMap(np.linspace(0, 255, 120).astype(np.uint8)[None, :].repeat(10, axis=0),
+                               cv2.COLORMAP_INFERNO)  # few passes -> many (log scale)
+    y0, x0 = h - 22, w - 130
+    image[y0:y0 + 10, x0:x0 + 120] = legend
+    cv2.putText(image, "few", (x0, y0 - 3), font, 0.35, (255, 255, 255), 1, cv2.LINE_AA)
+    cv2.putText(image, "many passes", (x0 + 50, y0 - 3), font, 0.35, (255, 255, 255), 1, cv2.LINE_AA)
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), image)
     return path
