@@ -18,7 +18,7 @@ import numpy as np
 from engine.garments.charts import ASSETS, CHART_GENDER
 from recommender.intent import Intent, Kind, Language, Lexicon, lexicon, parse
 from recommender.persona import MIN_EVENTS, Persona
-from recommender.recommender import KEY_GIRTH, PART, Recommender, ease_words
+from recommender.recommender import KEY_GIRTH, PART, Recommender, ease_feel, ease_words
 from store.catalog import OCCASIONS, Product
 
 RATES = ASSETS / "guide" / "currencies.json"
@@ -28,6 +28,7 @@ CHEAP_QUANTILE, DEAR_QUANTILE = 0.4, 0.6  # "cheap": the lower 40 % of the categ
 GENDER_CUT = {"male": "men", "female": "women"}
 NOUNS = {"tee": "tees", "longsleeve": "shirts", "jacket": "jackets", "dress": "dresses", "trousers": "trousers",
          "skirt": "skirts"}
+FEEL_ZH = {"tight": "偏紧", "snug": "合身偏紧", "comfortable": "合身", "roomy": "宽松"}
 GIRTH_ZH = {"chest": "胸围", "hip": "臀围"}
 FOR_OCCASION = {"wedding": "for a wedding", "office": "for the office", "party": "for a party", "date": "for a date",
                 "sport": "for sport", "beach": "for the beach", "everyday": "for every day"}
@@ -187,16 +188,13 @@ class Guide:
         advice = self.recommender.size_for(shopper_id, product.id)
         if advice.size is None:
             return None, ""
-        girth = KEY_GIRTH[product.category]
-        labels = list(product.sizes)
-        ease = float(self.recommender.girths[product.id][labels.index(advice.size)]) - self.recommender.body_cm(shopper_id)[girth]
+        girth, ease = KEY_GIRTH[product.category], advice.ease_cm
         tight, loose = self.recommender.ease_limits(girth)
-        words = ease_words(ease, tight, loose, PART[girth])
         if zh:
-            feel = {"tight": "偏紧", "snug": "合身偏紧", "comfortable": "合身", "roomy": "宽松"}[words.split(" at ")[0]]
+            feel = FEEL_ZH[ease_feel(ease, tight, loose)]
             spare = f"余量{ease:.0f} cm" if ease >= 0 else f"差{-ease:.0f} cm"
             return advice.size, f"{advice.size}码{feel}：{GIRTH_ZH[girth]}{spare}"
-        return advice.size, f"{advice.size}: {words}"
+        return advice.size, f"{advice.size}: {ease_words(ease, tight, loose, PART[girth])}"
 
     def _pick(self, order, passing, in_size, sizes, intent: Intent, k: int, persona: Persona | None) -> list[GuideItem]:
         items = []

@@ -44,12 +44,10 @@ class Persona:
         return next(iter(values), None) if values and next(iter(values.values())) >= 0.3 else None
 
 
-def _shares(weights: sparse.csr_matrix, onehot: np.ndarray, names: list[str]) -> list[dict[str, float]]:
-    totals = np.asarray(weights @ onehot)
-    sums = np.maximum(totals.sum(axis=1, keepdims=True), 1e-9)
-    shares = totals / sums
-    order = np.argsort(-shares, axis=1)
-    return [{names[j]: round(float(row[j]), 3) for j in idx if row[j] > 0.05} for row, idx in zip(shares, order)]
+def _shares(affinity: np.ndarray, names: list[str]) -> list[dict[str, float]]:
+    """Each shopper's shares over 5 %, largest first."""
+    order = np.argsort(-affinity, axis=1)
+    return [{names[j]: round(float(row[j]), 3) for j in idx if row[j] > 0.05} for row, idx in zip(affinity, order)]
 
 
 def build_personas(matrix: sparse.csr_matrix, events: np.ndarray, shoppers: list[str], catalog: Catalog,
@@ -73,24 +71,23 @@ def build_personas(matrix: sparse.csr_matrix, events: np.ndarray, shoppers: list
     total = np.maximum(np.asarray(weights.sum(axis=1)).ravel(), 1e-9)
     price_index, sensitivity = weights @ index / total, weights @ (index < 1.0) / total
     mean_price = weights @ prices / total
-    shares = {kind: _shares(weights, features[kind], names[kind]) for kind in features}
+    affinity = {kind: np.asarray(weights @ features[kind]) / total[:, None] for kind in features}
+    shares = {kind: _shares(affinity[kind], names[kind]) for kind in features}
     personas = {}
     for n, shopper in enumerate(shoppers):
         personas[shopper] = Persona(shopper, int(counts[n]), shares["categories"][n], shares["colours"][n],
                                     shares["styles"][n], round(float(price_index[n]), 3), round(float(sensitivity[n]), 3),
                                     round(float(mean_price[n]), 2))
-    _segment(personas, shoppers, weights, features, price_index, counts, names, seed)
+    _segment(personas, shoppers, affinity, price_index, counts, names, seed)
     return personas
 
 
-def _segment(personas, shoppers, weights, features, price_index, counts, names, seed: int) -> None:
+def _segment(personas, shoppers, affinity, price_index, counts, names, seed: int) -> None:
     """k-means over category and style affinities and the price index of shoppers with enough events."""
     active = np.flatnonzero(counts >= MIN_EVENTS)
     if len(active) < SEGMENTS * 3:
         return
-    total = np.maximum(np.asarray(weights.sum(axis=1)), 1e-9)
-    x = np.hstack([np.asarray(weights @ features["categories"]) / total, np.asarray(weights @ features["styles"]) / total,
-                   0.5 * (price_index[:, None] - 1.0)])[active]
+    x = np.hstack([affinity["categories"], affinity["styles"], 0.5 * (price_index[:, None] - 1.0)])[active]
     k = min(SEGMENTS, len(np.unique(x.round(6), axis=0)))  # no more segments than distinct shoppers
     centres, labels = kmeans2(x, k, seed=seed, minit="++") if k > 1 else (x.mean(axis=0, keepdims=True),
                                                                           np.zeros(len(x), int))

@@ -35,16 +35,18 @@ MF_MIN_INTERACTIONS = 2000  # below this, matrix factorisation learns noise: ite
 PART = {"chest": "chest", "hip": "hips"}  # what a shopper calls the girth a size is chosen by
 
 
+def ease_feel(ease_cm: float, tight_cm: float, loose_cm: float) -> str:
+    """tight, snug, comfortable or roomy: how a garment's ease over the body feels."""
+    if ease_cm < tight_cm:
+        return "tight"
+    if ease_cm < tight_cm + COMFORT_MARGIN_CM:
+        return "snug"
+    return "comfortable" if ease_cm <= loose_cm else "roomy"
+
+
 def ease_words(ease_cm: float, tight_cm: float, loose_cm: float, part: str) -> str:
     """A garment's ease over the body in a shopper's words: "roomy at the chest, 14 cm to spare"."""
-    if ease_cm < tight_cm:
-        feel = "tight"
-    elif ease_cm < tight_cm + COMFORT_MARGIN_CM:
-        feel = "snug"
-    elif ease_cm <= loose_cm:
-        feel = "comfortable"
-    else:
-        feel = "roomy"
+    feel = ease_feel(ease_cm, tight_cm, loose_cm)
     spare = f"{ease_cm:.0f} cm to spare" if ease_cm >= 0 else f"{-ease_cm:.0f} cm short"
     return f"{feel} at the {part}, {spare}"
 
@@ -58,6 +60,7 @@ class Recommendation:
     size: str | None
     score: float
     reason: str
+    ease_cm: float | None = None  # size advice: the garment's girth over the body's, at the girth sizes go by
 
     def as_dict(self) -> dict:
         return {"product": self.product_id, "size": self.size, "score": round(self.score, 4), "reason": self.reason}
@@ -193,8 +196,9 @@ class Recommender:
         tight, loose = self.ease_limits(girth)
         for k in np.argsort(-fit):
             if product.in_stock(labels[k]):
-                feel = ease_words(girths[k] - yours, tight, loose, PART[girth])
-                return Recommendation(product_id, labels[k], float(fit[k]), f"{labels[k]}: {feel} ({how})")
+                ease = float(girths[k] - yours)
+                return Recommendation(product_id, labels[k], float(fit[k]),
+                                      f"{labels[k]}: {ease_words(ease, tight, loose, PART[girth])} ({how})", ease)
         return Recommendation(product_id, None, 0.0, "sold out in every size")
 
     def scores(self, shopper_id: str | None) -> tuple[np.ndarray, np.ndarray, list[str]]:

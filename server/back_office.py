@@ -16,7 +16,6 @@ from server.messages import (
     ReorderApproved,
     ReorderSuggested,
     SetPrice,
-    Stock,
     StockAlert,
 )
 from server.protocol import ProtocolError
@@ -63,12 +62,10 @@ class BackOfficeHandlers:
 
     def _on_approve_reorder(self: StoreCore, client: Client, message: ApproveReorder) -> list[Action]:
         suggestion, update = self._back_office(client, "approving a reorder").approve(message.suggestion)
-        product = self.catalog.get(suggestion.product)
-        count = product.sizes[suggestion.size]
+        count = self.catalog.get(suggestion.product).sizes[suggestion.size]
         return (self._reply(client, ReorderApproved(suggestion.id, suggestion.product, suggestion.size,
                                                     suggestion.quantity, count))
-                + [send(Stock(product.id, dict(product.sizes), [s for s, n in product.sizes.items() if n == 0]))]
-                + self.ops_actions(update))
+                + [self._stock(suggestion.product)] + self.ops_actions(update))
 
     def _on_set_price(self: StoreCore, client: Client, message: SetPrice) -> list[Action]:
         operations = self._back_office(client, "setting a price")

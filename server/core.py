@@ -33,6 +33,7 @@ from server.messages import (
     Join,
     ProductRecord,
     ServerMessage,
+    Stock,
     tag,
 )
 from server.protocol import ProtocolError, parse
@@ -174,6 +175,11 @@ class StoreCore(FloorHandlers, CounterHandlers, FittingHandlers, StudioHandlers,
         if arm not in self._products_cache or self._products_cache[arm][0] != key:
             self._products_cache[arm] = (key, [self._product(p, shopper_id) for p in self.catalog.products])
         return self._products_cache[arm][1]
+
+    def _stock(self, product_id: str) -> Send:
+        """Everyone hears a product's stock per size and which sizes are sold out."""
+        product = self.catalog.get(product_id)
+        return send(Stock(product.id, dict(product.sizes), [s for s, n in product.sizes.items() if n == 0]))
 
     def _product(self, product_id: str, shopper_id: str) -> ProductRecord:
         p = self.catalog.get(product_id)

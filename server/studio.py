@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from server.actions import Action, Job, JobKind, send
-from server.messages import Restock, Stock, UploadChunk, UploadGarment, UploadProgress
+from server.actions import Action, Job, JobKind
+from server.messages import Restock, UploadChunk, UploadGarment, UploadProgress
 from server.protocol import ProtocolError
 
 if TYPE_CHECKING:
@@ -26,9 +26,7 @@ class StudioHandlers:
     def _on_restock(self: StoreCore, client: Client, message: Restock) -> list[Action]:
         self._designer_only(client, "restocking")
         self.shop.set_stock(message.product, message.size, message.count)
-        product = self.catalog.get(message.product)
-        return ([send(Stock(product.id, dict(product.sizes), [s for s, n in product.sizes.items() if n == 0]))]
-                + self.stock_changed([(product.id, message.size)]))
+        return [self._stock(message.product)] + self.stock_changed([(message.product, message.size)])
 
     def _on_upload_garment(self: StoreCore, client: Client, message: UploadGarment) -> list[Action]:
         """A designer announces a garment file; its bytes follow as base64 `upload_chunk` messages."""

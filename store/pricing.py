@@ -119,10 +119,6 @@ class Pricing:
             raise PriceError(f"markdown {fraction!r} must be a fraction between 0 and 1")
         return self.set_price(product_id, self.price(product_id) * (1 - fraction), rule, now)
 
-    def last_change(self, product_id: str) -> float | None:
-        row = self.ledger.db.execute("SELECT MAX(at) FROM price_changes WHERE product_id = ?", (product_id,)).fetchone()
-        return row[0]
-
     def changes(self, limit: int = 100) -> list[PriceChange]:
         rows = self.ledger.db.execute("SELECT product_id, old_price, new_price, rule, at FROM price_changes "
                                       "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
@@ -140,8 +136,9 @@ class Pricing:
         if open_days < rules.slow_days:
             return []
         changes = []
+        last_changes = dict(self.ledger.db.execute("SELECT product_id, MAX(at) FROM price_changes GROUP BY 1"))
         for product_id, product in self.catalog.products.items():
-            last = self.last_change(product_id)
+            last = last_changes.get(product_id)
             if last is not None and now - last < rules.slow_days * day:
                 continue
             on_hand, units = stock.get(product_id, 0), sold.get(product_id, 0.0)
