@@ -162,11 +162,13 @@ def test_ask_the_guide_see_cards_light_up_and_walk_to_one(browser, server):
     page.wait_for_function("fitroom.messages.filter((t) => t === 'recommendations').length >= 2", timeout=10_000)
     assert page.evaluate("fitroom.chosenSize") is None
     page.click("#try-on")  # no size chosen yet: said where it can be seen, nothing draped
-    page.wait_for_function("document.querySelector('#message').textContent.includes('Choose a size first')",
-                           timeout=5_000)
-    box = page.locator("#message").bounding_box()
+    # read in one go inside the page: the toast is gone after a few seconds, and a loaded machine is slow
+    box = page.wait_for_function("""(() => { const m = document.querySelector('#message');
+        if (!m.textContent.includes('Choose a size first')) return null;
+        const r = m.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; })()""",
+                                 timeout=5_000).json_value()
     viewport = page.viewport_size
-    assert box and 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"] and box["x"] + box["width"] <= viewport["width"]
+    assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"] and box["x"] + box["width"] <= viewport["width"]
     assert page.locator("#fit button[data-verdict]").first.is_disabled()  # no feedback before a result
     assert errors == []
     page.close()
