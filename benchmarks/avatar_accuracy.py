@@ -28,7 +28,6 @@ from tqdm import tqdm
 
 from avatars import Avatar, measure
 from avatars.ansur import load_subjects
-from avatars.tape import trunk_girths_at
 from avatars.body_model import (
     MEAN_PARAMETERS,
     BodyModel,
@@ -38,6 +37,7 @@ from avatars.body_model import (
 from avatars.fitting import measure_vertices
 from avatars.measurements import CORE_KEYS, BodyMeasurements
 from avatars.population import FILLABLE_KEYS, complete
+from avatars.tape import trunk_girths_at
 
 GOAL_MM = {k: 5.0 if k in ("stature", "chest", "waist", "hip", "inseam") else 10.0 for k in FILLABLE_KEYS}
 SHOPPER_INPUTS = ("stature", "chest", "waist", "hip", "sex")

@@ -20,8 +20,8 @@ import math
 import multiprocessing
 import os
 import re
-import subprocess
 import struct
+import subprocess
 import tempfile
 import time
 import urllib.request

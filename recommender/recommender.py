@@ -2,8 +2,9 @@
 
 Sizes: the latent-size model (learned from the store's fit feedback, cold start = the chart and
 physics rule on the shopper's measured girth), never a sold-out size. Products: collaborative
-filtering on the store's interactions (item-kNN, plus BPR factors once there are enough), content
-similarity to what the shopper looked at, and popularity, summed;
+filtering on the store's interactions (item-kNN while they are few, then the model named at
+construction, by default Fitroom's EASE + Mult-VAE hybrid), content similarity to what the shopper
+looked at (attribute weights learned from the same interactions), and popularity, summed;
 filtered by category, price and the shopper's size being in stock; each with a reason. Outfits:
 written-down compatibility (see `recommender.content`).
 """
@@ -23,15 +24,22 @@ from engine.garments.charts import (
     fit_rules,
     load_chart,
 )
-from recommender.collaborative import BPR, Hybrid, ItemKNN
-from recommender.content import COMPLEMENTS, NEUTRALS, ContentIndex, compatibility
+from recommender.collaborative import ItemKNN, Model
+from recommender.content import (
+    ATTRIBUTES,
+    COMPLEMENTS,
+    NEUTRALS,
+    ContentIndex,
+    compatibility,
+)
+from recommender.models import make_model
 from recommender.persona import Persona, build_personas
 from recommender.size_model import Feedback, LatentSizeModel
 from store.catalog import Catalog, Product
 from store.ledger import Ledger
 
 KEY_GIRTH = {"tee": "chest", "longsleeve": "chest", "jacket": "chest", "dress": "chest", "trousers": "hip", "skirt": "hip"}
-MF_MIN_INTERACTIONS = 2000  # below this, matrix factorisation learns noise: item-kNN alone
+MF_MIN_INTERACTIONS = 2000  # below this, learned models fit noise: item-kNN alone
 PART = {"chest": "chest", "hip": "hips"}  # what a shopper calls the girth a size is chosen by
 
 
@@ -69,13 +77,15 @@ class Recommendation:
 class Recommender:
     """Answers for one store: call `train()` after feedback and events accumulate."""
 
-    def __init__(self, store: Ledger, catalog: Catalog | None = None):
-        self.store = store
+    def __init__(self, store: Ledger, catalog: Catalog | None = None, model: str | None = None):
+        """`model`: a name in `recommender.models.MODELS` for the collaborative part, always used;
+        None for the store's default, item-kNN until the interactions are enough for the hybrid."""
+        self.store, self.model_name = store, model
         self.catalog = catalog or store.catalog
         self.ids = list(self.catalog.products)
         self.index = {pid: i for i, pid in enumerate(self.ids)}
         self.content = ContentIndex(self.catalog)
-        self.cf: Hybrid | ItemKNN | None = None
+        self.cf: Model | None = None
         self.girths = {pid: np.array([self._chart_girth(p, size) for size in p.sizes])
                        for pid, p in self.catalog.products.items()}
         attributes = [(p.category, p.gender, p.colours[0], p.style, p.season) for p in self.catalog.products.values()]
@@ -105,9 +115,11 @@ class Recommender:
             matrix = sparse.csr_matrix((w, (u, i)), shape=(len(shoppers), len(self.ids)))
             matrix.data = np.minimum(matrix.data, 1.0)
             self.popularity = np.asarray(matrix.sum(axis=0)).ravel().astype(np.float32)
-            # enough interactions for factors to mean something: the hybrid, else item-kNN alone
-            self.cf = (Hybrid(ItemKNN(neighbours=50), BPR(factors=32, epochs=15)) if matrix.nnz >= MF_MIN_INTERACTIONS
-                       else ItemKNN(neighbours=50)).fit(matrix)
+            self.content.learn_weights(matrix)
+            if self.model_name is not None:
+                self.cf = make_model(self.model_name).fit(matrix)
+            else:  # enough interactions for learned models to mean something: the hybrid, else item-kNN alone
+                self.cf = (make_model("fitroom") if matrix.nnz >= MF_MIN_INTERACTIONS else ItemKNN(neighbours=50)).fit(matrix)
         notes = self.store.feedback_rows()
         self.noted_by, self.noted_on = {row[0] for row in notes}, {row[1] for row in notes}
         for girth in set(KEY_GIRTH.values()):
@@ -122,7 +134,7 @@ class Recommender:
         """
         own = Ledger(self.store.path, self.catalog)
         try:
-            fresh = Recommender(own, self.catalog)
+            fresh = Recommender(own, self.catalog, self.model_name)
         finally:
             own.close()
         fresh.store = self.store
@@ -142,6 +154,11 @@ class Recommender:
             s, p, g, v = map(np.array, zip(*rows))
             model.fit(Feedback(s, p, g.astype(float), v))
         return model, index
+
+    @property
+    def content_weights(self) -> dict[str, float]:
+        """How much each product attribute counts in content similarity, as last learned."""
+        return dict(zip(ATTRIBUTES, self.content.weights.round(4).tolist()))
 
     def persona(self, shopper_id: str) -> Persona:
         """What the shopper's events say about them, as of the last training (empty for a newcomer)."""
