@@ -90,21 +90,21 @@ def run_peers(train: Interactions) -> dict[str, tuple[np.ndarray, float]]:
 
 
 def tune(train: Interactions) -> dict:
-    """Choose EASE's L2, Mult-VAE's epochs and the hybrid's weights on a validation split of `train`."""
+    """Choose EASE's L2, Mult-VAE's training steps and the hybrid's weights on a validation split of `train`."""
     inner, validation = stratified_split(train, 0.75, seed=7)
     matrix, users = inner.matrix, np.arange(train.n_users)
     ndcg = lambda scores: ranking_metrics(top_k(scores, matrix, 10), validation)["ndcg@10"]
     ease = {l2: ndcg(EASE(l2).fit(matrix).score(users)) for l2 in (100.0, 250.0, 500.0, 1000.0)}
-    vae = {epochs: ndcg(MultVAE(epochs=epochs).fit(matrix).score(users)) for epochs in (25, 50, 100)}
-    parts = {"ease": EASE(max(ease, key=ease.get)), "vae": MultVAE(epochs=max(vae, key=vae.get)), "knn": ItemKNN()}
+    vae = {steps: ndcg(MultVAE(steps=steps).fit(matrix).score(users)) for steps in (200, 400, 800)}
+    parts = {"ease": EASE(max(ease, key=ease.get)), "vae": MultVAE(steps=max(vae, key=vae.get)), "knn": ItemKNN()}
     scores = {name: standardised(model.fit(matrix).score(users)) for name, model in parts.items()}
     blends = {(1.0, v, k): ndcg(scores["ease"] + v * scores["vae"] + k * scores["knn"])
               for v, k in itertools.product((0.0, 0.5, 1.0), repeat=2)}
     best = max(blends, key=blends.get)
     return {"ease_l2": {str(k): round(v, 4) for k, v in ease.items()},
-            "vae_epochs": {str(k): round(v, 4) for k, v in vae.items()},
+            "vae_steps": {str(k): round(v, 4) for k, v in vae.items()},
             "blend_weights_ease_vae_knn": {str(k): round(v, 4) for k, v in blends.items()},
-            "chosen": {"ease_l2": max(ease, key=ease.get), "vae_epochs": max(vae, key=vae.get), "weights": best}}
+            "chosen": {"ease_l2": max(ease, key=ease.get), "vae_steps": max(vae, key=vae.get), "weights": best}}
 
 
 def main() -> None:

@@ -73,7 +73,7 @@ def main() -> None:
     for name in timings:
         table.add_row(name, f"{result[name]['p50_ms']:.2f}", f"{result[name]['p99_ms']:.2f}")
     Console().print(table)
-    Console().print(f"training (item-kNN + BPR + latent sizes): {result['train_seconds']} s")
+    Console().print(f"training (EASE + Mult-VAE hybrid, content weights, latent sizes): {result['train_seconds']} s")
     save(args.json, result)
 
 

@@ -596,16 +596,19 @@ def serve(host: str, port: int, redis_url: str | None, data_dir: Path, designer_
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--try-on-rate", default=0.1, show_default=True, type=click.FloatRange(0, 1),
               help="how keen bots are to try things on (each try-on is a drape)")
-@click.option("--ab", type=click.Choice(["pricing"]), default=None,
-              help="run an experiment: pricing = the price rules (treatment) against list prices (control)")
+@click.option("--ab", type=click.Choice(["pricing", "recommender"]), default=None,
+              help="run an experiment: pricing = the price rules (treatment) against list prices (control); "
+                   "recommender = the two models of --arms")
+@click.option("--arms", nargs=2, default=("item-knn", "fitroom"), show_default=True, metavar="CONTROL TREATMENT",
+              help="with --ab recommender: the control arm's and the treatment arm's model (recommender.models)")
 @click.option("--day-seconds", default=5.0, show_default=True, type=click.FloatRange(1, 86400),
               help="one demand day of the store started here (the twin runs weeks in minutes)")
 @click.option("--lead-time-days", type=click.FloatRange(0, 365), default=None, help="what-if: supplier lead time")
 @click.option("--service-level", type=click.FloatRange(0.5, 0.999), default=None, help="what-if: target service level")
 @click.option("--no-price-rules", is_flag=True, help="what-if: prices stay at list")
 def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, seed: int, try_on_rate: float,
-             ab: str | None, day_seconds: float, lead_time_days: float | None, service_level: float | None,
-             no_price_rules: bool) -> None:
+             ab: str | None, arms: tuple[str, str], day_seconds: float, lead_time_days: float | None,
+             service_level: float | None, no_price_rules: bool) -> None:
     """Fill a store with simulated shoppers over real websockets; write store analytics (and, for a store
     started here, its operations: alerts, price changes and the experiment's arms)."""
     import asyncio
@@ -616,22 +619,28 @@ def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, see
     from rich.table import Table
     from tqdm import tqdm
 
+    from recommender.models import MODELS
     from server.bots import analyse, floor_heatmap
     from server.bots import simulate as run_bots
+    from store.experiments import Subject
     from store.settings import OpsSettings
 
+    if ab == "recommender" and not set(arms) <= set(MODELS):
+        _fail(f"--arms {' '.join(arms)}: each must be one of {', '.join(MODELS)}")
     data_dir.mkdir(parents=True, exist_ok=True)
     server = None
     started = time.time()
     settings = OpsSettings.load()
     changes = {"lead_time_days": lead_time_days, "service_level": service_level}
-    settings = dataclasses.replace(settings, day_seconds=day_seconds, experiment_active=ab == "pricing",
+    if ab:
+        changes |= {"experiment": ab, "experiment_subject": Subject(ab), "recommender_arms": tuple(arms)}
+    settings = dataclasses.replace(settings, day_seconds=day_seconds, experiment_active=ab is not None,
                                    **{k: v for k, v in changes.items() if v is not None})
     settings = settings.without_price_rules() if no_price_rules else settings
     if url is None:
-        from server.local import start_local_server
-
         import secrets
+
+        from server.local import start_local_server
 
         (data_dir / "operations.json").write_text(json.dumps(settings.as_dict(), indent=1))
         token = secrets.token_urlsafe(12)
@@ -679,8 +688,9 @@ def simulate(shoppers: int, minutes: float, url: str | None, data_dir: Path, see
             table.add_row(key.replace("_", " "), str(analytics[key]))
     Console().print(table)
     if "ab" in analytics:
-        experiment = Table(title=f"Experiment {analytics['ab']['experiment']}: price rules (treatment) "
-                                 "against list prices (control)")
+        versus = ("price rules (treatment) against list prices (control)" if ab == "pricing" else
+                  f"recommender {arms[1]} (treatment) against {arms[0]} (control)")
+        experiment = Table(title=f"Experiment {analytics['ab']['experiment']}: {versus}")
         arms = analytics["ab"]["arms"]
         experiment.add_column("arm")
         for key in arms["control"]:

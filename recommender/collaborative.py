@@ -80,7 +80,7 @@ class ItemKNN:
         weights = similarity(items, items, self.kind, self.shrink)
         np.fill_diagonal(weights, 0.0)
         self.similarity = _keep_nearest(weights.T, self.neighbours).T  # each item's nearest, column-wise
-        self.matrix = matrix
+        self.matrix = sparse.csr_matrix(matrix, dtype=np.float32)  # as the weights: no upcast copy per request
         return self
 
     def score(self, users: np.ndarray) -> np.ndarray:
@@ -119,7 +119,7 @@ class EASE:
         inverse = np.linalg.inv(gram)
         weights = -inverse / np.diag(inverse)[None, :]
         np.fill_diagonal(weights, 0.0)
-        self.weights, self.matrix = weights.astype(np.float32), matrix
+        self.weights, self.matrix = weights.astype(np.float32), sparse.csr_matrix(matrix, dtype=np.float32)
         return self
 
     def score(self, users: np.ndarray) -> np.ndarray:

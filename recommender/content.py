@@ -69,14 +69,16 @@ class ContentIndex:
         self.codes = np.stack([np.unique(column, return_inverse=True)[1] for column in values.T], axis=1)
         self.weights = np.full(len(ATTRIBUTES), 1.0 / len(ATTRIBUTES))
 
-    def learn_weights(self, matrix: sparse.csr_matrix, seed: int = 0) -> dict[str, float]:
+    def learn_weights(self, matrix: sparse.csr_matrix, within: str | None = None, seed: int = 0) -> dict[str, float]:
         """Fit the attribute weights to a shoppers x products matrix; returns them by attribute name.
 
         For every interaction (shopper, product), one other product of the same shopper is a positive
         pair and one product drawn at random a negative; a logistic regression on which attributes each
         pair agrees on, with weights kept non-negative, tells how much each attribute predicts a shared
-        shopper. Weights are normalised to sum to 1, so similarities stay in [0, 1]; too few pairs
-        (or no attribute that helps) keeps the equal weights.
+        shopper. `within` names an attribute the caller already filters on (the store shows a shopper
+        their own gender's cut): negatives are drawn with the anchor's value of it, so the weights say
+        what matters beyond the filter. Weights are normalised to sum to 1, so similarities stay in
+        [0, 1]; too few pairs (or no attribute that helps) keeps the equal weights.
         """
         rng = np.random.default_rng(seed)
         counts = np.diff(matrix.indptr)
@@ -88,7 +90,14 @@ class ContentIndex:
         start, count = matrix.indptr[rows[keep]], counts[rows[keep]]
         offset = (np.flatnonzero(keep) - start + rng.integers(1, count)) % count  # another of the shopper's products
         positive = matrix.indices[start + offset]
-        negative = rng.integers(0, len(self.ids), len(anchor))
+        if within is None:
+            negative = rng.integers(0, len(self.ids), len(anchor))
+        else:  # a random product of the anchor's stratum: products sorted by stratum, then an offset in its run
+            stratum = self.codes[:, ATTRIBUTES.index(within)]
+            by_stratum = np.argsort(stratum, kind="stable")
+            first = np.searchsorted(stratum[by_stratum], stratum[anchor])
+            size = np.bincount(stratum)[stratum[anchor]]
+            negative = by_stratum[first + (rng.random(len(anchor)) * size).astype(int)]
         agree = np.concatenate([self.codes[anchor] == self.codes[positive], self.codes[anchor] == self.codes[negative]])
         label = np.r_[np.ones(len(anchor)), np.zeros(len(anchor))]
         features = np.c_[agree.astype(float), np.ones(len(label))]

@@ -3,7 +3,10 @@
 A user's row of items goes through an encoder to a Gaussian latent taste and back out as a
 softmax over every item; trained on the multinomial likelihood of the items the user has, with
 the KL term's weight annealed from 0 to `beta`. It suits shops: a newcomer's few items are scored
-by one forward pass, with no per-user parameters to fit. Seeded, so training is repeatable.
+by one forward pass, with no per-user parameters to fit. Training runs a fixed number of
+optimiser steps rather than epochs, so its cost does not grow with the number of shoppers (400
+steps are 50 epochs of MovieLens-100k's 943 users, 5 of a 10,000-shopper store). Seeded, so
+training is repeatable.
 """
 
 from __future__ import annotations
@@ -37,9 +40,9 @@ class MultVAE:
     """Variational autoencoder over users' item rows; `score` decodes the mean taste (no sampling)."""
 
     def __init__(self, hidden: int = 600, latent: int = 200, dropout: float = 0.5, beta: float = 0.2,
-                 epochs: int = 50, batch: int = 128, lr: float = 1e-3, anneal_steps: int = 200, seed: int = 0):
+                 steps: int = 400, batch: int = 128, lr: float = 1e-3, anneal_steps: int = 200, seed: int = 0):
         self.hidden, self.latent, self.dropout, self.beta = hidden, latent, dropout, beta
-        self.epochs, self.batch, self.lr, self.anneal_steps, self.seed = epochs, batch, lr, anneal_steps, seed
+        self.steps, self.batch, self.lr, self.anneal_steps, self.seed = steps, batch, lr, anneal_steps, seed
 
     def fit(self, matrix: sparse.csr_matrix) -> MultVAE:
         torch.manual_seed(self.seed)  # weight initialisation and dropout masks
@@ -47,11 +50,11 @@ class MultVAE:
         self.matrix = sparse.csr_matrix(matrix, dtype=np.float32)
         rows = torch.as_tensor(self.matrix.toarray())
         self.network = _Network(matrix.shape[1], self.hidden, self.latent, self.dropout)
-        optimiser = torch.optim.Adam(self.network.parameters(), lr=self.lr)
+        optimiser = torch.optim.Adam(self.network.parameters(), lr=self.lr, foreach=True)
         self.network.train()
         step = 0
-        for _ in range(self.epochs):
-            for batch in torch.randperm(len(rows), generator=generator).split(self.batch):
+        while step < self.steps:  # epochs, until the step budget is spent
+            for batch in torch.randperm(len(rows), generator=generator).split(self.batch)[:self.steps - step]:
                 x = rows[batch]
                 logits, mu, logvar = self.network(x, generator)
                 likelihood = (nn.functional.log_softmax(logits, dim=1) * x).sum(dim=1).mean()

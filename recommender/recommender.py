@@ -36,6 +36,7 @@ from recommender.models import make_model
 from recommender.persona import Persona, build_personas
 from recommender.size_model import Feedback, LatentSizeModel
 from store.catalog import Catalog, Product
+from store.experiments import Arm, Experiment
 from store.ledger import Ledger
 
 KEY_GIRTH = {"tee": "chest", "longsleeve": "chest", "jacket": "chest", "dress": "chest", "trousers": "hip", "skirt": "hip"}
@@ -77,15 +78,22 @@ class Recommendation:
 class Recommender:
     """Answers for one store: call `train()` after feedback and events accumulate."""
 
-    def __init__(self, store: Ledger, catalog: Catalog | None = None, model: str | None = None):
+    def __init__(self, store: Ledger, catalog: Catalog | None = None, model: str | None = None,
+                 experiment: Experiment | None = None, arm_models: tuple[str, str] = ("item-knn", "fitroom")):
         """`model`: a name in `recommender.models.MODELS` for the collaborative part, always used;
-        None for the store's default, item-kNN until the interactions are enough for the hybrid."""
+        None for the store's default, item-kNN until the interactions are enough for the hybrid.
+        `experiment` (subject: recommender): its control arm is recommended to by `arm_models[0]`, its
+        treatment arm by `arm_models[1]`, so the store's A/B report compares the two."""
+        for name in ([model] if model else []) + (list(arm_models) if experiment else []):
+            make_model(name)  # an unknown name fails here, when the store opens, not at the first request
         self.store, self.model_name = store, model
+        self.experiment, self.arm_models = experiment, arm_models
         self.catalog = catalog or store.catalog
         self.ids = list(self.catalog.products)
         self.index = {pid: i for i, pid in enumerate(self.ids)}
         self.content = ContentIndex(self.catalog)
         self.cf: Model | None = None
+        self.cf_by_arm: dict[Arm, Model] = {}
         self.girths = {pid: np.array([self._chart_girth(p, size) for size in p.sizes])
                        for pid, p in self.catalog.products.items()}
         attributes = [(p.category, p.gender, p.colours[0], p.style, p.season) for p in self.catalog.products.values()]
@@ -115,8 +123,10 @@ class Recommender:
             matrix = sparse.csr_matrix((w, (u, i)), shape=(len(shoppers), len(self.ids)))
             matrix.data = np.minimum(matrix.data, 1.0)
             self.popularity = np.asarray(matrix.sum(axis=0)).ravel().astype(np.float32)
-            self.content.learn_weights(matrix)
-            if self.model_name is not None:
+            self.content.learn_weights(matrix, within="gender")  # recommend() shows the shopper's own cut only
+            if self.experiment is not None:
+                self.cf_by_arm = {arm: make_model(name).fit(matrix) for arm, name in zip(Arm, self.arm_models)}
+            elif self.model_name is not None:
                 self.cf = make_model(self.model_name).fit(matrix)
             else:  # enough interactions for learned models to mean something: the hybrid, else item-kNN alone
                 self.cf = (make_model("fitroom") if matrix.nnz >= MF_MIN_INTERACTIONS else ItemKNN(neighbours=50)).fit(matrix)
@@ -134,7 +144,7 @@ class Recommender:
         """
         own = Ledger(self.store.path, self.catalog)
         try:
-            fresh = Recommender(own, self.catalog, self.model_name)
+            fresh = Recommender(own, self.catalog, self.model_name, self.experiment, self.arm_models)
         finally:
             own.close()
         fresh.store = self.store
@@ -229,8 +239,10 @@ class Recommender:
             similar = self.content.similar_to(history[-5:])
             score = score + similar
             reason[similar > 0.5] = f"like {self.catalog.get(history[-1]).name} you looked at"
-        if self.cf is not None and shopper_id in self.users:
-            cf = self.cf.score(np.array([self.users[shopper_id]]))[0]
+        arm = self.experiment.arm(shopper_id) if self.experiment and shopper_id else None
+        model = self.cf_by_arm.get(arm, self.cf) if arm else self.cf
+        if model is not None and shopper_id in self.users:
+            cf = model.score(np.array([self.users[shopper_id]]))[0]
             span = float(cf.max() - cf.min())
             if span > 0:
                 cf = (cf - cf.min()) / span

@@ -47,9 +47,9 @@ class BackOfficeHandlers:
             actions += [send(StockAlert(a.product, a.size, a.stock, a.reorder_point), operators) for a in update.alerts]
             actions += [send(ReorderSuggested(s.id, s.product, s.size, s.quantity), operators) for s in update.suggestions]
         if update.prices:
-            experiment = self.operations.experiment
+            experiment = self.operations.pricing.experiment  # None unless the experiment is on prices
             paying = tuple(c.id for c in self.clients.values() if c.shopper is not None and
-                           (c.operator or experiment.arm(c.shopper) is not Arm.CONTROL))
+                           (c.operator or experiment is None or experiment.arm(c.shopper) is not Arm.CONTROL))
             actions += [send(Price(p.product, p.list_price, p.price, str(p.rule)), paying) for p in update.prices]
         return actions
 

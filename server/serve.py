@@ -14,6 +14,7 @@ from server.errors import ServeError
 from server.limits import AddressBudgets, AddressLimits
 from server.redis_fanout import RedisFanout, check_redis
 from store.catalog import Catalog
+from store.experiments import Subject
 from store.layout import DEFAULT_LAYOUT, StoreLayout
 from store.ledger import DamagedLedger, Ledger, StoreError
 from store.operations import Operations
@@ -48,7 +49,14 @@ def build_server(data_dir: Path, *, designer_token: str | None = None, layout_pa
     except StoreError as exc:
         raise ServeError(str(exc)) from exc
     shop = Shop(store, operations.pricing)
-    core = StoreCore(StoreLayout.load(catalog, layout_path), shop, Recommender(store, catalog),
+    settings = operations.settings
+    try:
+        recommender = (Recommender(store, catalog, experiment=operations.experiment, arm_models=settings.recommender_arms)
+                       if operations.experiment.active and operations.experiment.subject is Subject.RECOMMENDER
+                       else Recommender(store, catalog))
+    except ValueError as exc:
+        raise ServeError(f"{ops_settings}: experiment.recommender_arms: {exc}") from exc
+    core = StoreCore(StoreLayout.load(catalog, layout_path), shop, recommender,
                      designer_token=designer_token, operations=operations, operator_token=operator_token,
                      tick_hz=tick_hz, naive=naive, budgets=AddressBudgets(AddressLimits(trusted=trusted)))
     core.load_garments()

@@ -15,11 +15,18 @@ class Arm(StrEnum):
     TREATMENT = "treatment"
 
 
+class Subject(StrEnum):
+    """What an experiment varies between its arms."""
+    PRICING = "pricing"          # control pays list prices, treatment the price rules' prices
+    RECOMMENDER = "recommender"  # each arm is recommended to by its own model (OpsSettings.recommender_arms)
+
+
 @dataclass(frozen=True)
 class Experiment:
     name: str
     treatment_share: float = 0.5
     active: bool = True
+    subject: Subject = Subject.PRICING
 
     def arm(self, shopper_id: str) -> Arm | None:
         """The shopper's arm (None while the experiment is off): SHA-256 of name and id, as a fraction."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from store.experiments import Arm, Experiment, revenue_lift
+from store.experiments import Arm, Experiment, Subject, revenue_lift
 from store.forecast import METHODS
 from store.ledger import Ledger, StoreError
 from store.pricing import PriceChange, Pricing
@@ -43,10 +43,10 @@ class Operations:
     def __init__(self, ledger: Ledger, settings: OpsSettings | None = None):
         self.ledger = ledger
         self.settings = settings or OpsSettings.load()
-        self.experiment = Experiment(self.settings.experiment, self.settings.treatment_share,
-                                     self.settings.experiment_active)
+        self.experiment = self.settings.experiment_of()
         ledger.experiment = self.experiment
-        self.pricing = Pricing(ledger, self.settings, self.experiment)
+        self.pricing = Pricing(ledger, self.settings,
+                               self.experiment if self.experiment.subject is Subject.PRICING else None)
         self.replenisher = Replenisher(ledger)
         self.plans: dict[Sku, SkuPlan] = {}
 
@@ -175,7 +175,7 @@ def operations_summary(path: Path, settings: OpsSettings, since: float) -> dict:
         summary = {"alerts": count["stock_alerts"], "price_changes": count["price_changes"],
                    "reorder_suggestions": count["replenishments"]}
         if settings.experiment_active:
-            experiment = Experiment(settings.experiment, settings.treatment_share)
+            experiment = settings.experiment_of()
             summary["ab"] = {**ab_report(ledger, experiment, opening_units(ledger, since), since),
                              "alerts": count["stock_alerts"], "price_changes": count["price_changes"]}
         return summary

@@ -1,5 +1,5 @@
 """Store operations' settings (`assets/operations.json`): the demand period, forecast, lead time,
-service level, price rules and the pricing experiment. Every value is checked against a range, so
+service level, price rules and the experiment (on prices or on recommenders). Every value is checked against a range, so
 a typo cannot turn into a store that reorders a thousand units or prices a coat at zero."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from store.experiments import Experiment, Subject
 from store.forecast import METHODS
 from store.ledger import StoreError
 
@@ -68,6 +69,8 @@ class OpsSettings:
     experiment: str = "pricing"
     experiment_active: bool = False
     treatment_share: float = 0.5
+    experiment_subject: Subject = Subject.PRICING
+    recommender_arms: tuple[str, str] = ("item-knn", "fitroom")  # control's model, treatment's (recommender.models)
 
     def __post_init__(self) -> None:
         for name, low, high in (("day_seconds", 1, 1e7), ("history_days", 2, 730), ("lead_time_days", 0, 365),
@@ -84,6 +87,11 @@ class OpsSettings:
             _check(value, f"forecast.{key}", 0.001, 1)
         if not isinstance(self.experiment, str) or not self.experiment:
             raise SettingsError("experiment.name must be a non-empty string")
+        if self.experiment_subject not in set(Subject):
+            raise SettingsError(f"experiment.subject = {self.experiment_subject!r}: expected one of {[str(s) for s in Subject]}")
+        object.__setattr__(self, "experiment_subject", Subject(self.experiment_subject))  # the file gives a string
+        if len(self.recommender_arms) != 2 or not all(isinstance(m, str) and m for m in self.recommender_arms):
+            raise SettingsError("experiment.recommender_arms must be two model names, control's then treatment's")
 
     @classmethod
     def load(cls, path: Path = DEFAULT_SETTINGS) -> OpsSettings:
@@ -110,7 +118,9 @@ class OpsSettings:
                    price_rules=PriceRules.from_dict(data.get("price_rules", {})),
                    experiment=experiment.get("name", default.experiment),
                    experiment_active=bool(experiment.get("active", False)),
-                   treatment_share=experiment.get("treatment_share", default.treatment_share))
+                   treatment_share=experiment.get("treatment_share", default.treatment_share),
+                   experiment_subject=experiment.get("subject", default.experiment_subject),
+                   recommender_arms=tuple(experiment.get("recommender_arms", default.recommender_arms)))
 
     def as_dict(self) -> dict:
         """The settings in the file's layout (`from_dict(as_dict())` gives them back)."""
@@ -127,7 +137,12 @@ class OpsSettings:
                                 "max_markdown": rules.max_markdown},
                 "min_margin": self.min_margin,
                 "experiment": {"name": self.experiment, "active": self.experiment_active,
-                               "treatment_share": self.treatment_share}}
+                               "treatment_share": self.treatment_share, "subject": str(self.experiment_subject),
+                               "recommender_arms": list(self.recommender_arms)}}
+
+    def experiment_of(self) -> Experiment:
+        """The experiment these settings describe (inactive unless `experiment.active`)."""
+        return Experiment(self.experiment, self.treatment_share, self.experiment_active, Subject(self.experiment_subject))
 
     def without_price_rules(self) -> OpsSettings:
         """The what-if in which prices stay at list."""

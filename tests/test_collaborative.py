@@ -73,7 +73,7 @@ def test_models_find_the_planted_tastes():
     for name, model in {"popularity": Popularity(), "knn": ItemKNN(neighbours=20),
                         "knn-pearson": ItemKNN(neighbours=20, kind=Similarity.PEARSON),
                         "user-knn": UserKNN(neighbours=20), "user-knn-pearson": UserKNN(neighbours=20, kind="pearson"),
-                        "ease": EASE(l2=10.0), "mult-vae": MultVAE(hidden=64, latent=16, epochs=60, anneal_steps=50),
+                        "ease": EASE(l2=10.0), "mult-vae": MultVAE(hidden=64, latent=16, steps=60, anneal_steps=50),
                         "bpr": bpr, "hybrid": Hybrid((ItemKNN(neighbours=20), 1.0), (bpr, 1.0))}.items():
         recommended = top_k(model.fit(matrix).score(users), matrix, 10)
         ndcg[name] = ranking_metrics(recommended, test)["ndcg@10"]
@@ -92,8 +92,8 @@ def test_bpr_is_repeatable():
 
 def test_vae_is_repeatable():
     matrix = planted().matrix
-    a = MultVAE(hidden=32, latent=8, epochs=3).fit(matrix).score(np.arange(5))
-    b = MultVAE(hidden=32, latent=8, epochs=3).fit(matrix).score(np.arange(5))
+    a = MultVAE(hidden=32, latent=8, steps=3).fit(matrix).score(np.arange(5))
+    b = MultVAE(hidden=32, latent=8, steps=3).fit(matrix).score(np.arange(5))
     assert np.array_equal(a, b)
 
 

@@ -50,6 +50,25 @@ def test_learned_weights_rank_a_shoppers_next_product_better_than_equal_weights(
     assert hit_rate() > equal + 0.1, (equal, hit_rate())
 
 
+def test_an_attribute_the_store_filters_on_gets_no_weight_when_learned_within_it():
+    catalog = Catalog.load()
+    index = ContentIndex(catalog)
+    genders = np.array([catalog.products[p].gender for p in index.ids])
+    rng = np.random.default_rng(4)
+    rows, cols = [], []
+    for shopper in range(300):  # gender-loyal, and within it loyal to one category
+        mine = np.flatnonzero(genders == ("women" if shopper % 2 else "men"))
+        categories = np.array([catalog.products[index.ids[i]].category for i in mine])
+        chosen = rng.choice(mine[categories == rng.choice(np.unique(categories))], 6, replace=False)
+        rows += [shopper] * 6
+        cols += chosen.tolist()
+    matrix = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(300, len(index.ids)))
+    everywhere = ContentIndex(catalog).learn_weights(matrix)
+    within = index.learn_weights(matrix, within="gender")
+    assert everywhere["gender"] > 0.2, everywhere  # across the whole shop, gender predicts a lot
+    assert within["gender"] < 0.02 and max(within, key=within.get) == "category", within
+
+
 def test_too_few_interactions_keep_equal_weights_and_learning_is_repeatable():
     catalog = Catalog.load()
     index = ContentIndex(catalog)

@@ -11,7 +11,7 @@ import pytest
 
 from store import forecast
 from store.catalog import Catalog
-from store.experiments import Arm, Experiment, revenue_lift
+from store.experiments import Arm, Experiment, Subject, revenue_lift
 from store.ledger import Ledger, StoreError
 from store.operations import Operations, ab_report
 from store.pricing import PriceError, PriceRule
@@ -85,12 +85,24 @@ def test_mase_scales_by_the_in_sample_naive_error():
 def test_settings_round_trip_through_the_file_layout():
     settings = dataclasses.replace(OpsSettings.load(), lead_time_days=5, experiment_active=True).without_price_rules()
     assert OpsSettings.from_dict(json.loads(json.dumps(settings.as_dict()))) == settings
+    on_models = dataclasses.replace(settings, experiment_subject=Subject.RECOMMENDER, recommender_arms=("ease", "bpr"))
+    assert OpsSettings.from_dict(json.loads(json.dumps(on_models.as_dict()))) == on_models
+
+
+def test_an_experiment_on_recommenders_leaves_every_shopper_on_the_rules_prices(store):
+    ledger, _, _ = store
+    settings = dataclasses.replace(OpsSettings.load(), experiment_active=True, experiment_subject=Subject.RECOMMENDER)
+    ops = Operations(ledger, settings)
+    assert ops.pricing.experiment is None and ledger.experiment.subject is Subject.RECOMMENDER
+    assert {ledger.arm(f"S{n}") for n in range(20)} == set(Arm)  # arms are still written on events and orders
 
 
 @pytest.mark.parametrize("change, words", [({"lead_time_days": -1}, "lead_time_days"),
                                           ({"service_level": 1.5}, "service_level"),
                                           ({"day_seconds": float("nan")}, "day_seconds"),
-                                          ({"forecast_params": (("alpha", 0.1),)}, "forecast.alpha")])
+                                          ({"forecast_params": (("alpha", 0.1),)}, "forecast.alpha"),
+                                          ({"experiment_subject": "colour"}, "experiment.subject"),
+                                          ({"recommender_arms": ("ease",)}, "recommender_arms")])
 def test_absurd_settings_are_refused_by_name(change, words):
     with pytest.raises(SettingsError, match=words):
         dataclasses.replace(OpsSettings.load(), **change)

@@ -10,6 +10,7 @@ from conftest import FITROOM, ROOT
 
 from recommender.recommender import Recommender
 from store.catalog import Catalog, CatalogError
+from store.experiments import Arm, Experiment, Subject
 from store.ledger import Ledger, StoreError
 
 
@@ -103,6 +104,19 @@ def test_cli_recommend(tmp_path):
     bad = subprocess.run([str(FITROOM), "recommend", "--profile", str(profile)], cwd=ROOT, capture_output=True,
                          text=True, timeout=300)
     assert bad.returncode != 0 and "unknown product 'NOPE'" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_each_arm_of_a_recommender_experiment_is_served_by_its_own_model(shop):
+    store, catalog = shop
+    experiment = Experiment("recommender", subject=Subject.RECOMMENDER)
+    engine = Recommender(store, experiment=experiment, arm_models=("popularity", "item-knn"))
+    alone = {name: Recommender(store, model=name) for name in ("popularity", "item-knn")}
+    for shopper in ("ana", "bo"):
+        model = engine.arm_models[list(Arm).index(experiment.arm(shopper))]
+        assert (engine.scores(shopper)[0] == alone[model].scores(shopper)[0]).all(), (shopper, model)
+    assert {experiment.arm("ana"), experiment.arm("bo")} == set(Arm)  # the two shoppers test both arms
+    with pytest.raises(ValueError, match="unknown recommender model 'svd'"):
+        Recommender(store, experiment=experiment, arm_models=("svd", "ease"))
 
 
 def test_retrained_in_a_thread_answers_like_train_and_through_the_callers_store(shop):
