@@ -17,7 +17,15 @@ import trimesh
 
 from avatars import Avatar
 from avatars.tape import girth_in_plane
-from engine.fit import BAND_M, HEM_CLEARANCE_M, FitReport, RegionFit, garment_lengths, penetration_mm, verdict
+from engine.fit import (
+    BAND_M,
+    HEM_CLEARANCE_M,
+    FitReport,
+    RegionFit,
+    garment_lengths,
+    penetration_mm,
+    verdict,
+)
 from engine.garments.build import body_landmarks
 from engine.garments.charts import CATEGORIES, fit_rules
 from engine.patterns.model import Placement

@@ -24,6 +24,7 @@ from engine.garments.charts import (
     fit_rules,
     load_chart,
 )
+from engine.size import chart_size
 from recommender.collaborative import ItemKNN, Model
 from recommender.content import (
     ATTRIBUTES,
@@ -202,28 +203,31 @@ class Recommender:
 
     # --- answers ------------------------------------------------------------------------------
     def size_for(self, shopper_id: str, product_id: str) -> Recommendation:
-        """The in-stock size most likely to fit, or size None with the reason."""
+        """The in-stock size most likely to fit, or size None with the reason.
+
+        With no fit notes from the shopper or on the product, this is the size `fitroom size` picks
+        (`engine.size.chart_size`: the same rule over the chart's points of measure); with notes, the
+        latent-size model learned from them decides."""
         product = self.catalog.get(product_id)
         girth = KEY_GIRTH[product.category]
         labels = list(product.sizes)
         girths = self.girths[product_id]
         model, index = self.size_models[girth]
-        yours = self.body_cm(shopper_id)[girth]
-        if shopper_id in index:
+        body = self.body_cm(shopper_id)
+        noted = shopper_id in self.noted_by or product_id in self.noted_on
+        if shopper_id in index and noted:
             fit = model.predict_proba(np.full(len(labels), index[shopper_id]), np.full(len(labels), self.index[product_id]),
                                       girths)[:, 1]
-            how = ("from your fit notes" if shopper_id in self.noted_by else
-                   "from shoppers' fit notes on it" if product_id in self.noted_on else "by the size chart")
-        else:  # a shopper newer than the model: the rule, preferring a comfortable margin
-            tight, loose = -float(model.cuts[1]), -float(model.cuts[0])
-            ease = girths - yours
-            fit = ((ease >= tight + COMFORT_MARGIN_CM) & (ease <= loose)).astype(float)
-            fit -= np.abs(ease - tight - COMFORT_MARGIN_CM) / 1000.0
+            how = "from your fit notes" if shopper_id in self.noted_by else "from shoppers' fit notes on it"
+        else:  # the chart rule's size first, then the nearest sizes, a larger one before a smaller
+            rule = labels.index(chart_size(product.category, product.gender, body))
+            steps = np.arange(len(labels)) - rule
+            fit = 1.0 / (1.0 + np.abs(steps)) - 0.01 * (steps < 0)
             how = "by the size chart"
         tight, loose = self.ease_limits(girth)
-        for k in np.argsort(-fit):
+        for k in np.argsort(-fit, kind="stable"):
             if product.in_stock(labels[k]):
-                ease = float(girths[k] - yours)
+                ease = float(girths[k] - body[girth])
                 return Recommendation(product_id, labels[k], float(fit[k]),
                                       f"{labels[k]}: {ease_words(ease, tight, loose, PART[girth])} ({how})", ease)
         return Recommendation(product_id, None, 0.0, "sold out in every size")

@@ -35,7 +35,13 @@ from server.actions import Close, Job, JobKind, Send
 from server.core import StoreCore, TooManyConnections
 from server.files import Retention, collect
 from server.protocol import MAX_FRAME_BYTES
-from server.worker import build_avatar, init_worker, run_try_on, validate_garment
+from server.worker import (
+    WORKER_THREAD_ENV,
+    build_avatar,
+    init_worker,
+    run_try_on,
+    validate_garment,
+)
 
 log = logging.getLogger("fitroom.server")
 WEB_ROOT = Path(__file__).resolve().parent / "web"
@@ -311,6 +317,8 @@ class StoreServer:
         await simulate(url, count, minutes=1e6, seed=1, try_on_rate=0.02)
 
     async def run(self, host: str, port: int, bots: int = 0) -> None:
+        for name, value in WORKER_THREAD_ENV.items():  # inherited by the spawned workers (see WORKER_THREAD_ENV)
+            os.environ.setdefault(name, value)
         self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=init_worker,
                                         initargs=(os.getpid(),))
         tasks = [asyncio.ensure_future(self.tick_loop()), asyncio.ensure_future(self.retrain_loop()),

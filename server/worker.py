@@ -21,6 +21,12 @@ import numpy as np
 
 AVATAR_CACHE = 32
 UNDERWEAR_RGBA = (70, 78, 96, 255)
+# One compute thread per worker. A drape gains nothing from a second thread here (3 try-ons: 14.2 s
+# with two, 14.3 s with one), but when anything else holds a core (a browser rendering the store runs
+# at a higher priority), OpenMP's two spinning threads share one core and the same 3 try-ons took
+# over ten minutes. Set in the server's environment before workers are spawned, as OpenMP and
+# OpenBLAS read it when they load.
+WORKER_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def _die_with_parent(parent: int) -> None:
@@ -44,6 +50,9 @@ def init_worker(server_pid: int) -> None:
     """Tie the worker's life to the server's, then load the body model before the first job."""
     _die_with_parent(server_pid)
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     from avatars.body_model import load_body_model
 
     load_body_model()

@@ -19,7 +19,14 @@ from scipy.spatial import cKDTree
 from avatars import Avatar
 from avatars.body_model import BodyModel, load_body_model
 from avatars.tape import ANNY_LANDMARKS, anny_landmarks, girth_at_height, girth_in_plane
-from engine.garments.charts import CATEGORIES, CHART_GENDER, Fabric, GarmentError, load_chart, load_fabric
+from engine.garments.charts import (
+    CATEGORIES,
+    CHART_GENDER,
+    Fabric,
+    GarmentError,
+    load_chart,
+    load_fabric,
+)
 
 CLEARANCE_M = 0.006  # where a garment starts, at least this far outside the skin
 RING_SPACING_M = 0.02  # skirt tubes

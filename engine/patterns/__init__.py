@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from engine.garments.charts import load_chart
 from engine.patterns.dresses import draft_dress, measure_dress
-from engine.patterns.model import Edge, Panel, Pattern, PatternError, Placement, Seam, SeamSide
+from engine.patterns.model import (
+    Edge,
+    Panel,
+    Pattern,
+    PatternError,
+    Placement,
+    Seam,
+    SeamSide,
+)
 from engine.patterns.skirts import draft_skirt, measure_skirt
 from engine.patterns.tops import TOPS, draft_top, measure_top
 from engine.patterns.trousers import draft_trousers, measure_trousers

@@ -10,8 +10,16 @@ the neckline is solved to `neck_opening` as for tops.
 from __future__ import annotations
 
 import numpy as np
+
 from engine.garments.charts import CATEGORIES, load_fabric
-from engine.patterns.model import Pattern, PatternError, Placement, Seam, SeamSide, require_positive
+from engine.patterns.model import (
+    Pattern,
+    PatternError,
+    Placement,
+    Seam,
+    SeamSide,
+    require_positive,
+)
 from engine.patterns.tops import (
     ARMHOLE_SCOOP_CM,
     BACK_NECK_DEPTH_CM,

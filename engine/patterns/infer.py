@@ -22,7 +22,16 @@ import numpy as np
 
 from engine.garments.charts import CATEGORIES, load_fabric
 from engine.patterns.dxf import DxfPiece
-from engine.patterns.model import Edge, Panel, Pattern, PatternError, Placement, Seam, SeamSide, polyline_length
+from engine.patterns.model import (
+    Edge,
+    Panel,
+    Pattern,
+    PatternError,
+    Placement,
+    Seam,
+    SeamSide,
+    polyline_length,
+)
 from engine.patterns.tops import _proportions, top_seams
 
 CORNER_DEG = 40.0  # an outline turning more sharply than this at a point has a corner there

@@ -23,7 +23,15 @@ import trimesh
 
 from avatars import Avatar
 from avatars.tape import anny_landmarks
-from engine.drape import DTYPE, BodyCollider, DrapeResult, bending_pairs, cloth_energy, contact_energy, drape
+from engine.drape import (
+    DTYPE,
+    BodyCollider,
+    DrapeResult,
+    bending_pairs,
+    cloth_energy,
+    contact_energy,
+    drape,
+)
 from engine.garments.build import Garment, body_landmarks
 from engine.garments.charts import load_fabric
 from engine.patterns import measure
