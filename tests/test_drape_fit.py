@@ -62,12 +62,3 @@ def test_bigger_body_never_gets_a_smaller_size(body_model):
     assert a.size in a.reason and "chest" in a.reason
     for avatar, advice in ((small, a), (large, b)):  # the store's chart-only advice names the same sizes
         assert chart_size("tee", "women", complete(BodyMeasurements.from_dict(avatar.inputs))[0]) == advice.size
-
-
-def test_one_size_answer_from_drapes_and_from_the_chart_for_trousers(body_model):
-    """`fitroom size` (drapes every size) and the store's advice (the chart's points of measure) use one
-    rule, and for the same body they name the same size."""
-    body = {"stature": 180.0, "chest": 104.0, "waist": 90.0, "hip": 104.0, "sex": "male"}
-    filled = complete(BodyMeasurements.from_dict(body))[0]
-    assert recommend_size(Avatar.from_measurements(body, model=body_model), "trousers").size == \
-        chart_size("trousers", "men", filled)
