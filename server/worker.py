@@ -50,9 +50,6 @@ def init_worker(server_pid: int) -> None:
     """Tie the worker's life to the server's, then load the body model before the first job."""
     _die_with_parent(server_pid)
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
-    import torch
-
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     from avatars.body_model import load_body_model
 
     load_body_model()
