@@ -27,10 +27,12 @@ from engine.drape import (
     DTYPE,
     BodyCollider,
     DrapeResult,
+    Incidence,
     bending_pairs,
     cloth_energy,
     contact_energy,
     drape,
+    seam_energy,
 )
 from engine.garments.build import Garment, body_landmarks
 from engine.garments.charts import load_fabric
@@ -340,14 +342,14 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
     fabric = load_fabric(pattern.fabric)
     rest = np.c_[flat * M_PER_CM, np.zeros(len(flat))]  # no edge crosses panels, so they may overlap here
     edges = np.array(trimesh.Trimesh(rest, faces, process=False).edges_unique)
-    springs = torch.as_tensor(np.concatenate([edges, bending_pairs(faces)]))
-    i, j = springs[:, 0], springs[:, 1]
-    rest_len = torch.as_tensor(np.linalg.norm(rest[i] - rest[j], axis=1), dtype=DTYPE)
+    springs = np.concatenate([edges, bending_pairs(faces)])
+    cloth = Incidence(springs[:, 0], springs[:, 1], len(rest))
+    rest_len = torch.as_tensor(np.linalg.norm(rest[springs[:, 0]] - rest[springs[:, 1]], axis=1), dtype=DTYPE)
     k = torch.as_tensor(np.concatenate([np.full(len(edges), fabric.stretch_stiffness),
                                         np.full(len(springs) - len(edges), fabric.stretch_stiffness * fabric.bend_stiffness)]),
                         dtype=DTYPE)
     points, normals = torch.as_tensor(collider.points, dtype=DTYPE), torch.as_tensor(collider.normals, dtype=DTYPE)
-    sewn_a, sewn_b = torch.as_tensor(pairs[:, 0]), torch.as_tensor(pairs[:, 1])
+    seams = Incidence(pairs[:, 0], pairs[:, 1], len(rest))
     x = torch.as_tensor(start, dtype=DTYPE).clone().requires_grad_(True)
     steps = 0
     for seam_stiffness, rounds in SEAM_STAGES:
@@ -357,11 +359,12 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
             nearest = torch.as_tensor(collider.nearest(x.detach().numpy()))
 
             def energy() -> torch.Tensor:
-                optimiser.zero_grad()
-                e = cloth_energy(x, i, j, rest_len, k, COMPRESSION)
-                e = e + 0.5 * seam_stiffness * ((x[sewn_a] - x[sewn_b]) ** 2).sum()
-                e = e + contact_energy(x, points[nearest], normals[nearest], SKIN_OFFSET_M, CONTACT_STIFFNESS)
-                e.backward()
+                at = x.detach()
+                e, gradient = cloth_energy(at, cloth, rest_len, k, COMPRESSION)
+                for term, push in (seam_energy(at, seams, seam_stiffness),
+                                   contact_energy(at, points[nearest], normals[nearest], SKIN_OFFSET_M, CONTACT_STIFFNESS)):
+                    e, gradient = e + term, gradient + push
+                x.grad = gradient
                 return e
 
             optimiser.step(energy)
