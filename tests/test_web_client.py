@@ -39,13 +39,24 @@ def browser():
     playwright.stop()
 
 
-def open_store(browser, server, name: str):
-    page = browser.new_page(viewport={"width": 900, "height": 560})
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server.url}/?fresh=1&name={name}&body={BODY}")
-    page.wait_for_function("window.fitroom && window.fitroom.connected", timeout=60_000)
-    return page, errors
+@pytest.fixture
+def open_store(browser, server):
+    """Open the store as a new shopper; every page is closed after the test, passed or failed (a page left
+    open keeps drawing the store in software GL and slowed every later test several times over)."""
+    pages = []
+
+    def open_page(name: str):
+        page = browser.new_page(viewport={"width": 900, "height": 560})
+        pages.append(page)
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{server.url}/?fresh=1&name={name}&body={BODY}")
+        page.wait_for_function("window.fitroom && window.fitroom.connected", timeout=60_000)
+        return page, errors
+
+    yield open_page
+    for page in pages:
+        page.close()
 
 
 def screenshot(page) -> np.ndarray:
@@ -64,8 +75,8 @@ def near(image: np.ndarray, hex_colour: str, tolerance: float = 40.0) -> int:
     return int((same_hue & (brightness[..., 0] > 0.4)).sum())
 
 
-def test_pick_try_on_and_see_the_garment_on_the_avatar(browser, server):
-    page, errors = open_store(browser, server, "Ada")
+def test_pick_try_on_and_see_the_garment_on_the_avatar(open_store):
+    page, errors = open_store("Ada")
     assert page.evaluate("fitroom.products.size") == 240
     assert page.locator("#connection").inner_text().startswith("connected as Ada")
     scene = screenshot(page)
@@ -102,12 +113,11 @@ def test_pick_try_on_and_see_the_garment_on_the_avatar(browser, server):
     page.wait_for_timeout(1000)
     assert near(screenshot(page), colour) < after / 2  # the heat-map replaces the garment's colour
     assert errors == []
-    page.close()
 
 
-def test_a_second_browser_sees_the_first_shopper_walk(browser, server):
-    walker, errors = open_store(browser, server, "Walker")
-    watcher, _ = open_store(browser, server, "Watcher")
+def test_a_second_browser_sees_the_first_shopper_walk(open_store):
+    walker, errors = open_store("Walker")
+    watcher, _ = open_store("Watcher")
     walker_id = walker.evaluate("fitroom.you.shopper_id")
     watcher.wait_for_function(f"fitroom.shoppers.has('{walker_id}')", timeout=10_000)
     start = watcher.evaluate(f"fitroom.positionOf('{walker_id}')")
@@ -127,8 +137,8 @@ def test_a_second_browser_sees_the_first_shopper_walk(browser, server):
     watcher.wait_for_function(f"!!fitroom.shoppers.get('{walker_id}').node.getObjectByName('avatar')", timeout=120_000)
 
 
-def test_a_saved_shopper_the_store_forgot_starts_afresh(browser, server):
-    page = browser.new_page(viewport={"width": 900, "height": 560})
+def test_a_saved_shopper_the_store_forgot_starts_afresh(open_store, server):
+    page, _ = open_store("Placeholder")
     page.goto(f"{server.url}/?name=Returning")  # no ?fresh: the saved shopper is used
     page.evaluate("localStorage.setItem('fitroom-shopper', JSON.stringify({shopper_id: 'Sforgotten1', secret: 'x'}))")
     page.reload()
@@ -138,8 +148,8 @@ def test_a_saved_shopper_the_store_forgot_starts_afresh(browser, server):
         "fitroom.you.shopper_id")  # the new shopper is remembered instead
 
 
-def test_ask_the_guide_see_cards_light_up_and_walk_to_one(browser, server):
-    page, errors = open_store(browser, server, "Asker")
+def test_ask_the_guide_see_cards_light_up_and_walk_to_one(open_store):
+    page, errors = open_store("Asker")
     page.fill("#ask-text", "夏天约会穿的连衣裙，不要黑色")
     page.press("#ask-text", "Enter")
     page.wait_for_selector("#guide-cards li", timeout=20_000)
@@ -171,11 +181,10 @@ def test_ask_the_guide_see_cards_light_up_and_walk_to_one(browser, server):
     assert 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"] and box["x"] + box["width"] <= viewport["width"]
     assert page.locator("#fit button[data-verdict]").first.is_disabled()  # no feedback before a result
     assert errors == []
-    page.close()
 
 
-def test_a_still_store_is_drawn_about_once_a_second(browser, server):
-    page, errors = open_store(browser, server, "Still")
+def test_a_still_store_is_drawn_about_once_a_second(open_store):
+    page, errors = open_store("Still")
     page.wait_for_timeout(1500)  # the snapshot's models settle
     before = page.evaluate("fitroom.renders")
     page.wait_for_timeout(4000)  # nothing moves: no bots, no keys, no camera
@@ -185,12 +194,11 @@ def test_a_still_store_is_drawn_about_once_a_second(browser, server):
     page.evaluate("fitroom.lookAt(0, 1.2, 0, 3, 2, 6)")  # the camera turns: drawn at once, not at the next second
     page.wait_for_function(f"fitroom.renders > {drawn}", timeout=5_000)
     assert errors == []
-    page.close()
 
 
-def test_framing_yourself_at_a_rack_keeps_the_rack_out_of_the_way(browser, server):
+def test_framing_yourself_at_a_rack_keeps_the_rack_out_of_the_way(open_store):
     """Facing a rack, the old framing put the camera 2.6 m ahead: behind the rack. Now it finds a clear view."""
-    page, errors = open_store(browser, server, "Framed")
+    page, errors = open_store("Framed")
     rack = page.evaluate("fitroom.store.racks.find((r) => r.id === 'rack-women-tee')")
     x, z = rack["position"]
     page.evaluate(f"fitroom.walkTo({x}, {z + 0.9}, 180); fitroom.lookAtMe()")  # facing the rack, 0.9 m in front
@@ -200,11 +208,10 @@ def test_framing_yourself_at_a_rack_keeps_the_rack_out_of_the_way(browser, serve
     body = near(screenshot(page), "#c98f7a")  # the (female) mannequin's colour in view
     assert body > 3000, body
     assert errors == []
-    page.close()
 
 
-def test_the_body_form_changes_the_avatars_height_on_screen(browser, server):
-    page, errors = open_store(browser, server, "Tall")
+def test_the_body_form_changes_the_avatars_height_on_screen(open_store):
+    page, errors = open_store("Tall")
     me = page.evaluate("fitroom.you.shopper_id")
     height = f"""(() => {{ const a = fitroom.shoppers.get('{me}').node.getObjectByName('avatar');
         if (!a) return null; const b = new fitroom.THREE.Box3().setFromObject(a); return b.max.y - b.min.y; }})()"""
@@ -218,4 +225,3 @@ def test_the_body_form_changes_the_avatars_height_on_screen(browser, server):
     page.wait_for_function(f"Math.abs({height} - {before}) > 0.1", timeout=30_000)
     assert page.evaluate(height) - before > 0.15  # 168 cm -> 190 cm, on screen
     assert errors == []
-    page.close()
