@@ -7,6 +7,7 @@ shopper walk.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 
@@ -96,14 +97,16 @@ def test_pick_try_on_and_see_the_garment_on_the_avatar(open_store):
     page.click("#ask-size")
     page.wait_for_function("fitroom.chosenSize !== null", timeout=10_000)
     assert "Your size" in page.locator("#advice").inner_text()
-    # stand in the open, facing the camera: the garment's colour before and after the try-on
-    page.evaluate("fitroom.walkTo(0, 5.0, 180); fitroom.lookAtMe()")
+    # stand at the rack, facing it, as a shopper does: the garment's colour before and after the try-on
+    rack_x, rack_z = page.evaluate("fitroom.store.racks.find((r) => r.id === 'rack-women-tee').position")
+    at_the_rack = f"fitroom.walkTo({rack_x}, {rack_z + 0.9}, 180); fitroom.lookAtMe()"
+    page.evaluate(at_the_rack)
     page.wait_for_timeout(500)
     colour = page.evaluate(f"fitroom.products.get('{picked}').hex")
     before = near(screenshot(page), colour)
     page.click("#try-on")
     page.wait_for_function("fitroom.tryOnShown === true", timeout=300_000)
-    page.evaluate("fitroom.walkTo(0, 5.0, 180); fitroom.lookAtMe()")
+    page.evaluate(at_the_rack)
     page.wait_for_timeout(1000)
     after = near(screenshot(page), colour)
     assert after > before + 2000, (before, after)  # the garment is on the avatar
@@ -111,7 +114,7 @@ def test_pick_try_on_and_see_the_garment_on_the_avatar(open_store):
     page.check("#heatmap")
     page.wait_for_function("window.fitroom.tryOnShown && document.querySelector('#heatmap').checked")
     page.wait_for_timeout(1000)
-    assert near(screenshot(page), colour) < after / 2  # the heat-map replaces the garment's colour
+    assert near(screenshot(page), colour) - before < (after - before) / 2  # the heat-map replaces the garment's colour
     assert errors == []
 
 
@@ -224,4 +227,38 @@ def test_the_body_form_changes_the_avatars_height_on_screen(open_store):
     page.wait_for_function(f"fitroom.shoppers.get('{me}').avatar_url !== '{first_url}'", timeout=120_000)
     page.wait_for_function(f"Math.abs({height} - {before}) > 0.1", timeout=30_000)
     assert page.evaluate(height) - before > 0.15  # 168 cm -> 190 cm, on screen
+    assert errors == []
+
+
+def test_name_tags_stay_small_apart_and_off_your_own_head(open_store, server):
+    from websockets.sync.client import connect
+
+    watcher, errors = open_store("Watcher")
+    others = {}
+    with contextlib.ExitStack() as sockets:
+        for name, x, z in (("Near", 0.0, 5.3), ("Ahead", 0.0, 4.0), ("Beside", 0.12, 3.85), ("Far", -1.5, 0.0)):
+            ws = sockets.enter_context(connect(server.ws, max_queue=None))  # no page: the machine draws one store
+            ws.send(json.dumps({"type": "join", "name": name}))
+            while not isinstance(frame := ws.recv(timeout=20), str) or json.loads(frame)["type"] != "snapshot":
+                pass
+            ws.send(json.dumps({"type": "move", "x": x, "z": z, "heading": 0}))
+            others[name] = (json.loads(frame)["you"]["shopper_id"], x, z)
+        watcher.evaluate("fitroom.walkTo(0, 7.5, 180); fitroom.lookAt(0, 1.5, 0, 0, 1.7, 6.0)")
+        for shopper, x, z in others.values():  # everyone where they were put, as the watcher sees them
+            watcher.wait_for_function(f"""(() => {{ const p = fitroom.positionOf('{shopper}');
+                return p && Math.hypot(p.x - {x}, p.z - {z}) < 0.05; }})()""", timeout=20_000)
+        watcher.wait_for_timeout(500)
+        labels = watcher.evaluate("fitroom.labels")
+        watcher.screenshot(path="/tmp/tags.png")
+    shown = {label["id"] for label in labels}
+    named = {name: shopper in shown for name, (shopper, _, _) in others.items()}
+    assert not named["Near"], labels  # at arm's length from the camera a tag would cover the view
+    assert named["Far"] and named["Ahead"] and not named["Beside"], named  # the nearer of two overlapping tags
+    screen = watcher.evaluate("innerWidth * innerHeight")
+    shares = [(b["x1"] - b["x0"]) * (b["y1"] - b["y0"]) / screen for b in labels]
+    assert max(shares) < 0.01 and sum(shares) < 0.02, shares
+    assert all(a["x1"] <= b["x0"] or b["x1"] <= a["x0"] or a["y1"] <= b["y0"] or b["y1"] <= a["y0"]
+               for i, a in enumerate(labels) for b in labels[i + 1:])
+    me = watcher.evaluate("fitroom.you.shopper_id")
+    assert me not in shown and not watcher.evaluate(f"fitroom.shoppers.get('{me}').label.visible")
     assert errors == []

@@ -16,7 +16,7 @@ const params = new URLSearchParams(location.search);
 const state = window.fitroom = {
   connected: false, you: null, products: new Map(), shoppers: new Map(), bySlot: new Map(),
   frames: 0, keyframes: 0, cart: [], recommendations: [], tryOn: null, tryOnPending: false, selected: null, chosenSize: null,
-  errors: [], messages: [], renders: 0,
+  errors: [], messages: [], renders: 0, labels: [],
 };
 let invalidated = true;
 function invalidate() { invalidated = true; }
@@ -240,16 +240,46 @@ function updateCount() {
 }
 
 const LABEL_NEAR_M = 1.2, LABEL_FAR_M = 12; // closer than this a tag would cover the view; farther, clutter
-const labelAt = new THREE.Vector3();
+const MAX_LABELS = 8; // the nearest few; a crowd's names are clutter
+const labelAt = new THREE.Vector3(), labelEdge = new THREE.Vector3(), cameraRight = new THREE.Vector3(), cameraUp = new THREE.Vector3();
+
+function labelRect(label) { // the tag's box on screen in pixels, or null when behind the camera
+  label.getWorldPosition(labelAt);
+  const centre = labelAt.clone().project(camera);
+  if (centre.z > 1) return null;
+  const toScreen = (v) => [(v.x + 1) / 2 * innerWidth, (1 - v.y) / 2 * innerHeight];
+  const [x, y] = toScreen(centre);
+  const [right] = toScreen(labelEdge.copy(labelAt).addScaledVector(cameraRight, label.scale.x / 2).project(camera));
+  const [, top] = toScreen(labelEdge.copy(labelAt).addScaledVector(cameraUp, label.scale.y / 2).project(camera));
+  const halfWidth = Math.abs(right - x), halfHeight = Math.abs(y - top);
+  return { x0: x - halfWidth, y0: y - halfHeight, x1: x + halfWidth, y1: y + halfHeight };
+}
+
+// Name tags: faded in past arm's length and out with distance, at most MAX_LABELS, the nearer kept where two
+// would overlap; the placed boxes are kept in state.labels (the tests measure their share of the screen).
 function fadeLabels() {
   const eye = camera.getWorldPosition(new THREE.Vector3());
+  cameraRight.setFromMatrixColumn(camera.matrixWorld, 0);
+  cameraUp.setFromMatrixColumn(camera.matrixWorld, 1);
+  const candidates = [];
   for (const s of state.shoppers.values()) {
     if (!s.label || (state.you && s.id === state.you.shopper_id)) continue;
     const d = s.label.getWorldPosition(labelAt).distanceTo(eye);
     const opacity = Math.max(0, Math.min(1, (d - LABEL_NEAR_M) / 0.8, (LABEL_FAR_M - d) / 4));
-    s.label.material.opacity = opacity;
-    s.label.visible = opacity > 0.02;
+    s.label.visible = false;
+    if (opacity > 0.02) candidates.push({ s, d, opacity });
   }
+  candidates.sort((a, b) => a.d - b.d);
+  const placed = [];
+  for (const { s, opacity } of candidates) {
+    if (placed.length >= MAX_LABELS) break;
+    const box = labelRect(s.label);
+    if (!box || placed.some((p) => box.x0 < p.x1 && p.x0 < box.x1 && box.y0 < p.y1 && p.y0 < box.y1)) continue;
+    s.label.visible = true;
+    s.label.material.opacity = opacity;
+    placed.push({ id: s.id, ...box });
+  }
+  state.labels = placed;
 }
 
 function shortestAngle(a, b) { return ((b - a + 540) % 360) - 180; }
