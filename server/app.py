@@ -31,6 +31,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from server import thumbnails
 from server.actions import Close, Job, JobKind, Send
 from server.core import StoreCore, TooManyConnections
 from server.files import Retention, collect
@@ -102,6 +103,7 @@ class StoreServer:
         self.pool: ProcessPoolExecutor | None = None
         self.retention = retention
         self.fanout = None  # set by server.redis_fanout when several processes share the store
+        self.thumbnails_dir = thumbnails.cache_dir()
 
     # --- HTTP ------------------------------------------------------------------------------------
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
@@ -137,6 +139,11 @@ class StoreServer:
             path = "/index.html"
         if path.startswith("/files/"):
             return self._file(self.files_dir, path[len("/files/"):], immutable=True)
+        if path.startswith("/thumbnails/") and path.endswith(".png"):  # /thumbnails/<product id>.png
+            product = self.core.catalog.products.get(path[len("/thumbnails/"):-len(".png")])
+            if product is None:
+                return self._response(HTTPStatus.NOT_FOUND, b"no such product", "text/plain")
+            return self._file(self.thumbnails_dir, thumbnails.file_name(product))
         if path.startswith("/node_modules/") and not path.startswith("/node_modules/three/"):
             return self._response(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
         return self._file(self.web_root, path.lstrip("/"))
@@ -310,6 +317,22 @@ class StoreServer:
                     log.info("collected %d old files (%.1f MB) from %s", removed, freed / 1e6, folder)
             await asyncio.sleep(every_seconds)
 
+    async def paint_thumbnails(self) -> None:
+        """Draw the catalogue pictures still missing, in a low-priority process of their own (server.thumbnails)."""
+        products = list(self.core.catalog.products.values())
+        if not thumbnails.missing(products, self.thumbnails_dir):
+            return
+        painter = ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=thumbnails.init_painter,
+                                      initargs=(os.getpid(),))
+        try:
+            made = await asyncio.get_running_loop().run_in_executor(
+                painter, thumbnails.make_thumbnails, products, self.thumbnails_dir)
+            log.info("catalogue pictures: %d drawn into %s", made, self.thumbnails_dir)
+        except Exception:  # pictures are a nicety: the store stays open without them
+            log.exception("catalogue pictures could not be drawn")
+        finally:
+            painter.shutdown(wait=False, cancel_futures=True)
+
     async def run_bots(self, url: str, count: int) -> None:
         """Simulated shoppers in this store for as long as it is open (demos)."""
         from server.bots import simulate
@@ -322,7 +345,8 @@ class StoreServer:
         self.pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"), initializer=init_worker,
                                         initargs=(os.getpid(),))
         tasks = [asyncio.ensure_future(self.tick_loop()), asyncio.ensure_future(self.retrain_loop()),
-                 asyncio.ensure_future(self.collect_loop()), asyncio.ensure_future(self.ops_loop())]
+                 asyncio.ensure_future(self.collect_loop()), asyncio.ensure_future(self.ops_loop()),
+                 asyncio.ensure_future(self.paint_thumbnails())]
         tasks += [asyncio.ensure_future(self.job_loop()) for _ in range(self.workers)]
         if self.fanout is not None:
             tasks.append(asyncio.ensure_future(self.fanout.listen()))

@@ -29,7 +29,7 @@ UNDERWEAR_RGBA = (70, 78, 96, 255)
 WORKER_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """A worker outlives nothing: it ends when the server process `parent` ends, even by SIGKILL."""
     try:  # Linux: the kernel sends SIGTERM when the parent dies
         import ctypes
@@ -48,7 +48,7 @@ def _die_with_parent(parent: int) -> None:
 
 def init_worker(server_pid: int) -> None:
     """Tie the worker's life to the server's, then load the body model before the first job."""
-    _die_with_parent(server_pid)
+    die_with_parent(server_pid)
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
     from avatars.body_model import load_body_model
 

@@ -499,7 +499,7 @@ const handlers = {
     for (const item of m.items) {
       const li = document.createElement('li');
       const p = state.products.get(item.product);
-      li.textContent = `${p ? p.name : item.product} (${item.size}): ${item.reason}`;
+      li.append(picture(item.product, 'thumb'), `${p ? p.name : item.product} (${item.size}): ${item.reason}`);
       li.onclick = () => send({ type: 'pick', product: item.product });
       list.appendChild(li);
     }
@@ -534,6 +534,17 @@ function walkToProduct(id) { // stand in the aisle facing the product, then pick
   send({ type: 'pick', product: id });
 }
 
+function picture(productId, className) { // the garment sewn from its pattern (server/thumbnails.py); none until drawn
+  const img = document.createElement('img');
+  img.className = className;
+  img.alt = '';
+  img.hidden = true; // no broken-image icon while it loads or if it is not drawn yet
+  img.onload = () => { img.hidden = false; };
+  img.onerror = () => img.remove();
+  img.src = `/thumbnails/${encodeURIComponent(productId)}.png`;
+  return img;
+}
+
 function renderCards(listId, items) {
   const list = document.getElementById(listId);
   list.innerHTML = '';
@@ -551,7 +562,7 @@ function renderCards(listId, items) {
     go.textContent = 'Walk to it';
     go.className = 'walk-to';
     go.onclick = () => walkToProduct(item.product);
-    li.append(name, why, go);
+    li.append(picture(item.product, 'thumb'), name, why, go);
     list.appendChild(li);
   }
 }
@@ -601,6 +612,7 @@ function showProduct(id) {
   state.selected = id;
   document.getElementById('product').hidden = false;
   document.getElementById('product-name').textContent = p.name;
+  document.getElementById('product-picture').replaceChildren(picture(id, 'product-thumb'));
   const marked = p.list_price && p.price < p.list_price ? ` (was ${p.list_price.toFixed(2)})` : '';
   const cut = p.gender === 'women' ? "women's" : "men's";
   document.getElementById('product-meta').textContent =

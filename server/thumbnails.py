@@ -1,0 +1,102 @@
+"""Catalogue pictures: each product's garment sewn from its pattern on a typical body of its cut and
+printed in its colours, shown on the shop's cards.
+
+Made once per machine into a cache keyed by what the picture shows (so every store on the machine,
+and every restart, shares them), by one low-priority process the server starts when some are
+missing: a shopper's try-on keeps the CPU. Until a picture exists its URL answers 404 and the card
+shows none.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from store.catalog import COLOUR_HEX, Product
+
+log = logging.getLogger("fitroom.thumbnails")
+VERSION = 1  # bump when the pictures change
+SIZE = "M"
+TYPICAL_BODY = {"women": {"sex": "female", "stature": 168.0}, "men": {"sex": "male", "stature": 178.0}}
+ACCENT_DEFAULT = "white"
+
+
+def cache_dir() -> Path:
+    """`$FITROOM_CACHE/thumbnails`, else `~/.cache/fitroom/thumbnails` (`$XDG_CACHE_HOME` honoured)."""
+    root = os.environ.get("FITROOM_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fitroom"
+    return Path(root) / "thumbnails"
+
+
+def _colours(product: Product) -> tuple[str, str]:
+    return product.colours[0], product.colours[1] if len(product.colours) > 1 else ACCENT_DEFAULT
+
+
+def file_name(product: Product) -> str:
+    """The picture's file: a hash of everything it shows, so an edited product gets a new one."""
+    shown = [VERSION, product.category, product.gender, *_colours(product), product.pattern]
+    return hashlib.sha1(json.dumps(shown).encode()).hexdigest()[:20] + ".png"
+
+
+def missing(products: list[Product], folder: Path) -> list[Product]:
+    return [p for p in products if not (folder / file_name(p)).is_file()]
+
+
+def _rgb(colour: str) -> np.ndarray:
+    hex_ = COLOUR_HEX.get(colour, "#808080")
+    return np.array([int(hex_[i:i + 2], 16) for i in (1, 3, 5)]) / 255.0
+
+
+def make_thumbnails(products: list[Product], folder: Path) -> int:
+    """Draw the missing pictures, one garment sewing per cut and category, in the products' order; returns
+    how many were made. One process at a time per folder (a lock file); another finds the lock held and
+    returns 0 at once."""
+    from avatars import Avatar
+    from engine.patterns import draft
+    from engine.patterns.sew import sew
+    from engine.render import save_png
+    from engine.render.thumbnail import Print, garment_thumbnail
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return 0
+        todo = missing(products, folder)
+        groups: dict[tuple[str, str], list[Product]] = {}
+        for product in todo:
+            groups.setdefault((product.category, product.gender), []).append(product)
+        log.info("catalogue pictures: %d to draw (%d garments to sew)", len(todo), len(groups))
+        started, made = time.perf_counter(), 0
+        for (category, gender), group in groups.items():
+            sewn = sew(draft(category, gender, SIZE), Avatar.from_measurements(TYPICAL_BODY[gender]))
+            for product in group:
+                main, accent = _colours(product)
+                try:
+                    print_ = Print(product.pattern)
+                except ValueError:
+                    print_ = Print.SOLID
+                target = folder / file_name(product)
+                partial = target.with_suffix(".partial.png")
+                save_png(garment_thumbnail(sewn, _rgb(main), _rgb(accent), print_), partial)
+                partial.replace(target)  # whole or not at all: the server may be serving the folder
+                made += 1
+            log.info("catalogue pictures: %d of %d drawn (%.0f s)", made, len(todo), time.perf_counter() - started)
+        return made
+
+
+def init_painter(server_pid: int) -> None:
+    """The picture process: lowest CPU priority, one compute thread, gone with the server."""
+    from server.worker import WORKER_THREAD_ENV, die_with_parent
+
+    os.nice(19)
+    os.environ.update(WORKER_THREAD_ENV)
+    os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+    die_with_parent(server_pid)
