@@ -13,7 +13,7 @@ from engine.garments.build import Garment, build_garment
 from engine.garments.charts import CHART_GENDER
 from engine.pattern_fit import analyse_pattern_fit
 from engine.patterns import Pattern, draft
-from engine.patterns.sew import sew
+from engine.patterns.sew import SewnGarment, sew
 
 SEWN = ("tee", "longsleeve", "jacket", "dress", "skirt", "trousers")  # drafted and placed for sewing
 
@@ -23,6 +23,7 @@ class TryOn:
     avatar: Avatar
     drape: DrapeResult
     fit: FitReport
+    sewn: SewnGarment | None = None  # how the garment was sewn, when it was sewn from a pattern
 
     @property
     def garment(self) -> Garment:
@@ -38,7 +39,7 @@ def try_on(avatar: Avatar, category: str, size: str, gender: str | None = None,
         pattern = draft(category, gender or CHART_GENDER.get(avatar.inputs.get("sex", ""), "women"), size)
     if pattern is not None:
         sewn = sew(pattern, avatar, collider=collider)
-        return TryOn(avatar, sewn.drape, analyse_pattern_fit(avatar, sewn, time.perf_counter() - started))
+        return TryOn(avatar, sewn.drape, analyse_pattern_fit(avatar, sewn, time.perf_counter() - started), sewn)
     garment = garment or build_garment(avatar, category, size, gender)
     result = drape(garment, avatar.mesh, collider=collider)
     return TryOn(avatar, result, analyse_fit(avatar, result, seconds=time.perf_counter() - started))

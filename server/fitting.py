@@ -42,7 +42,9 @@ class FittingHandlers:
             raise ProtocolError("sold_out", f"{product.id} is sold out in every size")
         self.catalog.check_size(product.id, size)
         payload = {"measurements": shopper.measurements, "category": product.category, "gender": product.gender,
-                   "size": size, "product": product.id, "hex": COLOUR_HEX.get(product.colours[0], "#888888")}
+                   "size": size, "product": product.id, "hex": COLOUR_HEX.get(product.colours[0], "#888888"),
+                   "accent_hex": COLOUR_HEX.get(product.colours[1] if len(product.colours) > 1 else "white", "#ffffff"),
+                   "print": product.pattern}
         actions = self._queue_try_on(client, product.id, size, payload)
         self.shop.store.record(shopper.id, product.id, "tryon", size)
         return actions

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.render.thumbnail import hex_rgb
 from store.catalog import COLOUR_HEX, Product
 
 log = logging.getLogger("fitroom.thumbnails")
@@ -49,8 +50,7 @@ def missing(products: list[Product], folder: Path) -> list[Product]:
 
 
 def _rgb(colour: str) -> np.ndarray:
-    hex_ = COLOUR_HEX.get(colour, "#808080")
-    return np.array([int(hex_[i:i + 2], 16) for i in (1, 3, 5)]) / 255.0
+    return hex_rgb(COLOUR_HEX.get(colour, "#808080"))
 
 
 def make_thumbnails(products: list[Product], folder: Path) -> int:
@@ -79,10 +79,7 @@ def make_thumbnails(products: list[Product], folder: Path) -> int:
             sewn = sew(draft(category, gender, SIZE), Avatar.from_measurements(TYPICAL_BODY[gender]))
             for product in group:
                 main, accent = _colours(product)
-                try:
-                    print_ = Print(product.pattern)
-                except ValueError:
-                    print_ = Print.SOLID
+                print_ = Print(product.pattern)  # the catalogue allows only these
                 target = folder / file_name(product)
                 partial = target.with_suffix(".partial.png")
                 save_png(garment_thumbnail(sewn, _rgb(main), _rgb(accent), print_), partial)

@@ -84,6 +84,7 @@ def run_try_on(job: str, payload: dict[str, Any], out_dir: str, url_prefix: str 
     from avatars.export import export_glb
     from engine.fit_map import fit_map, painted_garment
     from engine.render import save_png
+    from engine.render.thumbnail import Print, hex_rgb, printed_garment
     from engine.tryon import try_on
 
     avatar = _avatar(payload["measurements"])
@@ -99,9 +100,14 @@ def run_try_on(job: str, payload: dict[str, Any], out_dir: str, url_prefix: str 
         result = try_on(avatar, payload["category"], payload["size"], payload["gender"])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    colour = np.array([int(payload["hex"][i:i + 2], 16) for i in (1, 3, 5)] + [255], dtype=np.uint8)
-    cloth = result.drape.mesh
-    cloth.visual.vertex_colors = np.tile(colour, (len(cloth.vertices), 1))
+    print_ = Print(payload.get("print", "solid"))
+    if result.sewn is not None and print_ is not Print.SOLID:  # the print on the flat panels, edges split once
+        cloth = printed_garment(result.sewn, hex_rgb(payload["hex"]), hex_rgb(payload["accent_hex"]), print_,
+                                subdivisions=1)
+    else:
+        cloth = result.drape.mesh
+        cloth.visual.vertex_colors = np.tile(np.r_[np.round(255 * hex_rgb(payload["hex"])), 255].astype(np.uint8),
+                                             (len(cloth.vertices), 1))
     (out / f"{job}.glb").write_bytes(export_glb({"body": _dressed_body(avatar), "garment": cloth}))
     heat = painted_garment(result, "strain")  # painted once: for the heat-map GLB and the fit map picture
     (out / f"{job}_heat.glb").write_bytes(export_glb({"garment": heat}))

@@ -91,6 +91,8 @@ class Catalog:
                 raise CatalogError(f"product {raw['id']}: occasions {occasions!r} must be a list of {OCCASIONS}")
             if currency not in CURRENCIES:
                 raise CatalogError(f"product {raw['id']}: currency {currency!r} is not one of {CURRENCIES}")
+            if raw["pattern"] not in PATTERNS:
+                raise CatalogError(f"product {raw['id']}: pattern {raw['pattern']!r} is not one of {sorted(set(PATTERNS))}")
             products.append(Product(str(raw["id"]), raw["name"], raw["category"], raw["gender"],
                                     tuple(raw["colours"]), raw["pattern"], raw["style"], raw["season"],
                                     float(price), dict(stock), None if cost is None else float(cost),

@@ -33,6 +33,10 @@ def test_catalogue_errors_name_the_problem(tmp_path):
         Catalog.load().get("NOPE")
     with pytest.raises(CatalogError, match="no size 'XXXL'"):
         Catalog.load().check_size("P0001", "XXXL")
+    row = {"id": "X2", "name": "n", "category": "tee", "gender": "women", "colours": ["red"], "pattern": "paisley",
+           "style": "casual", "season": "all", "price": 20, "sizes": {"M": 1}}
+    with pytest.raises(CatalogError, match="pattern 'paisley' is not one of"):  # the pictures and try-ons print it
+        Catalog.from_dicts([row])
 
 
 def test_store_round_trip_and_errors(tmp_path):

@@ -32,6 +32,11 @@ class Print(str, Enum):
     DOTS = "print"
 
 
+def hex_rgb(hex_colour: str) -> np.ndarray:
+    """"#rrggbb" as three floats in 0-1."""
+    return np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255.0
+
+
 def printed_colours(flat_cm: np.ndarray, print_: Print, main_rgb: np.ndarray, accent_rgb: np.ndarray) -> np.ndarray:
     """(N, 3) floats in 0-1: the colour of the cloth at each flat panel point (cm)."""
     x, y = flat_cm[:, 0] % PERIOD_CM, flat_cm[:, 1] % PERIOD_CM
@@ -49,9 +54,9 @@ def printed_colours(flat_cm: np.ndarray, print_: Print, main_rgb: np.ndarray, ac
     return (1.0 - accent) * np.asarray(main_rgb, dtype=np.float64) + accent * np.asarray(accent_rgb, dtype=np.float64)
 
 
-def garment_thumbnail(sewn: SewnGarment, main_rgb: np.ndarray, accent_rgb: np.ndarray, print_: Print,
-                      size: tuple[int, int] = THUMBNAIL_SIZE, subdivisions: int = 2) -> np.ndarray:
-    """RGBA uint8 picture of the sewn garment alone, from the front, on white."""
+def printed_garment(sewn: SewnGarment, main_rgb: np.ndarray, accent_rgb: np.ndarray, print_: Print,
+                    subdivisions: int = 2) -> trimesh.Trimesh:
+    """The sewn garment's mesh, each edge split `subdivisions` times, in vertex colours of its print."""
     flat_of_vertex = np.zeros((len(sewn.positions), 2))
     flat_of_vertex[sewn.weld] = sewn.flat_cm  # a seam vertex takes one of its panels' points
     vertices, faces = sewn.positions, sewn.drape.garment.faces
@@ -61,4 +66,11 @@ def garment_thumbnail(sewn: SewnGarment, main_rgb: np.ndarray, accent_rgb: np.nd
     mesh = trimesh.Trimesh(vertices, faces, process=False)
     colours = np.c_[printed_colours(flat_of_vertex, print_, main_rgb, accent_rgb), np.ones(len(vertices))]
     mesh.visual.vertex_colors = (255 * colours).round().astype(np.uint8)
+    return mesh
+
+
+def garment_thumbnail(sewn: SewnGarment, main_rgb: np.ndarray, accent_rgb: np.ndarray, print_: Print,
+                      size: tuple[int, int] = THUMBNAIL_SIZE) -> np.ndarray:
+    """RGBA uint8 picture of the sewn garment alone, from the front, on white."""
+    mesh = printed_garment(sewn, main_rgb, accent_rgb, print_)
     return render([RenderItem(mesh, material="cloth")], view="front", size=size, background=(1.0, 1.0, 1.0, 1.0))
