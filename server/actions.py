@@ -45,6 +45,7 @@ class JobKind(Enum):
     TRY_ON = "try_on"
     VALIDATE_GARMENT = "validate_garment"
     AVATAR = "avatar"
+    PHOTO_BODY = "photo_body"  # measurements read off a shopper's photo
 
 
 @dataclass

@@ -40,6 +40,7 @@ from server.worker import (
     WORKER_THREAD_ENV,
     build_avatar,
     init_worker,
+    measure_photo,
     run_try_on,
     validate_garment,
 )
@@ -50,7 +51,7 @@ READY_BYTES = 64 * 1024  # a client with more than this unsent gets no frame thi
 SLOW_CLIENT_BYTES = 4 * 1024 * 1024  # a client this far behind is dropped
 #: job kind -> (work, folder of its files)
 JOBS = {JobKind.TRY_ON: (run_try_on, "tryon"), JobKind.VALIDATE_GARMENT: (validate_garment, "garments"),
-        JobKind.AVATAR: (build_avatar, "avatars")}
+        JobKind.AVATAR: (build_avatar, "avatars"), JobKind.PHOTO_BODY: (measure_photo, "photos")}
 WEB_FILES = (".html", ".js", ".css", ".png", ".json", ".glb", ".svg")
 COLLECTED = ("tryon", "avatars")  # folders of results that can be made again; never "garments"
 MAX_PATH = 1024  # longer request paths name no file of ours

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import UNSET
 
+from avatars.measurements import BodyMeasurements
 from server.actions import Action, Job, JobKind, send
 from server.job_queue import QueueFull
 from server.messages import (
@@ -120,6 +121,10 @@ class FittingHandlers:
                 return []  # the capsule stays; nothing the shopper needs to hear
             shopper.avatar_url = result["avatar_url"]
             return [send(ShopperChanged(shopper.id, avatar_url=result["avatar_url"]))]
+        if job.kind is JobKind.PHOTO_BODY:  # measurements read off the shopper's photo
+            if result is None:
+                return [self._error(job.client, "photo_rejected", error or "no body could be measured in the photo")]
+            return self.set_body(client, BodyMeasurements.from_dict(result["measurements"]), result["from_photo"])
         if job.kind is JobKind.VALIDATE_GARMENT:  # a designer's garment was checked
             if result is None:
                 return [self._error(job.client, "garment_rejected", error or "the garment file was refused")]

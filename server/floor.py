@@ -30,6 +30,7 @@ from server.messages import (
     Snapshot,
     State,
     UpdateBody,
+    UploadPhoto,
     You,
 )
 from server.protocol import (
@@ -142,14 +143,22 @@ class FloorHandlers:
 
     def _on_update_body(self: StoreCore, client: Client, message: UpdateBody) -> list[Action]:
         """New measurements: checked as at join, stored, and a new avatar built for everyone to see."""
-        body = BodyMeasurements.from_dict(message.measurements)
+        return self.set_body(client, BodyMeasurements.from_dict(message.measurements))
+
+    def _on_upload_photo(self: StoreCore, client: Client, message: UploadPhoto) -> list[Action]:
+        """A shopper's photo is announced: height and sex checked as at join; its bytes follow as `upload_chunk`s."""
+        BodyMeasurements.from_dict({"stature": message.stature, "sex": message.sex or None})
+        return self._reply(client, self.uploads.begin(client.id, message))
+
+    def set_body(self: StoreCore, client: Client, body: BodyMeasurements, from_photo: list[str] | None = None) -> list[Action]:
+        """Store the shopper's body, tell them what was filled from the population, and build their new avatar."""
         measurements = body.as_dict()
         shopper = self.shoppers[client.shopper]
         self.shop.store.update_measurements(shopper.id, measurements)
         shopper.measurements = measurements
         if self.recommender is not None:
             self.recommender.body_changed(shopper.id)
-        actions = self._reply(client, BodyUpdated(measurements, complete(body)[1]))
+        actions = self._reply(client, BodyUpdated(measurements, complete(body)[1], from_photo or []))
         try:
             actions.append(self._enqueue(Job("A" + secrets.token_hex(6), JobKind.AVATAR, client.id,
                                              {"measurements": measurements}, shopper.id, address=client.address)))

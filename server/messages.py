@@ -128,6 +128,15 @@ class UploadGarment(ClientMessage, tag="upload_garment"):
     seams: SeamsJson | UnsetType = UNSET  # DXF patterns only: the sidecar naming pieces, edges or seams
 
 
+class UploadPhoto(ClientMessage, tag="upload_photo"):
+    """A full-body front photo of you (JPEG or PNG), its bytes sent as `upload_chunk`s. Your measurements are
+    read off it for your stated height (cm) and sex; then `body_updated` (with `from_photo`) and your avatar."""
+
+    bytes: Annotated[int, Meta(ge=1, le=2**31)]  # over MAX_UPLOAD_BYTES: the error too_big (server.uploads)
+    stature: float  # checked as at join
+    sex: Literal["female", "male"] | UnsetType = UNSET
+
+
 class UploadChunk(ClientMessage, tag="upload_chunk"):
     upload: Text
     index: Annotated[int, Meta(ge=0, le=MAX_UPLOAD_BYTES)]
@@ -166,10 +175,11 @@ class SetPrice(ClientMessage, tag="set_price"):
 
 CLIENT_MESSAGES: tuple[type[ClientMessage], ...] = (
     Join, Leave, Move, Pick, AskSize, ChooseSize, TryOn, Feedback, CartAdd, CartRemove, Buy, Recommend, Ping,
-    Restock, UploadGarment, UploadChunk, ApproveReorder, SetPrice, Ask, PersonaRequest, ForgetMe, UpdateBody)
+    Restock, UploadGarment, UploadChunk, ApproveReorder, SetPrice, Ask, PersonaRequest, ForgetMe, UpdateBody,
+    UploadPhoto)
 ClientUnion = Join | Leave | Move | Pick | AskSize | ChooseSize | TryOn | Feedback | CartAdd | CartRemove | Buy \
     | Recommend | Ping | Restock | UploadGarment | UploadChunk | ApproveReorder | SetPrice | Ask | PersonaRequest \
-    | ForgetMe | UpdateBody
+    | ForgetMe | UpdateBody | UploadPhoto
 
 
 def tag(message_type: type[Struct]) -> str:
@@ -361,6 +371,7 @@ class BodyUpdated(ServerMessage, tag="body_updated"):
 
     measurements: dict[str, Any]
     filled: list[str]
+    from_photo: list[str] = []  # the measurements read off your photo (`upload_photo`)
 
 
 class PersonaInfo(ServerMessage, tag="persona"):
@@ -393,7 +404,7 @@ class UploadReady(ServerMessage, tag="upload_ready"):
 
 class UploadProgress(ServerMessage, tag="upload_progress"):
     upload: str
-    stage: Literal["validating"]
+    stage: Literal["validating", "measuring"]  # a garment being checked, a photo being measured
 
 
 class GarmentUploaded(ServerMessage, tag="garment_uploaded"):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from server.actions import Action, Job, JobKind
 from server.messages import Restock, UploadChunk, UploadGarment, UploadProgress
 from server.protocol import ProtocolError
+from server.uploads import UploadKind
 
 if TYPE_CHECKING:
     from server.core import Client, StoreCore
@@ -38,6 +39,10 @@ class StudioHandlers:
         if done is None:
             return []
         upload_id, payload = done
+        if payload["kind"] is UploadKind.PHOTO:  # a shopper's photo: measured in a worker (server.worker.measure_photo)
+            job = self._enqueue(Job("P" + upload_id[1:], JobKind.PHOTO_BODY, client.id, payload, client.shopper,
+                                    address=client.address))
+            return self._reply(client, UploadProgress(upload_id, "measuring")) + [job]
         job = self._enqueue(Job("G" + upload_id[1:], JobKind.VALIDATE_GARMENT, client.id, payload, client.shopper,
                                 upload_id, payload["size"], client.address))
         return self._reply(client, UploadProgress(upload_id, "validating")) + [job]

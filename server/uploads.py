@@ -1,4 +1,4 @@
-"""Designers' garment uploads over the socket: announced, sent in base64 chunks, capped, reassembled.
+"""Uploads over the socket (designers' garments, shoppers' photos): announced, sent in base64 chunks, capped, reassembled.
 
 Sans-I/O like the core: `begin` checks the announcement, `add` takes one chunk and returns the
 whole file once the last one arrives. Nothing the client sends becomes a file name.
@@ -10,6 +10,7 @@ import base64
 import binascii
 import secrets
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from server.messages import (
@@ -17,11 +18,17 @@ from server.messages import (
     MAX_UPLOAD_BYTES,
     UploadChunk,
     UploadGarment,
+    UploadPhoto,
     UploadReady,
 )
 from server.protocol import ProtocolError
 
 CHUNK_BYTES = MAX_BLOB // 4 * 3  # raw bytes that fit one base64 chunk
+
+
+class UploadKind(Enum):
+    GARMENT = "garment"  # a designer's garment or pattern file
+    PHOTO = "photo"  # a shopper's full-body photo
 
 
 @dataclass
@@ -37,15 +44,22 @@ class Uploads:
     def __init__(self) -> None:
         self.open: dict[str, Upload] = {}
 
-    def begin(self, client: int, message: UploadGarment) -> UploadReady:
-        """Accept an `upload_garment` announcement (its type checked format and category)."""
+    def begin(self, client: int, message: UploadGarment | UploadPhoto) -> UploadReady:
+        """Accept an `upload_garment` or `upload_photo` announcement (its fields checked by their types and the
+        caller); the meta's `kind` says which."""
+        what = "photos" if isinstance(message, UploadPhoto) else "garment files"
         if message.bytes > MAX_UPLOAD_BYTES:
-            raise ProtocolError("too_big", f"garment files are at most {MAX_UPLOAD_BYTES // 2**20} MiB")
+            raise ProtocolError("too_big", f"{what} are at most {MAX_UPLOAD_BYTES // 2**20} MiB")
         if any(u.client == client for u in self.open.values()):
             raise ProtocolError("busy", "finish (or abandon by reconnecting) your current upload first")
         upload_id = "U" + secrets.token_hex(6)
-        meta = {"name": message.name, "format": message.format, "bytes": message.bytes, "category": message.category,
-                "size": message.size, "fabric": message.fabric or None, "seams": message.seams or None}
+        if isinstance(message, UploadPhoto):
+            meta = {"kind": UploadKind.PHOTO, "bytes": message.bytes, "stature": message.stature,
+                    "sex": message.sex or None}
+        else:
+            meta = {"kind": UploadKind.GARMENT, "name": message.name, "format": message.format, "bytes": message.bytes,
+                    "category": message.category, "size": message.size, "fabric": message.fabric or None,
+                    "seams": message.seams or None}
         self.open[upload_id] = Upload(client, meta, -(-message.bytes // CHUNK_BYTES))
         return UploadReady(upload_id, self.open[upload_id].chunks, CHUNK_BYTES)
 

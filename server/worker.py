@@ -192,3 +192,22 @@ def build_avatar(job: str, payload: dict[str, Any], out_dir: str, url_prefix: st
         partial.write_bytes(export_glb({"body": _dressed_body(_avatar(payload["measurements"]))}))
         partial.replace(path)  # readers never see half a file
     return {"avatar_url": f"{url_prefix}/{path.name}"}
+
+
+def measure_photo(job: str, payload: dict[str, Any], out_dir: str) -> dict[str, Any]:
+    """A shopper's full-body front photo: the measurements it gives for their stated height and sex (the
+    `fitroom avatar --photo` path), those outside the accepted ranges left to the population. Nothing is kept."""
+    import cv2
+
+    from avatars.measurements import SPECS
+    from avatars.photo import PhotoError, find_body
+    from avatars.photo_measure import estimate_measurements
+
+    image = cv2.imdecode(np.frombuffer(payload["data"], np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise PhotoError("the photo is not a JPEG or PNG image this server can read")
+    body = find_body(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    estimate = estimate_measurements(body, payload["stature"], sex=payload["sex"])
+    read = {k: v for k, v in estimate.values.items() if k in SPECS and SPECS[k].low <= v <= SPECS[k].high}
+    given = {"stature": payload["stature"], **({"sex": payload["sex"]} if payload["sex"] else {})}
+    return {"measurements": {**read, **given}, "from_photo": sorted(read)}

@@ -7,10 +7,10 @@ import pytest
 
 from avatars import Avatar
 from engine.garments.charts import load_chart
+from engine.pattern_fit import strain_across
 from engine.patterns import draft
 from engine.patterns.made_to_measure import draft_made_to_measure
 from engine.patterns.sew import sew
-from engine.pattern_fit import strain_across
 from engine.tryon import try_on
 
 

@@ -226,7 +226,11 @@ BODY = {"stature": 168.0, "chest": 92.0, "waist": 76.0, "hip": 100.0, "inseam": 
 
 @pytest.mark.parametrize("category", DRAFTED)
 def test_made_to_measure_girths_are_the_body_plus_the_design_ease_and_looser_reads_looser(category):
-    from engine.patterns.made_to_measure import FITTED, design_ease, draft_made_to_measure
+    from engine.patterns.made_to_measure import (
+        FITTED,
+        design_ease,
+        draft_made_to_measure,
+    )
 
     previous = None
     for preference in ("snug", "regular", "loose"):

@@ -29,7 +29,8 @@ VALID = {"join": {}, "leave": {}, "move": {"x": 0.5, "z": 1.0, "heading": 90}, "
          "upload_garment": {"name": "a", "format": "glb", "bytes": 10, "category": "tee"},
          "upload_chunk": {"upload": "U1", "index": 0, "data": "AAAA"}, "approve_reorder": {"suggestion": 1},
          "set_price": {"product": "P0001", "price": 40.0}, "ask": {"text": "a red dress under 80"}, "persona": {},
-         "forget_me": {}, "update_body": {"measurements": {"stature": 180, "sex": "male"}}}
+         "forget_me": {}, "update_body": {"measurements": {"stature": 180, "sex": "male"}},
+         "upload_photo": {"bytes": 10, "stature": 180, "sex": "male"}}
 BAD_VALUES = {"null": None, "wrong type": [1, 2], "empty": "", "huge": 10**400, "huge string": "x" * 5000,
               "negative": -1, "NaN as string": "NaN", "nested object": {"a": {"b": [1, {"c": None}]}},
               "lone surrogate": "\ud800", "big int": 2**70}

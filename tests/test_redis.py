@@ -12,6 +12,7 @@ from test_server import joined, next_of
 from server.local import redis_server
 from server.protocol import decode_transforms
 
+
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory):
     with redis_server(tmp_path_factory.mktemp("redis")) as url:

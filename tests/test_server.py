@@ -221,7 +221,8 @@ def test_simulated_shoppers_browse_buy_and_leave_analytics(server, tmp_path):
 
 
 async def send_upload(ws, announce: dict, data: bytes) -> None:
-    """Announce a garment file (`upload_garment` with these fields) and send its bytes in the chunks the server asks for."""
+    """Announce a file (`upload_garment` with these fields, unless they give another type) and send its bytes in
+    the chunks the server asks for."""
     import base64
 
     await ws.send(json.dumps({"type": "upload_garment", "bytes": len(data), **announce}))
@@ -417,3 +418,36 @@ def test_simulate_runs_the_pricing_experiment_and_reports_its_arms(tmp_path):
     assert set(ab["lift_revenue_pct"]) == {"estimate", "ci95"} and len(ab["lift_revenue_pct"]["ci95"]) == 2
     assert analytics["price_changes"] > 0  # 30 one-second days: the slow movers were marked down
     assert "experiment pricing" in done.stdout.lower()
+
+
+def test_a_shoppers_photo_becomes_their_body(server, example_avatar):
+    import cv2
+    import numpy as np
+    from conftest import PHOTO_POSE, photo_of
+
+    photo = photo_of(example_avatar, PHOTO_POSE)
+    png = cv2.imencode(".png", cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))[1].tobytes()
+    noise = cv2.imencode(".png", np.random.default_rng(0).integers(0, 255, (400, 300, 3), dtype=np.uint8))[1].tobytes()
+    stature, sex = example_avatar.measured["stature"], example_avatar.inputs["sex"]
+
+    async def upload(ws, data: bytes) -> None:
+        await send_upload(ws, {"type": "upload_photo", "stature": stature, "sex": sex}, data)
+        assert (await next_of(ws, "upload_progress"))["stage"] == "measuring"
+
+    async def scenario():
+        ws, _ = await joined(server.ws, name="Photo", measurements={"stature": stature, "sex": sex})
+        await ws.send(json.dumps({"type": "upload_photo", "bytes": 1000, "stature": 900, "sex": sex}))
+        assert "stature" in (await next_of(ws, "error"))["message"]  # checked as at join, before any byte
+        await upload(ws, noise)
+        rejected = await next_of(ws, "error", timeout=60)
+        assert rejected["code"] == "photo_rejected" and "body" in rejected["message"].lower(), rejected
+        await upload(ws, png)
+        body = await next_of(ws, "body_updated", timeout=120)
+        assert {"chest", "waist", "hip"} <= set(body["from_photo"])
+        assert set(body["from_photo"]).isdisjoint(body["filled"])
+        for key in ("chest", "waist", "hip"):  # the photo's measurements, not the population's for the height
+            assert abs(body["measurements"][key] - example_avatar.measured[key]) < 5.0, key
+        assert (await next_of(ws, "shopper", timeout=120, having="avatar_url"))["avatar_url"].endswith(".glb")
+        await ws.close()
+
+    asyncio.run(scenario())

@@ -262,3 +262,25 @@ def test_name_tags_stay_small_apart_and_off_your_own_head(open_store, server):
     me = watcher.evaluate("fitroom.you.shopper_id")
     assert me not in shown and not watcher.evaluate(f"fitroom.shoppers.get('{me}').label.visible")
     assert errors == []
+
+
+def test_a_photo_in_the_body_form_measures_the_shopper(open_store, example_avatar):
+    import cv2
+    from conftest import PHOTO_POSE, photo_of
+
+    page, errors = open_store("Photo")
+    me = page.evaluate("fitroom.you.shopper_id")
+    first_url = page.evaluate(f"fitroom.shoppers.get('{me}').avatar_url")
+    png = cv2.imencode(".png", cv2.cvtColor(photo_of(example_avatar, PHOTO_POSE), cv2.COLOR_RGB2BGR))[1].tobytes()
+    page.fill("#body-form input[name=stature]", str(round(example_avatar.measured["stature"], 1)))
+    page.select_option("#body-form select[name=sex]", example_avatar.inputs["sex"])
+    page.set_input_files("#body-photo", files=[{"name": "me.png", "mimeType": "image/png", "buffer": png}])
+    page.click("#body-save")
+    page.wait_for_function("document.querySelector('#body-filled').textContent.includes('From your photo')",
+                           timeout=120_000)
+    filled = page.inner_text("#body-filled")
+    assert "chest" in filled.split("Filled from")[0]  # read off the photo, not filled from the population
+    chest = float(page.input_value("#body-form input[name=chest]"))
+    assert abs(chest - example_avatar.measured["chest"]) < 5.0  # the form shows what the photo gave
+    page.wait_for_function(f"fitroom.shoppers.get('{me}').avatar_url !== {json.dumps(first_url)}", timeout=120_000)
+    assert errors == []

@@ -462,12 +462,24 @@ const handlers = {
     p.list_price = m.list_price;
     if (state.selected === m.product) showProduct(m.product);
   },
+  upload_ready(m) {
+    if (!state.pendingPhoto) return;
+    const bytes = state.pendingPhoto;
+    state.pendingPhoto = null;
+    sendChunks(m.upload, m.chunks, m.chunk_bytes, bytes);
+  },
+  upload_progress(m) {
+    if (m.stage === 'measuring') say('Measuring your photo…');
+  },
   body_updated(m) {
     fillBodyForm(m.measurements);
-    const shown = m.filled.filter((key) => !['weight', 'age'].includes(key)).map((key) => key.replace(/_/g, ' '));
-    document.getElementById('body-filled').textContent = shown.length
-      ? `Filled from people of your height and sex: ${shown.slice(0, 6).join(', ')}${shown.length > 6 ? '…' : ''}.`
-      : 'Every measurement is yours.';
+    document.getElementById('body-photo').value = '';
+    const words = (keys) => keys.filter((key) => !['weight', 'age'].includes(key)).map((key) => key.replace(/_/g, ' '));
+    const shown = words(m.filled), photo = words(m.from_photo || []);
+    const list = (keys) => `${keys.slice(0, 6).join(', ')}${keys.length > 6 ? ` and ${keys.length - 6} more` : ''}`;
+    document.getElementById('body-filled').textContent = [
+      photo.length ? `From your photo: ${list(photo)}.` : '',
+      shown.length ? `Filled from people of your height and sex: ${list(shown)}.` : 'Every measurement is yours.'].join(' ').trim();
     say('Your body is updated; your avatar follows in a moment.');
     if (state.selected) send({ type: 'ask_size', product: state.selected }); // the advice follows the body
   },
@@ -569,7 +581,7 @@ function renderCards(listId, items) {
 
 function fillBodyForm(measurements) {
   const form = document.getElementById('body-form');
-  for (const input of form.querySelectorAll('input, select')) {
+  for (const input of form.querySelectorAll('input:not([type=file]), select')) {
     const value = measurements[input.name];
     if (value !== undefined && value !== null) input.value = value;
   }
@@ -578,11 +590,31 @@ function fillBodyForm(measurements) {
 document.getElementById('body-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const measurements = {};
-  for (const input of e.target.querySelectorAll('input, select')) {
+  for (const input of e.target.querySelectorAll('input:not([type=file]), select')) {
     if (input.value !== '') measurements[input.name] = input.name === 'sex' ? input.value : Number(input.value);
   }
-  send({ type: 'update_body', measurements });
+  const photo = document.getElementById('body-photo').files[0];
+  if (!photo) { send({ type: 'update_body', measurements }); return; }
+  // a photo: measured by the server for your height and sex (the other fields are left to it)
+  photo.arrayBuffer().then((buffer) => {
+    state.pendingPhoto = new Uint8Array(buffer);
+    send({ type: 'upload_photo', bytes: buffer.byteLength, stature: measurements.stature, sex: measurements.sex });
+    say('Sending your photo…');
+  });
 });
+
+function base64(bytes) { // btoa over a byte array, in slices (a spread of 45 KB of arguments may overflow)
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return btoa(text);
+}
+
+async function sendChunks(upload, chunks, chunkBytes, bytes) { // at most 40 chunks a second (the rate limit)
+  for (let index = 0; index < chunks; index++) {
+    send({ type: 'upload_chunk', upload, index, data: base64(bytes.subarray(index * chunkBytes, (index + 1) * chunkBytes)) });
+    await new Promise((done) => setTimeout(done, 30));
+  }
+}
 
 document.getElementById('forget-me').addEventListener('click', () => {
   if (confirm('Delete everything the store knows about you? Orders stay, anonymised.')) send({ type: 'forget_me' });
