@@ -12,6 +12,7 @@ torch, deterministic.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -307,8 +308,19 @@ def sew(pattern: Pattern, avatar: Avatar, edge_cm: float = 1.5, collider: BodyCo
         torch.use_deterministic_algorithms(was)
 
 
+def folded_bands(pattern: Pattern) -> Pattern:
+    """The pattern as it is sewn: each band (neckband, collar, waistband; drafted as cut, to be folded in two
+    along its length) at its finished height, its two layers one piece of cloth (a 5 cm neckband stood 5 cm up
+    the neck like a polo collar)."""
+    half = np.array([1.0, 0.5])  # bands are drafted with the edge sewn to the garment along y = 0
+    panels = {name: dataclasses.replace(panel, outline=panel.outline * half, grain=panel.grain * half,
+                                        notches=panel.notches * half)
+              if panel.placement in BANDS else panel for name, panel in pattern.panels.items()}
+    return dataclasses.replace(pattern, panels=panels)
+
+
 def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollider, started: float) -> SewnGarment:
-    meshes = mesh_pattern(pattern, edge_cm)
+    meshes = mesh_pattern(folded_bands(pattern), edge_cm)
     placer = _Placer(avatar)
     offsets, start, flat, faces, panel = {}, [], [], [], []
     placed = {name: placer.place(pattern, name, piece.vertices) for name, piece in meshes.items()
