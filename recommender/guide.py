@@ -23,7 +23,7 @@ from store.catalog import OCCASIONS, Product
 
 RATES = ASSETS / "guide" / "currencies.json"
 PERSONA_WEIGHTS = {"colour": 0.6, "style": 0.4, "category": 0.3}
-SOFT_WEIGHTS = {"occasion": 2.0, "colour": 1.5, "style": 1.0, "season": 0.7, "hint": 0.3}
+SOFT_WEIGHTS = {"occasion": 2.0, "colour": 1.5, "pattern": 1.5, "style": 1.0, "season": 0.7, "hint": 0.3}
 CHEAP_QUANTILE, DEAR_QUANTILE = 0.4, 0.6  # "cheap": the lower 40 % of the category's prices
 GENDER_CUT = {"male": "men", "female": "women"}
 NOUNS = {"tee": "tees", "longsleeve": "shirts", "jacket": "jackets", "dress": "dresses", "trousers": "trousers",
@@ -74,9 +74,9 @@ class Guide:
         self.base, self.rates = load_rates(rates_path)
         self.products = list(self.catalog.products.values())
         self.base_prices = np.array([self._to_base(p.price, p.currency) for p in self.products])
-        column = {name: np.array([getattr(p, name) for p in self.products]) for name in ("category", "gender", "style",
-                                                                                         "season")}
-        self.category, self.gender, self.style, self.season = (column[n] for n in ("category", "gender", "style", "season"))
+        names = ("category", "gender", "style", "season", "pattern")
+        column = {name: np.array([getattr(p, name) for p in self.products]) for name in names}
+        self.category, self.gender, self.style, self.season, self.pattern = (column[n] for n in names)
         self.primary = np.array([p.colours[0] for p in self.products])
         self.secondary = np.array([p.colours[-1] for p in self.products])
         self.occasions = {o: np.array([o in p.occasions for p in self.products]) for o in OCCASIONS}
@@ -127,6 +127,8 @@ class Guide:
             out.append(("category", np.isin(self.category, intent.categories)))
         if intent.exclude_colours:
             out.append(("exclude_colours", ~np.isin(self.primary, intent.exclude_colours)))
+        if intent.exclude_patterns:
+            out.append(("exclude_patterns", ~np.isin(self.pattern, intent.exclude_patterns)))
         low, high = self._price_range(intent, out)
         if low is not None or high is not None:
             out.append(("price", (self.base_prices >= (low or 0.0) - 1e-9) & (self.base_prices <= (high or np.inf) + 1e-9)))
@@ -148,11 +150,12 @@ class Guide:
         return low, high
 
     def _soft(self, intent: Intent) -> np.ndarray:
-        """What the question asked without making it a must: occasion, colours, styles, season."""
+        """What the question asked without making it a must: occasion, colours, prints, styles, season."""
         w = SOFT_WEIGHTS
         hint = self.words.data["occasion_hints"].get(intent.occasion or "", {})
         score = w["colour"] * np.isin(self.primary, intent.colours) + 0.5 * w["colour"] * np.isin(self.secondary,
                                                                                                   intent.colours)
+        score += w["pattern"] * np.isin(self.pattern, intent.patterns)
         score += w["style"] * np.isin(self.style, intent.styles) + w["hint"] * np.isin(self.style, hint.get("styles", []))
         if intent.occasion:
             score += w["occasion"] * self.occasions[intent.occasion]
@@ -231,6 +234,8 @@ class Guide:
             said.append(self._name(Kind.STYLE, product.style, zh))
         if product.colours[0] in intent.colours:
             said.append(self._name(Kind.COLOUR, product.colours[0], zh))
+        if product.pattern in intent.patterns:
+            said.append(self._name(Kind.PATTERN, product.pattern, zh))
         if intent.season and product.season in (intent.season, "all"):
             said.append(self._name(Kind.SEASON, intent.season, zh) if product.season != "all" else
                         ("四季皆宜" if zh else "all seasons"))
@@ -317,6 +322,7 @@ class Guide:
             "gender": ("没有适合这个性别的商品", "nothing is cut for whom you asked"),
             "category": ("没有这个品类", "the store has no such category"),
             "exclude_colours": ("去掉这些颜色后就没有了", "nothing is left without those colours"),
+            "exclude_patterns": ("去掉这些花色后就没有了", "nothing is left without those prints"),
             "price": ("这个价格范围内没有", "nothing is in that price range"),
             "size": ("你的尺码都卖完了", "nothing is in stock in your size"),
         }[culprit]

@@ -50,6 +50,7 @@ class Kind(StrEnum):
     SEASON = "seasons"
     COLOUR = "colours"
     STYLE = "styles"
+    PATTERN = "patterns"  # the cloth's print: stripe, check, print, solid
     GENDER = "genders"
     PRICE_LOW = "price_low"
     PRICE_HIGH = "price_high"
@@ -78,6 +79,8 @@ class Intent:
     size: str | None = None
     language: str = Language.EN.value
     price_level: str | None = None  # "low" (cheap, 不要太贵) or "high": mapped to the category's price range
+    patterns: list[str] = field(default_factory=list)  # prints wished for: stripe, check, print, solid
+    exclude_patterns: list[str] = field(default_factory=list)  # "no stripes", 不要格子
     ignored: list[str] = field(default_factory=list)  # words not understood
     problems: list[str] = field(default_factory=list)  # said, but not usable as a constraint
 
@@ -111,7 +114,8 @@ class Lexicon:
         self.zh_words = sorted({p for p, _ in self._all() if CJK.search(p)})
         #: the first word of each value per language: how the guide names it in an answer
         self.names = {language: {kind: {value: words[language][0] for value, words in data[kind.value].items()}
-                                 for kind in (Kind.CATEGORY, Kind.OCCASION, Kind.SEASON, Kind.COLOUR, Kind.STYLE)}
+                                 for kind in (Kind.CATEGORY, Kind.OCCASION, Kind.SEASON, Kind.COLOUR, Kind.STYLE,
+                                              Kind.PATTERN)}
                       for language in ("en", "zh")}
 
     def _all(self):
@@ -234,11 +238,16 @@ def _number(token: Token) -> float | None:
         return chinese_number(token.text) if token.cjk else None
 
 
+CLAUSE_BREAKS = {",", ";", ".", "!", "?", "。"}  # a negation ends here ("no stripes, a plain dress"); not at 、
+
+
 def _read(intent: Intent, tokens: list[Token], matched: list) -> None:
     negated_until = -1
     prices: list[tuple[int, float]] = []
     kinds_at: dict[int, set[Kind]] = {}
     for i, (token, entries) in enumerate(zip(tokens, matched)):
+        if token.text in CLAUSE_BREAKS:
+            negated_until = -1
         if entries is None:
             continue
         kinds = {kind for kind, _ in entries}
@@ -249,12 +258,15 @@ def _read(intent: Intent, tokens: list[Token], matched: list) -> None:
             prices.append((i, number))
         elif Kind.NEGATION in kinds and len(kinds) == 1:
             negated_until = i + 4
-        elif Kind.COLOUR in kinds:
-            target = intent.exclude_colours if i <= negated_until else intent.colours
-            if value[Kind.COLOUR] not in target:
-                target.append(value[Kind.COLOUR])
+        elif Kind.COLOUR in kinds or Kind.PATTERN in kinds:
+            kind = Kind.COLOUR if Kind.COLOUR in kinds else Kind.PATTERN
+            wanted, excluded = ((intent.colours, intent.exclude_colours) if kind is Kind.COLOUR
+                                else (intent.patterns, intent.exclude_patterns))
+            target = excluded if i <= negated_until else wanted
+            if value[kind] not in target:
+                target.append(value[kind])
             if i <= negated_until:
-                negated_until = i + 3  # "not black or navy"
+                negated_until = i + 3  # "not black or navy", "no stripes or checks"
         elif Kind.CATEGORY in kinds or Kind.GROUP in kinds:
             found = [value[Kind.CATEGORY]] if Kind.CATEGORY in kinds else lexicon().data["category_groups"][
                 value[Kind.GROUP]]["categories"]

@@ -44,6 +44,10 @@ def guide(tmp_path_factory):
     ("一百到两百元的衬衫", {"min_price": 100.0, "max_price": 200.0, "currency": "CNY", "categories": ["longsleeve"]}),
     ("M码的白色T恤，不要黑色和藏青", {"size": "M", "colours": ["white"], "categories": ["tee"],
                              "exclude_colours": ["black", "navy"], "language": "zh"}),
+    ("a striped summer T-shirt under 30", {"patterns": ["stripe"], "categories": ["tee"], "ignored": []}),
+    ("格子衬衫，不要条纹", {"patterns": ["check"], "exclude_patterns": ["stripe"], "categories": ["longsleeve"]}),
+    ("no stripes or checks, a plain dress", {"patterns": ["solid"], "exclude_patterns": ["stripe", "check"]}),
+    ("not black, a red dress", {"colours": ["red"], "exclude_colours": ["black"]}),  # a comma ends the "not"
 ])
 def test_questions_become_intents(text, expected):
     intent = parse(text).as_dict()
@@ -74,7 +78,7 @@ def test_empty_and_huge_questions_get_a_clear_error():
 QUERIES = ["summer wedding guest dress under 80", "a casual tee for my husband, not black", "通勤穿的裤子，不要太贵",
            "black trousers for work under 70", "给老婆买条红色连衣裙，500块以内", "a skirt for a date, not pink, under $60",
            "冬天的外套 100到150欧元", "something for the gym", "便宜的衬衫", "a formal shirt for an interview",
-           "M码的白色T恤，不要黑色和藏青"]
+           "M码的白色T恤，不要黑色和藏青", "a dress, no stripes or checks", "不要印花的裙子"]
 
 
 @pytest.mark.parametrize("text", QUERIES)
@@ -88,6 +92,7 @@ def test_every_answer_keeps_every_hard_constraint(guide, text):
         assert product.gender == cut, (text, item)
         assert not intent.categories or product.category in intent.categories
         assert product.colours[0] not in intent.exclude_colours
+        assert product.pattern not in intent.exclude_patterns
         if intent.max_price is not None:
             assert product.price <= intent.max_price / rate + 1e-6
         if intent.min_price is not None:
@@ -96,6 +101,15 @@ def test_every_answer_keeps_every_hard_constraint(guide, text):
             assert product.in_stock(item.size)
         assert item.reason
     assert answer.items or answer.emptied_by
+
+
+def test_a_print_asked_for_leads_the_answer_and_is_named(guide):
+    answer = guide.ask("a striped T-shirt", "ana", 5)
+    striped = [guide.catalog.get(item.product).pattern == "stripe" for item in answer.items]
+    assert striped[0] and striped == sorted(striped, reverse=True), striped  # striped tees first (the store has one)
+    assert "striped" in answer.items[0].reason.lower()
+    zh = guide.ask("条纹T恤", "ana", 5)
+    assert guide.catalog.get(zh.items[0].product).pattern == "stripe" and "条纹" in zh.items[0].reason
 
 
 def test_an_empty_answer_names_the_price_and_offers_the_nearest(guide):
