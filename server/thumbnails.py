@@ -23,7 +23,7 @@ from engine.render.thumbnail import hex_rgb
 from store.catalog import COLOUR_HEX, Product
 
 log = logging.getLogger("fitroom.thumbnails")
-VERSION = 1  # bump when the pictures change
+VERSION = 2  # bump when the pictures change (2: bands sewn folded)
 SIZE = "M"
 TYPICAL_BODY = {"women": {"sex": "female", "stature": 168.0}, "men": {"sex": "male", "stature": 178.0}}
 ACCENT_DEFAULT = "white"
