@@ -206,14 +206,13 @@ def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iteratio
     optimiser = torch.optim.LBFGS([moving], lr=1.0, max_iter=iterations, history_size=20,
                                   line_search_fn="strong_wolfe", tolerance_grad=1e-7, tolerance_change=1e-12)
 
-    def positions() -> torch.Tensor:
+    def positions() -> torch.Tensor:  # the gradient is written out (cloth_energy): no autograd graph
         x = x0.clone()
-        x[free] = moving
+        x[free] = moving.detach()
         return x
 
     def energy() -> torch.Tensor:
-        x = x0.clone()
-        x[free] = moving.detach()
+        x = positions()
         e, gradient = cloth_energy(x, springs, rest_len, k, compression)
         e = e + (weight * x[:, 1]).sum()
         gradient[:, 1] += weight
@@ -226,13 +225,13 @@ def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iteratio
     settled = False
     nearest = []
     for _ in range(rounds):
-        nearest = [*nearest[-1:], torch.as_tensor(collider.nearest(positions().detach().numpy()))]
-        before = positions().detach()
+        nearest = [*nearest[-1:], torch.as_tensor(collider.nearest(positions().numpy()))]
+        before = positions()
         optimiser.step(energy)
-        moved = float((positions().detach() - before).norm(dim=1).max())
+        moved = float((positions() - before).norm(dim=1).max())
         if moved < 5e-4:
             settled = True
             break
-    x = lift_out(positions().detach(), collider, points, normals, skin_offset, free).numpy().astype(np.float64)
+    x = lift_out(positions(), collider, points, normals, skin_offset, free).numpy().astype(np.float64)
     return DrapeResult(garment, push_out(body, x, skin_offset, garment.pinned),
                        optimiser.state[optimiser._params[0]]["n_iter"], time.perf_counter() - started, settled)

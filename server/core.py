@@ -39,7 +39,7 @@ from server.messages import (
 from server.protocol import ProtocolError, parse
 from server.studio import StudioHandlers
 from server.uploads import Uploads
-from store.catalog import COLOUR_HEX, Catalog, CatalogError
+from store.catalog import Catalog, CatalogError
 from store.experiments import Arm
 from store.layout import StoreLayout
 from store.ledger import StoreError
@@ -183,7 +183,6 @@ class StoreCore(FloorHandlers, CounterHandlers, FittingHandlers, StudioHandlers,
 
     def _product(self, product_id: str, shopper_id: str) -> ProductRecord:
         p = self.catalog.get(product_id)
-        return ProductRecord(p.id, p.name, p.category, p.gender, list(p.colours), COLOUR_HEX.get(p.colours[0], "#888888"),
+        return ProductRecord(p.id, p.name, p.category, p.gender, list(p.colours), p.hex,
                              self.shop.price_for(shopper_id, p.id), p.style, dict(p.sizes),
-                             self.layout.placements.get(p.id), p.price, p.pattern,
-                             COLOUR_HEX.get(p.colours[-1], "#ffffff"))
+                             self.layout.placements.get(p.id), p.price, p.pattern, p.accent_hex)

@@ -22,7 +22,6 @@ from server.messages import (
     TryOnResult,
 )
 from server.protocol import ProtocolError
-from store.catalog import COLOUR_HEX
 
 if TYPE_CHECKING:
     from server.core import Client, StoreCore
@@ -43,9 +42,8 @@ class FittingHandlers:
             raise ProtocolError("sold_out", f"{product.id} is sold out in every size")
         self.catalog.check_size(product.id, size)
         payload = {"measurements": shopper.measurements, "category": product.category, "gender": product.gender,
-                   "size": size, "product": product.id, "hex": COLOUR_HEX.get(product.colours[0], "#888888"),
-                   "accent_hex": COLOUR_HEX.get(product.colours[1] if len(product.colours) > 1 else "white", "#ffffff"),
-                   "print": product.pattern}
+                   "size": size, "product": product.id, "hex": product.hex,
+                   "accent_hex": product.accent_hex, "print": product.pattern}
         actions = self._queue_try_on(client, product.id, size, payload)
         self.shop.store.record(shopper.id, product.id, "tryon", size)
         return actions

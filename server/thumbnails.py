@@ -17,16 +17,12 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
-
-from engine.render.thumbnail import hex_rgb
-from store.catalog import COLOUR_HEX, Product
+from store.catalog import Product
 
 log = logging.getLogger("fitroom.thumbnails")
 VERSION = 2  # bump when the pictures change (2: bands sewn folded)
 SIZE = "M"
 TYPICAL_BODY = {"women": {"sex": "female", "stature": 168.0}, "men": {"sex": "male", "stature": 178.0}}
-ACCENT_DEFAULT = "white"
 
 
 def cache_dir() -> Path:
@@ -35,22 +31,14 @@ def cache_dir() -> Path:
     return Path(root) / "thumbnails"
 
 
-def _colours(product: Product) -> tuple[str, str]:
-    return product.colours[0], product.colours[1] if len(product.colours) > 1 else ACCENT_DEFAULT
-
-
 def file_name(product: Product) -> str:
     """The picture's file: a hash of everything it shows, so an edited product gets a new one."""
-    shown = [VERSION, product.category, product.gender, *_colours(product), product.pattern]
+    shown = [VERSION, product.category, product.gender, product.hex, product.accent_hex, product.pattern]
     return hashlib.sha1(json.dumps(shown).encode()).hexdigest()[:20] + ".png"
 
 
 def missing(products: list[Product], folder: Path) -> list[Product]:
     return [p for p in products if not (folder / file_name(p)).is_file()]
-
-
-def _rgb(colour: str) -> np.ndarray:
-    return hex_rgb(COLOUR_HEX.get(colour, "#808080"))
 
 
 def make_thumbnails(products: list[Product], folder: Path) -> int:
@@ -61,7 +49,7 @@ def make_thumbnails(products: list[Product], folder: Path) -> int:
     from engine.patterns import draft
     from engine.patterns.sew import sew
     from engine.render import save_png
-    from engine.render.thumbnail import Print, garment_thumbnail
+    from engine.render.thumbnail import Print, garment_thumbnail, hex_rgb
 
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".lock", "w") as lock:
@@ -78,11 +66,10 @@ def make_thumbnails(products: list[Product], folder: Path) -> int:
         for (category, gender), group in groups.items():
             sewn = sew(draft(category, gender, SIZE), Avatar.from_measurements(TYPICAL_BODY[gender]))
             for product in group:
-                main, accent = _colours(product)
-                print_ = Print(product.pattern)  # the catalogue allows only these
                 target = folder / file_name(product)
                 partial = target.with_suffix(".partial.png")
-                save_png(garment_thumbnail(sewn, _rgb(main), _rgb(accent), print_), partial)
+                picture = garment_thumbnail(sewn, hex_rgb(product.hex), hex_rgb(product.accent_hex), Print(product.pattern))
+                save_png(picture, partial)
                 partial.replace(target)  # whole or not at all: the server may be serving the folder
                 made += 1
             log.info("catalogue pictures: %d of %d drawn (%.0f s)", made, len(todo), time.perf_counter() - started)
@@ -90,7 +77,8 @@ def make_thumbnails(products: list[Product], folder: Path) -> int:
 
 
 def init_painter(server_pid: int) -> None:
-    """The picture process: lowest CPU priority, one compute thread, gone with the server."""
+    """The picture process: lowest CPU priority, one compute thread (set before torch loads: this module
+    imports the engine only when it draws), gone with the server."""
     from server.worker import WORKER_THREAD_ENV, die_with_parent
 
     os.nice(19)

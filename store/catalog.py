@@ -16,6 +16,7 @@ COLOUR_HEX = {"black": "#222222", "white": "#f2f2ee", "navy": "#1f2f5c", "grey":
               "olive": "#6b7035", "burgundy": "#6d1f2e", "sky blue": "#8cc4ea", "red": "#c0282d",
               "mustard": "#d1a22c", "pink": "#e8a0b8", "teal": "#1f7f80"}
 COLOURS = list(COLOUR_HEX)
+UNKNOWN_HEX = "#888888"  # a colour name outside COLOUR_HEX is drawn grey
 PATTERNS = ["solid", "solid", "solid", "stripe", "check", "print"]
 STYLES = {"tee": ["casual", "sport"], "longsleeve": ["casual", "formal"], "jacket": ["formal", "casual"],
           "dress": ["formal", "casual"], "trousers": ["casual", "formal", "sport"], "skirt": ["casual", "formal"]}
@@ -47,6 +48,16 @@ class Product:
     cost: float | None = None  # what the shop paid: price rules never go under it plus the minimum margin
     occasions: tuple[str, ...] = ()  # what it is worn to (OCCASIONS), for the shopping guide
     currency: str = "EUR"  # of price and cost
+
+    @property
+    def hex(self) -> str:
+        """The main colour's sRGB hex, as the store page, try-ons and pictures draw it."""
+        return COLOUR_HEX.get(self.colours[0], UNKNOWN_HEX)
+
+    @property
+    def accent_hex(self) -> str:
+        """The colour a print (stripes, checks, dots) is drawn in: the second colour, else white."""
+        return COLOUR_HEX.get(self.colours[1], UNKNOWN_HEX) if len(self.colours) > 1 else COLOUR_HEX["white"]
 
     def in_stock(self, size: str) -> bool:
         return self.sizes.get(size, 0) > 0

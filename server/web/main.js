@@ -16,7 +16,7 @@ const params = new URLSearchParams(location.search);
 const state = window.fitroom = {
   connected: false, you: null, products: new Map(), shoppers: new Map(), bySlot: new Map(),
   frames: 0, keyframes: 0, cart: [], recommendations: [], tryOn: null, tryOnPending: false, selected: null, chosenSize: null,
-  errors: [], messages: [], renders: 0, labels: [],
+  errors: [], messages: [], renders: 0, labels: [], pendingPhoto: null,
 };
 let invalidated = true;
 function invalidate() { invalidated = true; }
