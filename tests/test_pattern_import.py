@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -127,3 +128,105 @@ def test_the_cli_refuses_bad_pattern_input_in_one_line(industry_tee, tmp_path, a
     done = subprocess.run([str(FITROOM), "fit", "--pattern", str(industry_tee), *args, "--measurements", str(EXAMPLE_BODY)],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
+
+
+BOTTOM_PIECES = {"skirt": {"front": "SKIRT FRONT", "back": "SKIRT BACK", "waistband": "WAISTBAND"},
+                 "trousers": {"front_left": "PANT FRONT", "back_right": "PANT BACK", "waistband": "WAISTBAND"}}
+
+
+def write_industry_bottoms(path: Path, category: str, names: dict[str, str] | None = None, fold_front: bool = False,
+                           with_band: bool = True, mirror_line: tuple | None = None, half_back: bool = False) -> None:
+    """A skirt or trousers as a CAD system writes them: millimetres, pieces away from the origin, one leg's front
+    and back each cut twice (drawn as the left leg's), a skirt front drawn as a half on the fold (layer 6), a
+    skirt back as a half cut twice (a centre-back seam)."""
+    pattern = draft(category, "women", "L")
+    doc = ezdxf.new("R2000")
+    doc.header["$INSUNITS"] = 4
+    msp = doc.modelspace()
+    for k, (ours, theirs) in enumerate((names or BOTTOM_PIECES[category]).items()):
+        if ours == "waistband" and not with_band:
+            continue
+        outline = pattern.panels[ours].outline
+        folded = fold_front and ours == "front"
+        halved = folded or (half_back and ours == "back")
+        if halved:  # the half right of the centre line, closed along it
+            outline = np.vstack([outline[outline[:, 0] >= -1e-9], [[0.0, outline[:, 1].min()]]])
+        offset = np.array([120.0 * k + 40.0, -30.0])
+        block = doc.blocks.new(name=theirs.replace(" ", "_"))
+        block.add_lwpolyline([tuple(p) for p in (outline + offset) * 10.0], close=True, dxfattribs={"layer": "1"})
+        if folded:
+            line = mirror_line or ((0.0, 0.0), (0.0, -30.0))
+            block.add_line(*(tuple((np.array(p) + offset) * 10.0) for p in line), dxfattribs={"layer": "6"})
+        for row, text in enumerate((f"Piece Name: {theirs}", "Size: 12", f"Quantity: {1 if folded or not halved and category == 'skirt' else 2}",
+                                    "Category: BOTTOMS")):
+            block.add_text(text, dxfattribs={"layer": "1", "height": 5.0}).set_placement((0, -10 * row))
+        msp.add_blockref(block.name, (0, 0))
+    doc.saveas(path)
+
+
+def _same_outline(a: np.ndarray, b: np.ndarray, tolerance_cm: float) -> bool:
+    """Every vertex of each outline lies within `tolerance_cm` of one of the other's (a half's added fold vertex aside)."""
+    gaps = np.linalg.norm(a[:, None] - b[None], axis=2)
+    return bool(np.sort(gaps.min(axis=1))[-2] < tolerance_cm and np.sort(gaps.min(axis=0))[-2] < tolerance_cm)
+
+
+@pytest.mark.parametrize("category, fold_front, half_back", [("skirt", True, True), ("skirt", False, False),
+                                                             ("trousers", False, False)])
+def test_imported_skirts_and_trousers_get_the_drafts_pieces_seams_and_measurements(tmp_path, category, fold_front,
+                                                                                   half_back):
+    path = tmp_path / f"{category}.dxf"
+    write_industry_bottoms(path, category, fold_front=fold_front, half_back=half_back)
+    pattern = pattern_from_pieces(read_dxf(path), str(path))
+    drafted = draft(category, "women", "L")
+    assert pattern.category == category and set(pattern.panels) == set(drafted.panels)  # "BOTTOMS" says nothing
+    for name, panel in pattern.panels.items():  # in the drafts' frames, so they are placed on the body as drafted
+        assert _same_outline(panel.outline, drafted.panels[name].outline, 0.01), name
+        assert panel.quantity == 1
+    assert pattern.panels["front"].cut_on_fold == fold_front if category == "skirt" else True
+    assert {s.name for s in pattern.seams} >= {"side_left", "side_right", "waistband"}
+    darts = {s.name for s in pattern.seams if "dart" in s.name}
+    assert darts == ({"front_dart_0", "front_dart_1", "back_dart_0", "back_dart_1"} if category == "skirt" else set())
+    assert pattern.levels_cm == pytest.approx(drafted.levels_cm)
+    imported, ours = measure(pattern), measure(drafted)
+    assert imported == pytest.approx(ours, abs=0.05)
+    band = pattern.panels["waistband"]
+    assert band.edge_length("waist") == pytest.approx(ours["waist"], abs=0.05) and band.edge_length("underlap") > 2.0
+
+
+@pytest.mark.parametrize("category", ["skirt", "trousers"])
+def test_skirts_and_trousers_are_told_apart_by_shape_when_names_do_not_say(tmp_path, category):
+    path = tmp_path / "plain.dxf"
+    names = {ours: theirs.split()[-1] for ours, theirs in BOTTOM_PIECES[category].items()}  # FRONT, BACK, WAISTBAND
+    write_industry_bottoms(path, category, names=names)
+    assert pattern_from_pieces(read_dxf(path), str(path)).category == category
+    other = "skirt" if category == "trousers" else "trousers"
+    with pytest.raises(PatternError, match="cannot sew these pieces|more apart than"):  # the sidecar overrides the shape
+        pattern_from_pieces(read_dxf(path), str(path), {"category": other})
+
+
+def test_an_imported_skirt_and_trousers_sew_and_fit_as_the_drafts(tmp_path, example_avatar):
+    from engine.tryon import try_on
+
+    for category in ("skirt", "trousers"):
+        path = tmp_path / f"{category}.dxf"
+        write_industry_bottoms(path, category, fold_front=category == "skirt", half_back=category == "skirt")
+        pattern = pattern_from_pieces(read_dxf(path), str(path))
+        imported = try_on(example_avatar, category, pattern.size, pattern=pattern).fit
+        drafted = try_on(example_avatar, category, "L", pattern=draft(category, "women", "L")).fit
+        assert imported.penetration_mm_max <= 2.0
+        assert set(imported.regions) == set(drafted.regions) >= {"waist", "hip"}
+        for region, fit in imported.regions.items():
+            assert fit.ease_cm == pytest.approx(drafted.regions[region].ease_cm, abs=0.5), (category, region)
+            assert fit.verdict == drafted.regions[region].verdict
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"with_band": False}, "needs one FRONT, one BACK and one WAISTBAND"),
+    ({"fold_front": True, "mirror_line": ((-5.0, 0.0), (-5.0, -30.0))}, "mirror line (layer 6) must run along"),
+])
+def test_bottoms_that_cannot_be_sewn_are_refused_naming_the_problem(tmp_path, change, words):
+    path = tmp_path / "bad.dxf"
+    write_industry_bottoms(path, "skirt", **change)
+    with pytest.raises(PatternError, match=re.escape(words)) as refused:
+        pattern_from_pieces(read_dxf(path), str(path))
+    assert str(path) in str(refused.value)

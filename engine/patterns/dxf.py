@@ -5,14 +5,15 @@ notches (short lines from the boundary inwards), 7 the grain line, 8 internal li
 "Piece Name:", "Size:", "Quantity:", "Category:", "Annotation:". Units come from the header's
 $INSUNITS or from a "Units: METRIC|ENGLISH" text. Reading accepts what Gerber AccuMark, Lectra,
 Optitex and CLO write: boundaries as polylines or as lines and polylines split over several
-entities, inch or metric units, and files that nest several sizes (pick one by its label).
+entities, inch or metric units, files that nest several sizes (pick one by its label), and half pieces
+cut on the fold, whose mirror line (layer 6) lies along their boundary: they are read whole.
 DXF carries no sewing information: pieces come back without named edges or seams.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import ezdxf
@@ -21,7 +22,8 @@ from ezdxf.lldxf.const import DXFError
 
 from engine.patterns.model import Panel, Pattern, PatternError, Placement, signed_area
 
-BOUNDARY, NOTCHES, GRAIN, INTERNAL = "1", "4", "7", "8"
+BOUNDARY, NOTCHES, MIRROR, GRAIN, INTERNAL = "1", "4", "6", "7", "8"
+ON_LINE_CM = 0.05  # a boundary point this close to a piece's mirror line lies on it
 CM_PER_UNIT = {1: 2.54, 4: 0.1, 5: 1.0}  # $INSUNITS: inches, millimetres, centimetres
 UNITS_TEXT = {"METRIC": 4, "ENGLISH": 1}
 NOTCH_DEPTH_CM = 0.5
@@ -83,7 +85,7 @@ def read_dxf(path: Path, size: str | None = None) -> list[DxfPiece]:
     for block in doc.blocks:
         if block.name.startswith("*"):
             continue  # model and paper space
-        fields, boundary, notches, grain, internal = {}, [], [], None, []
+        fields, boundary, notches, grain, internal, mirror = {}, [], [], None, [], []
         for entity in block:
             layer, kind = entity.dxf.layer, entity.dxftype()
             if kind in ("TEXT", "MTEXT"):
@@ -98,6 +100,8 @@ def read_dxf(path: Path, size: str | None = None) -> list[DxfPiece]:
                 grain = np.array([tuple(entity.dxf.start)[:2], tuple(entity.dxf.end)[:2]])
             elif layer == INTERNAL:
                 internal.extend(_runs(entity))
+            elif layer == MIRROR:
+                mirror.extend(_runs(entity))
         if not boundary:
             continue
         name = fields.get("piece name") or block.name
@@ -108,6 +112,8 @@ def read_dxf(path: Path, size: str | None = None) -> list[DxfPiece]:
         panel = Panel(name.lower(), outline, (), np.zeros((2, 2)) if grain is None else grain * cm,
                       _placement(name), np.array(notches).reshape(-1, 2) * cm, tuple(r * cm for r in internal), quantity)
         try:
+            if mirror:
+                panel = unfolded(panel, mirror[0][[0, -1]] * cm)
             panel.validate()
         except PatternError as exc:
             raise PatternError(f"{where}: {exc}") from None
@@ -123,6 +129,34 @@ def read_dxf(path: Path, size: str | None = None) -> list[DxfPiece]:
     if not chosen:
         raise PatternError(f"{where} has no size {size!r}; its sizes: {sizes}")
     return chosen
+
+
+def unfolded(panel: Panel, line: np.ndarray) -> Panel:
+    """A half piece cut on the fold made whole: its outline, notches and internal lines mirrored about `line`
+    (two points on the fold, cm), the boundary's run along the fold dropped."""
+    along = (line[1] - line[0]) / max(float(np.linalg.norm(line[1] - line[0])), 1e-9)
+    outline = panel.outline
+    offset = outline - line[0]
+    on = np.abs(offset[:, 0] * along[1] - offset[:, 1] * along[0]) < ON_LINE_CM
+    on_run = on & np.roll(on, -1)  # the boundary runs from this point to the next along the fold
+    starts = np.flatnonzero(on_run & ~np.roll(on_run, 1))
+    if len(starts) != 1:
+        raise PatternError(f"piece {panel.name!r}: its mirror line (layer {MIRROR}) must run along its boundary once; "
+                           f"the boundary meets it in {len(starts)} runs")
+    start = int(starts[0])
+    end = start + int(on_run.sum())
+    half = outline[(end + np.arange(len(outline) - (end - start) + 1)) % len(outline)]  # fold end round to fold start
+
+    def reflect(points: np.ndarray) -> np.ndarray:
+        rel = points - line[0]
+        return line[0] + 2.0 * np.outer(rel @ along, along) - rel
+
+    whole = np.vstack([half, reflect(half[::-1])[1:-1]])
+    notches = panel.notches.reshape(-1, 2)
+    off_fold = np.abs((notches - line[0]) @ np.array([along[1], -along[0]])) >= ON_LINE_CM
+    return replace(panel, outline=whole, notches=np.vstack([notches, reflect(notches[off_fold])]),
+                   internal_lines=panel.internal_lines + tuple(reflect(r) for r in panel.internal_lines),
+                   cut_on_fold=True)
 
 
 def _units(doc, where: str) -> int:

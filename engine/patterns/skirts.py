@@ -34,6 +34,7 @@ DART_LENGTH_CM = {"front": 10.0, "back": 14.0}
 DART_DEPTH_SHARE = {"front": 0.8, "back": 1.2}  # the back dart takes more (the seat), the front less
 WAISTBAND_HEIGHT_CM = 8.0  # folded in two: 4 cm finished
 UNDERLAP_CM = 3.0  # where the waistband buttons
+SQUARED_CM = 3.0  # the side seam rises square to the waist over its last few cm, so the waist is smooth once sewn
 
 
 def _half_panel(pom: dict, which: str) -> tuple[list[tuple[str, np.ndarray]], float]:
@@ -45,7 +46,7 @@ def _half_panel(pom: dict, which: str) -> tuple[list[tuple[str, np.ndarray]], fl
     dart_x = 0.55 * (side_top - dart)
     length = pom["length"]
     side = np.vstack([[[hem, -length]], cubic((hip, -HIP_DEPTH_CM), (hip, -0.45 * HIP_DEPTH_CM),
-                                               (side_top + 0.35 * (hip - side_top), -0.5), (side_top, 0.0))])
+                                               (side_top, -SQUARED_CM), (side_top, 0.0))])
     runs = [("side", side), ("waist_outer", np.array([[side_top, 0.0], [dart_x + dart / 2, 0.0]])),
             ("dart_a", np.array([[dart_x + dart / 2, 0.0], [dart_x, -DART_LENGTH_CM[which]]])),
             ("dart_b", np.array([[dart_x, -DART_LENGTH_CM[which]], [dart_x - dart / 2, 0.0]])),
@@ -102,7 +103,14 @@ def draft_skirt(gender: str, size: str, pom: dict) -> Pattern:
 def measure_skirt(pattern: Pattern) -> dict[str, float]:
     """The finished skirt's points of measure (cm): the waist seam with the darts closed, the hip line, the hem, the length."""
     front, back = pattern.panels["front"], pattern.panels["back"]
-    waist = sum(p.edge_length(e) for p in (front, back) for e in ("waist_outer_left", "waist_centre", "waist_outer_right"))
-    return {"waist": waist, "hip": front.width_at(pattern.levels_cm["hip"]) + back.width_at(pattern.levels_cm["hip"]),
+    return {"waist": waist_seam_cm(pattern), "hip": front.width_at(pattern.levels_cm["hip"]) + back.width_at(pattern.levels_cm["hip"]),
             "hem": front.edge_length("hem") + back.edge_length("hem"),
             "length": float(front.outline[:, 1].max() - front.outline[:, 1].min())}
+
+
+def waist_seam_cm(pattern: Pattern) -> float:
+    """The finished waist: the length of the edges the waistband is sewn to (darts closed), drafted or imported."""
+    seam = next((s for s in pattern.seams if s.name == "waistband"), None)
+    if seam is None:
+        raise PatternError(f"{pattern.category} size {pattern.size}: no seam named 'waistband' to measure the waist by")
+    return pattern.side_length(seam.b)

@@ -26,7 +26,7 @@ from engine.patterns.model import (
     mirrored,
     require_positive,
 )
-from engine.patterns.skirts import _waistband
+from engine.patterns.skirts import SQUARED_CM, _waistband, waist_seam_cm
 
 METHOD = "trouser block (after Aldrich, Metric Pattern Cutting), chart POMs met exactly"
 FIELDS = ("waist", "hip", "thigh", "inseam", "leg_opening")
@@ -52,8 +52,7 @@ def _leg_panel(name: str, placement: Placement, pom: dict, front: bool) -> Panel
     crotch = np.vstack([[[0.0, 0.0]], cubic((0.0, -HIP_LINE_CM), (0.0, -rise + 0.35 * (rise - HIP_LINE_CM)),
                                             (-0.45 * extension, -rise), (-extension, -rise))])
     side = np.vstack([[[crease + hem_half, hem_y], [seat, -rise]],
-                      cubic((seat, -HIP_LINE_CM), (seat, -0.45 * HIP_LINE_CM), (waist + 0.35 * (seat - waist), -0.5),
-                            (waist, 0.0))])
+                      cubic((seat, -HIP_LINE_CM), (seat, -0.45 * HIP_LINE_CM), (waist, -SQUARED_CM), (waist, 0.0))])
     outline, edges = assemble_outline([
         ("crotch", crotch), ("inseam", np.array([[-extension, -rise], [crease - hem_half, hem_y]])),
         ("hem", np.array([[crease - hem_half, hem_y], [crease + hem_half, hem_y]])), ("side", side),
@@ -94,7 +93,7 @@ def measure_trousers(pattern: Pattern) -> dict[str, float]:
     """The finished trousers' points of measure (cm), read off the pieces."""
     legs = [pattern.panels[f"{part}_{side}"] for part in ("front", "back") for side in ("left", "right")]
     front, back = pattern.panels["front_right"], pattern.panels["back_right"]
-    return {"waist": sum(p.edge_length("waist") for p in legs),
+    return {"waist": waist_seam_cm(pattern),
             "hip": sum(p.width_at(pattern.levels_cm["hip"]) for p in legs),
             "thigh": front.width_at(pattern.levels_cm["thigh"]) + back.width_at(pattern.levels_cm["thigh"]),
             "inseam": front.edge_length("inseam"),
