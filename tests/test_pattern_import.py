@@ -157,7 +157,7 @@ def write_industry_bottoms(path: Path, category: str, names: dict[str, str] | No
         if folded:
             line = mirror_line or ((0.0, 0.0), (0.0, -30.0))
             block.add_line(*(tuple((np.array(p) + offset) * 10.0) for p in line), dxfattribs={"layer": "6"})
-        for row, text in enumerate((f"Piece Name: {theirs}", "Size: 12", f"Quantity: {1 if folded or not halved and category == 'skirt' else 2}",
+        for row, text in enumerate((f"Piece Name: {theirs}", "Size: 12", f"Quantity: {1 if folded else 2}",
                                     "Category: BOTTOMS")):
             block.add_text(text, dxfattribs={"layer": "1", "height": 5.0}).set_placement((0, -10 * row))
         msp.add_blockref(block.name, (0, 0))

@@ -107,7 +107,7 @@ def skirt_or_trousers(pieces: list[DxfPiece], sidecar: dict, category: str | Non
                            "called one in the sidecar's \"pieces\")")
     front, back = (_right_hand(kinds[k]) for k in ("front", "back"))
     if category == "skirt":
-        front, back = (_whole(p) if p.quantity >= 2 else p for p in (front, back))
+        front, back = (_whole(p) if p.quantity >= 2 else p for p in (front, back))  # halves made whole
     made = _skirt(front, back) if category == "skirt" else _trousers(front, back)
     band = kinds["waistband"][0]
     panels, seams, levels, waist_sides = made
@@ -129,15 +129,15 @@ def _right_hand(pieces: list[Panel]) -> Panel:
     return right[0]
 
 
-def _whole(half: Panel) -> Panel:
-    """A skirt piece cut twice is a half (a back with a centre-back seam): joined to its mirror along its straight
-    centre edge, the seam as one piece of cloth (the zip is not modelled)."""
-    runs = lowest_first(half, outline_runs(half))
-    centre = [r for r in (runs[1], runs[-1]) if _straight(half, r)]
+def _whole(piece: Panel) -> Panel:
+    """A skirt piece cut twice with one straight edge beside its hem is a half (a back with a centre-back seam):
+    joined to its mirror along that edge, the seam as one piece of cloth (the zip is not modelled). Without one
+    it is whole (cut twice for a lining)."""
+    runs = lowest_first(piece, outline_runs(piece))
+    centre = [r for r in (runs[1], runs[-1]) if _straight(piece, r)] if len(runs) >= 3 else []
     if len(centre) != 1:
-        raise PatternError(f"piece {half.name!r} is cut {half.quantity} times, so it is half a skirt piece, but "
-                           f"{'both' if centre else 'neither'} of its hem's neighbours is a straight centre edge")
-    return replace(unfolded(half, run_points(half.outline, centre[0])[[0, -1]]), quantity=1, cut_on_fold=False)
+        return piece
+    return replace(unfolded(piece, run_points(piece.outline, centre[0])[[0, -1]]), quantity=1, cut_on_fold=False)
 
 
 def _straight(panel: Panel, run: Run) -> bool:
