@@ -32,6 +32,7 @@ class RegionFit:
     strain_pct_max: float
     verdict: str
     pressure_kpa: float | None = None  # the cloth's pressure on the body there, when the drape gives it
+    over_head_cm: float | None = None  # the neckline's room round the head, pulled on (stretched, any zip open)
 
 
 @dataclass
@@ -51,6 +52,8 @@ class FitReport:
         for name, r in self.regions.items():
             if r.pressure_kpa is not None:
                 regions[name]["pressure_kpa"] = round(r.pressure_kpa, 3)
+            if r.over_head_cm is not None:
+                regions[name]["over_head_cm"] = round(r.over_head_cm, 1)
         return {
             "garment": self.category, "size": self.size, "regions": regions, "lengths": self.lengths,
             "penetration_mm_max": round(self.penetration_mm_max, 2),

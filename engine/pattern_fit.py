@@ -7,7 +7,9 @@ the body there: each draped triangle near the landmark against its flat shape, r
 direction round the trunk or arm and averaged by area (`strain_pct`; the most stretched triangle,
 `strain_pct_max`). Pressure
 is the cloth's tension over the body's radius there (Laplace): stretch stiffness (N/m) times
-strain over girth / 2 pi.
+strain over girth / 2 pi. A garment pulled on over the head must get its neckline over the head
+girth (`over_head_cm`): a neckline much larger than the neck is by design, one that will not go on
+is 'tight'.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from engine.fit import (
     verdict,
 )
 from engine.garments.build import body_landmarks
-from engine.garments.charts import CATEGORIES, fit_rules
-from engine.patterns.model import Placement
+from engine.garments.charts import CATEGORIES, Fabric, fit_rules
+from engine.patterns.model import Pattern, Placement
 from engine.patterns.sew import M_PER_CM, SewnGarment
 
 PA_PER_KPA = 1000.0
@@ -59,6 +61,18 @@ def strain_across(cloth: trimesh.Trimesh, rest_edge_m: np.ndarray, axis: np.ndar
 def pressure_kpa(stiffness_n_m: float, strain: float, body_girth_m: float) -> float:
     """The pressure of cloth stretched by `strain` round a limb or trunk of this girth (Laplace's law)."""
     return stiffness_n_m * max(strain, 0.0) / (body_girth_m / (2.0 * np.pi)) / PA_PER_KPA
+
+
+def over_head(neck: RegionFit | None, neckline_cm: float, pattern: Pattern, fabric: Fabric, head_cm: float | None) -> None:
+    """For a garment pulled on over the head: the neckline's room round the head, stretched as far as the fabric
+    goes and opened by any zip or placket; under the rules' margin the neck is 'tight' (it will not go on)."""
+    rule = fit_rules()["over_head"]
+    if neck is None or head_cm is None or pattern.category not in rule["categories"]:
+        return
+    passage_cm = neckline_cm * (1.0 + fabric.max_stretch_pct / 100.0) + 2.0 * pattern.neck_slit_cm
+    neck.over_head_cm = passage_cm - head_cm
+    if neck.over_head_cm < rule["margin_cm"]:
+        neck.verdict = "tight"
 
 
 def pattern_summary(sewn: SewnGarment, poms: dict[str, float]) -> dict:
@@ -106,6 +120,7 @@ def analyse_pattern_fit(avatar: Avatar, sewn: SewnGarment, seconds: float) -> Fi
     if construction in ("top", "dress"):
         neckline = centre[:, 1] > lm.neck_front[1] - BAND_M
         read("neck", poms["neck_opening"] - m["neck_base"], neckline, round_trunk, m["neck_base"])
+        over_head(regions.get("neck"), poms["neck_opening"], pattern, fabric, m.get("head"))
         read("shoulders", None, torso & (centre[:, 1] > lm.acromion_left[1] - BAND_M) & ~neckline, round_trunk, None)
         horizontal("chest", "chest", lm.bust, m["chest"])
         horizontal("waist", "waist", lm.navel, m["waist"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -82,3 +84,19 @@ def test_a_loose_pattern_reads_looser_than_a_snug_one(example_avatar):
     for region in ("chest", "waist"):
         assert fits["loose"].regions[region].ease_cm > fits["snug"].regions[region].ease_cm + 2.0
     assert fits["snug"].regions["chest"].verdict != "tight"
+
+
+def test_a_neckline_much_larger_than_the_neck_fits_and_one_that_cannot_pass_the_head_is_tight(tee, example_avatar):
+    """A tee's neckline is meant to be far larger than the neck; what matters is that it goes on over the head."""
+    head = example_avatar.measured["head"]
+    neck = tee.fit.regions["neck"]
+    chart = load_chart("tee", "women").size("L")
+    assert neck.ease_cm > 10.0 and neck.verdict == "fit"  # +13.6 cm over the neck base, by design
+    assert neck.over_head_cm == pytest.approx(chart["neck_opening"] * 1.35 - head, abs=0.1)  # jersey pulls to 35 %
+    woven = draft("longsleeve", "women", "L")  # poplin barely stretches: it goes on by its placket
+    assert woven.neck_slit_cm > 0
+    with_placket = try_on(example_avatar, "longsleeve", "L", pattern=woven).fit.regions["neck"]
+    without = try_on(example_avatar, "longsleeve", "L", pattern=dataclasses.replace(woven, neck_slit_cm=0.0)).fit
+    assert with_placket.verdict == "fit" and with_placket.over_head_cm > 10.0
+    assert without.regions["neck"].over_head_cm < 0 and without.regions["neck"].verdict == "tight"
+    assert "tight at neck" in without.summary() and without.as_dict()["regions"]["neck"]["over_head_cm"] < 0

@@ -230,3 +230,13 @@ def test_bottoms_that_cannot_be_sewn_are_refused_naming_the_problem(tmp_path, ch
     with pytest.raises(PatternError, match=re.escape(words)) as refused:
         pattern_from_pieces(read_dxf(path), str(path))
     assert str(path) in str(refused.value)
+
+
+@pytest.mark.parametrize("slit, accepted", [(14, True), (-1, False), ("wide", False), (float("nan"), False)])
+def test_the_sidecar_says_how_far_a_zip_or_placket_opens_the_neckline(industry_tee, slit, accepted):
+    if accepted:
+        pattern = pattern_from_pieces(read_dxf(industry_tee, "L"), str(industry_tee), {"neck_slit_cm": slit})
+        assert pattern.neck_slit_cm == slit
+    else:
+        with pytest.raises(PatternError, match="neck_slit_cm must be a number of cm from 0 to 80"):
+            pattern_from_pieces(read_dxf(industry_tee, "L"), str(industry_tee), {"neck_slit_cm": slit})

@@ -37,6 +37,7 @@ class Fabric:
     bend_stiffness: float
     comfort_strain_pct: float
     friction: float
+    max_stretch_pct: float  # how far it can be pulled for a moment (a neckline over the head)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def load_fabric(name: str) -> Fabric:
         raise GarmentError(f"unknown fabric {name!r}; choose one of {sorted(fabrics)}")
     f = fabrics[name]
     return Fabric(name, f["density_g_m2"], f["stretch_stiffness"], f["bend_stiffness"],
-                  f["comfort_strain_pct"], f["friction"])
+                  f["comfort_strain_pct"], f["friction"], f["max_stretch_pct"])
 
 
 #: "regular" fit wants this much more ease than a fit rule's "tight" threshold (size advice, made-to-measure)

@@ -32,6 +32,7 @@ from engine.patterns.tops import (
 
 METHOD = "shift dress from the flat bodice block (after Aldrich, Metric Pattern Cutting), chart POMs met exactly"
 FIELDS = ("chest", "waist", "hip", "hem", "length", "neck_opening")
+ZIP_CM = 40.0  # a centre-back zip from the neck (recorded, not cut yet): a woven shift passes the head by it
 
 
 def draft_dress(gender: str, size: str, pom: dict) -> Pattern:
@@ -51,7 +52,8 @@ def draft_dress(gender: str, size: str, pom: dict) -> Pattern:
                   for part in ("shoulder", "side") for side in ("left", "right"))
     scye, _, _ = _proportions(body)
     pattern = Pattern("dress", gender, size, fabric.name, {"front": front, "back": back}, seams, METHOD,
-                      {"chest": -scye, "waist": -waist_depth, "hip": -(waist_depth + HIP_BELOW_WAIST_CM)})
+                      {"chest": -scye, "waist": -waist_depth, "hip": -(waist_depth + HIP_BELOW_WAIST_CM)},
+                      neck_slit_cm=ZIP_CM)
     pattern.validate(ease_fraction=max(0.05, fabric.comfort_strain_pct / 100.0))
     return pattern
 

@@ -9,7 +9,7 @@ outline is split at its corners into edges, which are named by where they lie ro
 The seams are those every set-in-sleeve top is sewn with (`tops.top_seams`); without sleeves it is a
 tank, whose armholes stay open. A JSON sidecar can say what a piece is (`"pieces"`: name to front,
 back, sleeve or band), name its edges (`"edges"`: names in the order the error lists them), say what
-the garment is (`"category"`) or give the seams outright (`"seams"`: name, and runs `a` and `b` of
+the garment is (`"category"`), how long a zip or placket opens its neckline (`"neck_slit_cm"`) or give the seams outright (`"seams"`: name, and runs `a` and `b` of
 [piece, edge] pairs). When the pieces say too little, the error lists every piece's edges with their
 lengths, so the designer can write one.
 """
@@ -17,6 +17,7 @@ lengths, so the designer can write one.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,7 @@ BAND_WORDS = ("NECKBAND", "COLLAR", "BAND", "RIB")
 KINDS = ("front", "back", "sleeve", "band", None)
 CHEST_BELOW_UNDERARM_CM = 0.5  # the chest is measured just under the armholes
 LONG_SLEEVE_CM = 40.0  # a sleeve longer than this makes a long-sleeve top
+MAX_NECK_SLIT_CM = 80.0
 NOT_INFERRED = ("dress", "jacket")  # their seams come from a sidecar
 METHOD = "imported from DXF; seams inferred for a set-in-sleeve top"
 
@@ -90,6 +92,14 @@ def _sidecar_seams(sidecar: dict, where: str) -> tuple[Seam, ...]:
             raise PatternError(f"{where}: seam {k} must be {{\"name\": ..., \"a\": [[piece, edge], ...], "
                                f"\"b\": [[piece, edge], ...]}}") from None
     return tuple(seams)
+
+
+def _neck_slit_cm(sidecar: dict) -> float:
+    """The sidecar's `"neck_slit_cm"`: a zip or placket opening the neckline (cm), 0 when it has none."""
+    slit = sidecar.get("neck_slit_cm", 0.0)
+    if isinstance(slit, bool) or not isinstance(slit, (int, float)) or not 0.0 <= slit <= MAX_NECK_SLIT_CM:
+        raise PatternError(f"the sidecar's neck_slit_cm must be a number of cm from 0 to {MAX_NECK_SLIT_CM:g}; got {slit!r}")
+    return float(slit)
 
 
 def _kind(name: str) -> str | None:
@@ -160,8 +170,8 @@ def pattern_from_pieces(pieces: list[DxfPiece], where: str, sidecar: dict | None
                                "sidecar's \"seams\"")
         pattern = bottoms or _top(pieces, sidecar, category, gender)
         if "seams" in sidecar:
-            pattern = Pattern(pattern.category, gender, pattern.size, pattern.fabric, pattern.panels,
-                              _sidecar_seams(sidecar, where), pattern.method, pattern.levels_cm)
+            pattern = replace(pattern, seams=_sidecar_seams(sidecar, where))
+        pattern = replace(pattern, neck_slit_cm=_neck_slit_cm(sidecar))
     except PatternError as exc:
         raise PatternError(f"{where}: cannot sew these pieces: {exc}. Write a seams sidecar (--seams FILE.json) naming "
                            f"each piece's edges in order; they are:\n{edge_table([p.panel for p in pieces])}") from None

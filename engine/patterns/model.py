@@ -138,6 +138,7 @@ class Pattern:
     method: str = ""  # the drafting method, for the record
     levels_cm: dict[str, float] = field(default_factory=dict)  # drafting lines (y on the body pieces): chest, waist
     tacks: tuple[Tack, ...] = ()  # buttons: points of two pieces held together
+    neck_slit_cm: float = 0.0  # a zip or placket opening the neckline (putting it on, the neckline opens by twice this)
 
     def side_length(self, sides: tuple[SeamSide, ...]) -> float:
         return sum(self.panels[s.panel].edge_length(s.edge) for s in sides)

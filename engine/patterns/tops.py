@@ -50,6 +50,7 @@ TOPS = ("tee", "longsleeve", "jacket")
 FIELDS = ("chest", "waist", "hem", "body_length", "sleeve_length", "sleeve_opening", "neck_opening")
 BUTTON_OVERLAP_CM = 2.5  # a jacket front runs past the centre front by this, each side
 BUTTONS = 4
+NECK_SLIT_CM = {"longsleeve": 14.0}  # a woven pullover's front placket (recorded, not cut yet): it passes the head
 COLLAR_HEIGHT_CM = 8.0  # a stand collar folded in two: 4 cm finished
 
 
@@ -197,7 +198,7 @@ def draft_top(category: str, gender: str, size: str, pom: dict) -> Pattern:
     tacks = tuple(Tack(f"button_{k + 1}", "front_left", tuple(point), "front_right", tuple(point))
                   for k, point in enumerate(fronts[0].notches[1:])) if category == "jacket" else ()
     pattern = Pattern(category, gender, size, fabric.name, panels, tuple(seams), METHOD,
-                      {"chest": -scye, "waist": -waist_depth}, tacks)
+                      {"chest": -scye, "waist": -waist_depth}, tacks, NECK_SLIT_CM.get(category, 0.0))
     pattern.validate(ease_fraction=max(0.05, fabric.comfort_strain_pct / 100.0))
     return pattern
 

@@ -435,7 +435,8 @@ const handlers = {
     await dress(you, m.garment_url);
     document.getElementById('fit-progress').textContent = m.fit.summary;
     const rows = Object.entries(m.fit.regions).map(([region, r]) =>
-      `<tr><td>${region.replace('_', ' ')}</td><td>${r.ease_cm === null ? '' : `${r.ease_cm > 0 ? '+' : ''}${r.ease_cm} cm`}</td>` +
+      `<tr><td>${region.replace('_', ' ')}</td><td>${r.ease_cm === null ? '' : `${r.ease_cm > 0 ? '+' : ''}${r.ease_cm} cm`}` +
+      `${r.over_head_cm === undefined ? '' : ` (${r.over_head_cm > 0 ? '+' : ''}${r.over_head_cm} cm round the head, pulled on)`}</td>` +
       `<td>${r.strain_pct}%</td><td class="${r.verdict}">${r.verdict}</td></tr>`);
     document.getElementById('fit-regions').innerHTML = '<tr><th>region</th><th>ease</th><th>strain</th><th></th></tr>' + rows.join('');
     const map = document.getElementById('fit-map');
