@@ -47,7 +47,7 @@ SKIN_OFFSET_M = 0.0025
 COMPRESSION = 0.05  # cloth resists squashing this much less than stretching: it folds
 CONTACT_STIFFNESS = 5e4
 #: (seam spring stiffness N/m per metre, rounds): pull the seams shut, stiffer each stage, before they are merged
-SEAM_STAGES = ((2e3, 2), (2e4, 2), (2e5, 2))
+SEAM_STAGES = ((2e3, 2), (2e4, 2), (2e5, 1), (2e6, 1))
 SETTLE_ROUNDS = 4  # then the merged garment settles under gravity (`engine.drape`)
 ITERATIONS = 60
 ROW_M = 0.01  # sleeve rows for wrapping, a centimetre apart
