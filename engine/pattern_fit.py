@@ -75,6 +75,24 @@ def over_head(neck: RegionFit | None, neckline_cm: float, pattern: Pattern, fabr
         neck.verdict = "tight"
 
 
+#: lengths read off the pattern, on a person standing straight: (rule, the POM, the body's length it ends against)
+POM_LENGTHS = {"sleeve": ("sleeve_length", "arm_length"), "hem": ("inseam", "inseam")}
+
+
+def pattern_lengths(category: str, poms: dict[str, float], body_cm: dict[str, float]) -> dict[str, dict]:
+    """Where a sleeve or trouser hem ends against its landmark, from the pattern's length and the body's tape: the
+    sleeve from the shoulder point along a straight arm, the trouser leg from the crotch down a straight leg (the
+    avatar's A pose bends the elbow, which takes 5 cm off a sleeve's reach, and its bare foot catches the hem)."""
+    lengths = {}
+    for name, rule in fit_rules()["length_cm"].get(category, {}).items():
+        pom, body = POM_LENGTHS.get(name, (None, None))
+        if pom in poms and body in body_cm:
+            above = body_cm[body] - poms[pom]
+            word = "short" if above > rule["short_above"] else "long" if above < rule["long_below"] else "fit"
+            lengths[name] = {f"above_{rule['landmark']}_cm": round(above, 1), "verdict": word}
+    return lengths
+
+
 def pattern_summary(sewn: SewnGarment, poms: dict[str, float]) -> dict:
     """The `pattern` block of fit.json: piece names, cloth area and finished measurements (cm)."""
     panels = sewn.pattern.panels.values()
@@ -143,5 +161,6 @@ def analyse_pattern_fit(avatar: Avatar, sewn: SewnGarment, seconds: float) -> Fi
             read("thigh", poms["thigh"] - m["thigh"], left_leg & (np.abs(centre[:, 1] - thigh_y) < BAND_M), round_trunk,
                  m["thigh"])
 
-    return FitReport(garment.category, garment.size, regions, garment_lengths(garment.category, lm, cloth, garment.regions),
-                     penetration_mm(body, x), seconds, pattern_summary(sewn, poms))
+    lengths = garment_lengths(garment.category, lm, cloth, garment.regions) | pattern_lengths(garment.category, poms, m)
+    return FitReport(garment.category, garment.size, regions, lengths, penetration_mm(body, x), seconds,
+                     pattern_summary(sewn, poms))

@@ -100,3 +100,18 @@ def test_a_neckline_much_larger_than_the_neck_fits_and_one_that_cannot_pass_the_
     assert with_placket.verdict == "fit" and with_placket.over_head_cm > 10.0
     assert without.regions["neck"].over_head_cm < 0 and without.regions["neck"].verdict == "tight"
     assert "tight at neck" in without.summary() and without.as_dict()["regions"]["neck"]["over_head_cm"] < 0
+
+
+def test_a_long_sleeve_of_the_chart_reaches_the_wrist_and_one_cut_short_reads_short(example_avatar):
+    """Lengths come off the pattern along a straight arm: the A pose's bent elbow would take 5 cm off the reach."""
+    from engine.patterns import draft_poms
+
+    arm = example_avatar.measured["arm_length"]
+    chart = dict(load_chart("longsleeve", "women").size("M"))
+    fit = try_on(example_avatar, "longsleeve", "M").fit.as_dict()
+    assert fit["lengths"]["sleeve"] == {"above_wrist_cm": pytest.approx(arm - chart["sleeve_length"], abs=0.1),
+                                        "verdict": "fit"}
+    cut = draft_poms("longsleeve", "women", "M", chart | {"sleeve_length": chart["sleeve_length"] - 10.0})
+    short = try_on(example_avatar, "longsleeve", "M", pattern=cut).fit.as_dict()["lengths"]["sleeve"]
+    assert short["verdict"] == "short" and short["above_wrist_cm"] == pytest.approx(arm - chart["sleeve_length"] + 10.0,
+                                                                                     abs=0.1)
