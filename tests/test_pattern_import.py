@@ -240,3 +240,11 @@ def test_the_sidecar_says_how_far_a_zip_or_placket_opens_the_neckline(industry_t
     else:
         with pytest.raises(PatternError, match="neck_slit_cm must be a number of cm from 0 to 80"):
             pattern_from_pieces(read_dxf(industry_tee, "L"), str(industry_tee), {"neck_slit_cm": slit})
+
+
+@pytest.mark.parametrize("sidecar, words", [({"pieces": ["front"]}, "'pieces' must be"), ({"pieces": {"a": 3}}, "as a word"),
+                                            ({"edges": {"front": "hem"}}, "a list of edge names"),
+                                            ({"category": 7}, "'category' must be"), ({"seams": {}}, "'seams' must be")])
+def test_a_sidecar_of_the_wrong_shape_is_refused_by_name(industry_tee, sidecar, words):
+    with pytest.raises(PatternError, match=words):
+        pattern_from_pieces(read_dxf(industry_tee, "L"), str(industry_tee), sidecar)

@@ -94,6 +94,20 @@ def _sidecar_seams(sidecar: dict, where: str) -> tuple[Seam, ...]:
     return tuple(seams)
 
 
+def _check_sidecar(sidecar: dict) -> None:
+    """PatternError unless the sidecar's entries have their documented shapes."""
+    shapes = {"pieces": "an object of piece name to what it is", "edges": "an object of piece name to a list of "
+              "edge names", "category": "a category name", "fabric": "a fabric name", "seams": "a list of seams"}
+    kinds = {"pieces": dict, "edges": dict, "category": str, "fabric": str, "seams": list}
+    for key, kind in kinds.items():
+        if key in sidecar and not isinstance(sidecar[key], kind):
+            raise PatternError(f"the sidecar's {key!r} must be {shapes[key]}")
+    if not all(isinstance(v, str) for v in sidecar.get("pieces", {}).values()):
+        raise PatternError("the sidecar's 'pieces' must say what each piece is as a word (front, back, ...)")
+    if not all(isinstance(v, list) for v in sidecar.get("edges", {}).values()):
+        raise PatternError("the sidecar's 'edges' must give each piece a list of edge names")
+
+
 def _neck_slit_cm(sidecar: dict) -> float:
     """The sidecar's `"neck_slit_cm"`: a zip or placket opening the neckline (cm), 0 when it has none."""
     slit = sidecar.get("neck_slit_cm", 0.0)
@@ -163,6 +177,7 @@ def pattern_from_pieces(pieces: list[DxfPiece], where: str, sidecar: dict | None
     from the sidecar)."""
     sidecar = sidecar or {}
     try:
+        _check_sidecar(sidecar)
         category = category or _category(pieces, sidecar)
         bottoms = skirt_or_trousers(pieces, sidecar, category, gender)
         if bottoms is None and category in NOT_INFERRED and "seams" not in sidecar:

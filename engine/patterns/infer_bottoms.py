@@ -243,20 +243,26 @@ def _waistband(panel: Panel, waist_cm: float) -> Panel:
     runs = outline_runs(panel)
     if len(runs) != 4:
         raise PatternError(f"piece {panel.name!r}: a waistband has 4 edges between corners, this one {len(runs)}")
-    lengths = [run_length(panel, r) for r in runs]
-    lower = min(np.argsort(lengths)[-2:], key=lambda k: run_points(panel.outline, runs[k])[:, 1].mean())
-    if lengths[lower] > waist_cm + UNDERLAP_MIN_CM:
+    lower = _lower_long_run(panel, runs)
+    if run_length(panel, runs[lower]) > waist_cm + UNDERLAP_MIN_CM:  # the rest is the underlap
         panel = _with_vertex(panel, runs[lower], waist_cm)
         runs = outline_runs(panel)
-        lower = min(np.argsort([run_length(panel, r) for r in runs])[-2:],
-                    key=lambda k: run_points(panel.outline, runs[k])[:, 1].mean())
-    runs = runs[lower:] + runs[:lower]
-    split = _vertex_at(panel, runs[0], waist_cm)
-    edges = ((Edge("waist", runs[0][0], split), Edge("underlap", split, runs[0][1])) if split != runs[0][1]
-             else (Edge("waist", *runs[0]),))
+        lower = _lower_long_run(panel, runs)
+        runs = runs[lower:] + runs[:lower]
+        split = _vertex_at(panel, runs[0], waist_cm)
+        edges = (Edge("waist", runs[0][0], split), Edge("underlap", split, runs[0][1]))
+    else:
+        runs = runs[lower:] + runs[:lower]
+        edges = (Edge("waist", *runs[0]),)
     edges += tuple(Edge(n, *r) for n, r in zip(("end_b", "fold", "end_a"), runs[1:]))
     return from_corner(Panel(panel.name, panel.outline, edges, panel.grain, panel.placement, panel.notches,
                              panel.internal_lines, panel.quantity, panel.cut_on_fold))
+
+
+def _lower_long_run(panel: Panel, runs: list[Run]) -> int:
+    """Of a band's two long runs, the lower: the one sewn to the garment."""
+    longest = np.argsort([run_length(panel, r) for r in runs])[-2:]
+    return int(min(longest, key=lambda k: run_points(panel.outline, runs[k])[:, 1].mean()))
 
 
 def _vertex_at(panel: Panel, run: Run, along_cm: float) -> int:
