@@ -12,7 +12,7 @@ from engine.garments.charts import load_chart
 from engine.pattern_fit import strain_across
 from engine.patterns import draft
 from engine.patterns.made_to_measure import draft_made_to_measure
-from engine.patterns.sew import sew
+from engine.patterns.sew import BANDS, sew
 from engine.tryon import try_on
 
 
@@ -40,13 +40,15 @@ def test_ease_is_the_pattern_minus_the_body_and_the_report_names_the_pattern(tee
     assert tee.fit.summary().endswith("fits")  # the chart's L on a body with a 96 cm chest
 
 
-def _girth_ratio_at_chest_line(sewn) -> tuple[float, float]:
-    """The draped torso's girth where the pattern's chest line hangs, over the pattern's width there; and that height."""
+def _girth_ratio_at_chest_line(sewn, line: str = "chest", below_cm: float = 3.0) -> tuple[float, float]:
+    """The draped torso's girth where one of the pattern's drafting lines hangs (by default just under the armholes,
+    so the section is the torso's alone), over the pattern's width there; and that height."""
     pattern = sewn.pattern
-    level = pattern.levels_cm["chest"] - 3.0  # just under the armholes, so the section is the torso's alone
-    on_line = np.isin(sewn.panel, ["front", "back"]) & (np.abs(sewn.flat_cm[:, 1] - level) < 0.8)
+    level = pattern.levels_cm[line] - below_cm
+    pieces = [name for name, p in pattern.panels.items() if p.placement not in BANDS]
+    on_line = np.isin(sewn.panel, pieces) & (np.abs(sewn.flat_cm[:, 1] - level) < 0.8)
     y = float(np.median(sewn.positions[sewn.weld[on_line], 1]))
-    width = sum(pattern.panels[name].width_at(level) for name in ("front", "back"))
+    width = sum(pattern.panels[name].width_at(level) for name in pieces)
     curves = sewn.mesh.section(plane_origin=[0.0, y, 0.0], plane_normal=[0.0, 1.0, 0.0]).discrete
     torso = min(curves, key=lambda c: np.linalg.norm(c.mean(axis=0)[[0, 2]]))
     return float(np.linalg.norm(np.diff(torso, axis=0), axis=1).sum()) * 100.0 / width, y
@@ -115,3 +117,16 @@ def test_a_long_sleeve_of_the_chart_reaches_the_wrist_and_one_cut_short_reads_sh
     short = try_on(example_avatar, "longsleeve", "M", pattern=cut).fit.as_dict()["lengths"]["sleeve"]
     assert short["verdict"] == "short" and short["above_wrist_cm"] == pytest.approx(arm - chart["sleeve_length"] + 10.0,
                                                                                      abs=0.1)
+
+
+@pytest.mark.parametrize("category, line", [("dress", "hip"), ("skirt", "hip"), ("trousers", "hip"), ("dress", "waist")])
+def test_draped_girths_of_other_garments_agree_with_their_patterns_within_the_strain(example_avatar, category, line):
+    """The same independent tape at other drafting lines: a dress's waist and hip, a skirt's and trousers' seat."""
+    sewn = sew(draft(category, "women", "L"), example_avatar)
+    ratio, y = _girth_ratio_at_chest_line(sewn, line, below_cm=0.0)
+    centre = sewn.mesh.vertices[sewn.mesh.faces].mean(axis=1)
+    trunk = np.isin(sewn.drape.garment.regions[sewn.mesh.faces], ["torso", "leg_left", "leg_right"]).all(axis=1)
+    band = (np.abs(centre[:, 1] - y) < 0.02) & trunk
+    around = strain_across(sewn.mesh, sewn.drape.garment.rest_edge_m, np.array([0.0, 1.0, 0.0]))
+    strain = float(np.average(around[band], weights=sewn.mesh.area_faces[band]))
+    assert ratio - 1.0 == pytest.approx(strain, abs=0.02), (ratio, strain)  # measured: within 0.6 points
