@@ -35,7 +35,8 @@ from engine.patterns.sew import M_PER_CM, SewnGarment
 
 PA_PER_KPA = 1000.0
 UPPER_ARM_BELOW_ACROMION_M = 0.12  # where the sleeve's bicep line sits on the arm
-THIGH_BELOW_CROTCH_OF_STATURE = 0.015  # where the thigh girth is taken, as the avatar's tape takes it
+THIGH_BELOW_CROTCH_OF_STATURE = 0.015
+WAIST_UNDER_TOP_M = 0.005  # a skirt's or trousers' waist is read no higher than this under the reach of its top  # where the thigh girth is taken, as the avatar's tape takes it
 
 
 def strain_across(cloth: trimesh.Trimesh, rest_edge_m: np.ndarray, axis: np.ndarray) -> np.ndarray:
@@ -153,8 +154,8 @@ def analyse_pattern_fit(avatar: Avatar, sewn: SewnGarment, seconds: float) -> Fi
             bicep_cm = float(np.ptp(sleeve.outline[:, 0]))  # the sleeve's width at its widest, the bicep line
             read("upper_arm", bicep_cm - body_cm if body_cm > 0 else None, on_sleeve,
                  100.0 * strain_across(cloth, garment.rest_edge_m, axis), body_cm if body_cm > 0 else None)
-    else:
-        horizontal("waist", "waist", lm.navel, m["waist"])
+    else:  # a waistband rests where the body is as large as it, often a little under the navel: read it there
+        horizontal("waist", "waist", min(lm.navel, reach[1] - WAIST_UNDER_TOP_M), m["waist"])
         horizontal("hip", "hip", lm.buttock, m["hip"])
         if "thigh" in poms:  # read on the left leg, just under the crotch
             thigh_y = lm.crotch - THIGH_BELOW_CROTCH_OF_STATURE * m["stature"] * M_PER_CM

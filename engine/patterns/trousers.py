@@ -6,7 +6,8 @@ back at the waist, seat and hem, and the back crotch extension longer than the f
 share the chart's thigh: 40 % front, 60 % back). The leg hangs from a crease line halfway across
 the thigh. The chart's finished measurements are met exactly: waist (four waist edges), seat at
 the hip line, thigh at the crotch line, inseam along the inside leg seam, leg opening at the hem.
-No darts or pockets yet: the waist is shaped at the side seams.
+Each piece has one waist dart (the back's longer and deeper, over the seat; the front's on the crease
+line), the side seam taking the rest of the waist shaping. No pockets or fly facing yet.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ FIELDS = ("waist", "hip", "thigh", "inseam", "leg_opening")
 HIP_LINE_CM = 20.0
 FRONT_NARROWER_CM = 1.0  # at the waist, seat and hem the front is this much narrower than the back, per leg
 FRONT_SHARE_OF_EXTENSION = 0.4
+#: each piece's waist suppression (seat less waist) is shared between a dart and the side seam: the back's dart,
+#: halfway across its waist, takes more and reaches further (the seat); the front's sits on the crease line
+DART_SHARE = {"front": 0.25, "back": 0.4}
+DART_MAX_CM = {"front": 2.0, "back": 3.0}
+DART_LENGTH_CM = {"front": 8.0, "back": 12.0}
 
 
 def _rise(pom: dict) -> float:
@@ -41,7 +47,10 @@ def _rise(pom: dict) -> float:
 
 def _leg_panel(name: str, placement: Placement, pom: dict, front: bool) -> Panel:
     narrower = -FRONT_NARROWER_CM / 2 if front else FRONT_NARROWER_CM / 2
-    waist, seat = pom["waist"] / 4 + narrower, pom["hip"] / 4 + narrower
+    finished, seat = pom["waist"] / 4 + narrower, pom["hip"] / 4 + narrower
+    part = "front" if front else "back"
+    dart = min(DART_SHARE[part] * (seat - finished), DART_MAX_CM[part])  # the side seam takes the rest
+    waist = finished + dart  # the waist line across the top, the dart's intake in it
     extension = (pom["thigh"] - pom["hip"] / 2) * (FRONT_SHARE_OF_EXTENSION if front else 1 - FRONT_SHARE_OF_EXTENSION)
     rise, hem_half = _rise(pom), pom["leg_opening"] / 4 + narrower
     crease = (seat - extension) / 2
@@ -56,11 +65,20 @@ def _leg_panel(name: str, placement: Placement, pom: dict, front: bool) -> Panel
     outline, edges = assemble_outline([
         ("crotch", crotch), ("inseam", np.array([[-extension, -rise], [crease - hem_half, hem_y]])),
         ("hem", np.array([[crease - hem_half, hem_y], [crease + hem_half, hem_y]])), ("side", side),
-        ("waist", np.array([[waist, 0.0], [0.0, 0.0]])),
+        *_darted_waist(waist, dart, crease if front else waist / 2, DART_LENGTH_CM[part]),
     ])
     grain = np.array([[crease, -HIP_LINE_CM], [crease, hem_y + 5.0]])  # the crease line runs on the straight grain
     notches = np.array([[seat, -HIP_LINE_CM], [-extension, -rise]])
     return Panel(name, outline, edges, grain, placement, notches)
+
+
+def _darted_waist(waist: float, dart: float, at: float, length: float) -> list[tuple[str, np.ndarray]]:
+    """The waist line from the side seam (x = `waist`) to the centre (x = 0), a dart `dart` wide centred on `at`."""
+    at = float(np.clip(at, dart / 2 + 1.0, waist - dart / 2 - 1.0))
+    return [("waist_0", np.array([[waist, 0.0], [at + dart / 2, 0.0]])),
+            ("dart_a_0", np.array([[at + dart / 2, 0.0], [at, -length]])),
+            ("dart_b_0", np.array([[at, -length], [at - dart / 2, 0.0]])),
+            ("waist_1", np.array([[at - dart / 2, 0.0], [0.0, 0.0]]))]
 
 
 def draft_trousers(gender: str, size: str, pom: dict) -> Pattern:
@@ -81,8 +99,13 @@ def draft_trousers(gender: str, size: str, pom: dict) -> Pattern:
              for edge in ("side", "inseam") for side in ("left", "right")]
     seams += [Seam(f"{part}_crotch", (SeamSide(f"{part}_left", "crotch"),), (SeamSide(f"{part}_right", "crotch"),))
               for part in ("front", "back")]
-    seams.append(Seam("waistband", (SeamSide("waistband", "waist"),),
-                      tuple(SeamSide(piece, "waist") for piece in ("front_left", "back_left", "back_right", "front_right"))))
+    seams += [Seam(f"{piece}_dart_0", (SeamSide(piece, "dart_a_0"),), (SeamSide(piece, "dart_b_0"),)) for piece in panels
+              if piece != "waistband"]
+    # each piece's waist runs round it counter-clockwise: side to centre on the pieces drafted, centre to side on
+    # their mirrors
+    seams.append(Seam("waistband", (SeamSide("waistband", "waist"),), tuple(
+        SeamSide(piece, edge) for piece in ("front_left", "back_left", "back_right", "front_right")
+        for edge in (("waist_0", "waist_1") if piece in ("front_right", "back_left") else ("waist_1", "waist_0")))))
     pattern = Pattern("trousers", gender, size, fabric.name, panels, tuple(seams), METHOD,
                       {"hip": -HIP_LINE_CM, "thigh": -_rise(pom)})
     pattern.validate(ease_fraction=max(0.05, fabric.comfort_strain_pct / 100.0))
