@@ -251,3 +251,15 @@ def test_the_sidecar_says_how_far_a_zip_or_placket_opens_the_neckline(industry_t
 def test_a_sidecar_of_the_wrong_shape_is_refused_by_name(industry_tee, sidecar, words):
     with pytest.raises(PatternError, match=words):
         pattern_from_pieces(read_dxf(industry_tee, "L"), str(industry_tee), sidecar)
+
+
+def test_trousers_whose_piece_names_say_nothing_are_told_by_shape(tmp_path):
+    path = tmp_path / "anonymous_trousers.dxf"  # listed back first, so the order cannot be what tells them apart
+    write_industry_bottoms(path, "trousers", names={"back_right": "PIECE 1", "front_left": "PIECE 2",
+                                                    "waistband": "PIECE 3"})
+    pattern = pattern_from_pieces(read_dxf(path), str(path))
+    drafted = draft("trousers", "women", "L")
+    assert pattern.category == "trousers" and set(pattern.panels) == set(drafted.panels)
+    for name, panel in pattern.panels.items():  # the leg with the longer crotch is the back
+        assert _same_outline(panel.outline, drafted.panels[name].outline, 0.01), name
+    assert measure(pattern) == pytest.approx(measure(drafted), abs=0.05)

@@ -1,6 +1,7 @@
 """Seams for imported skirts and trousers, whose pieces DXF carries without sewing.
 
-The pieces are told by name (FRONT, BACK, WAISTBAND; or what the sidecar's `"pieces"` calls them) and
+The pieces are told by name (FRONT, BACK, WAISTBAND; or what the sidecar's `"pieces"` calls them; of trousers
+whose names say nothing, a strip is the waistband and the leg with the longer crotch the back) and
 the garment by its Category text, its piece names (SKIRT; PANT, TROUSER, JEAN, SHORT) or, failing
 those, by shape: a trouser leg is widest at the crotch, well above a narrower hem. Each outline is split
 at its corners and named counter-clockwise from the hem:
@@ -54,7 +55,8 @@ WAISTBAND_WORDS = ("WAISTBAND", "WAIST BAND", "WAIST_BAND")
 TOP_WORDS = ("SLEEVE", "COLLAR", "NECK", "RIB", "YOKE")
 KINDS = ("front", "back", "waistband", None)
 DART_DEPTH_MIN_CM = 1.5  # a V along the waist at least this deep is a dart
-LEG_FLARE_RATIO = 1.2  # a trouser leg is this much wider at the crotch than at its hem; a skirt is not
+LEG_FLARE_RATIO = 1.2
+BAND_ASPECT = 5.0  # a strip this many times longer than it is wide is a band  # a trouser leg is this much wider at the crotch than at its hem; a skirt is not
 STRAIGHT_CM = 0.1  # a run whose points all lie this close to its chord is straight
 UNDERLAP_MIN_CM = 0.5  # a waistband longer than the waist by more than this has an underlap
 METHOD = "imported from DXF; seams inferred for a {category}"
@@ -82,6 +84,28 @@ def _legged(panel: Panel) -> bool:
     return levels[widest] > (low + high) / 2 and widths[widest] > LEG_FLARE_RATIO * widths[0]
 
 
+def _band_shaped(panel: Panel) -> bool:
+    """Whether the piece is a strip: four edges between corners, the long ones BAND_ASPECT times the short."""
+    runs = outline_runs(panel)
+    lengths = sorted(run_length(panel, r) for r in runs)
+    return len(runs) == 4 and lengths[2] > BAND_ASPECT * lengths[1]
+
+
+def _unnamed_trousers(pieces: list[Panel]) -> dict[str | None, list[Panel]] | None:
+    """Trousers told by shape alone, or None: a waistband strip and two legs, the back the one with the longer
+    crotch (its extension reaches further round the seat)."""
+    bands = [p for p in pieces if _band_shaped(p)]
+    legs = [p for p in pieces if not _band_shaped(p)]
+    if len(bands) != 1 or len(legs) != 2 or not all(_legged(p) for p in legs):
+        return None
+    try:
+        crotch = [_leg(p, p.name, Placement.RIGHT_LEG)[0].edge_length("crotch") for p in legs]
+    except PatternError:
+        return None
+    front, back = sorted(legs, key=lambda p: crotch[legs.index(p)])
+    return {"front": [front], "back": [back], "waistband": bands}
+
+
 def skirt_or_trousers(pieces: list[DxfPiece], sidecar: dict, category: str | None, gender: str) -> Pattern | None:
     """The skirt or trousers these pieces make, or None when they are something else (a top)."""
     panels = {p.panel.name: p.panel for p in pieces}
@@ -94,9 +118,13 @@ def skirt_or_trousers(pieces: list[DxfPiece], sidecar: dict, category: str | Non
         elif has_band and not any(w in name.upper() for name in panels for w in TOP_WORDS):
             front = next((p for p in panels.values() if _kind(p.name) == "front"), None)
             category = "trousers" if front is not None and _legged(front) else "skirt"
+        elif not said and _unnamed_trousers(list(panels.values())) is not None:
+            category = "trousers"
     if category not in ("skirt", "trousers"):
         return None
     kinds = sort_pieces(panels, sidecar, _kind, KINDS)
+    if category == "trousers" and set(kinds) == {None}:  # no name says what a piece is: their shapes do
+        kinds = _unnamed_trousers(kinds[None]) or kinds
     if "edges" in sidecar:
         raise PatternError(f"naming a {category}'s edges in the sidecar is not supported yet: say what each piece is "
                            "(\"pieces\") or give the seams (\"seams\")")
