@@ -55,8 +55,8 @@ WAISTBAND_WORDS = ("WAISTBAND", "WAIST BAND", "WAIST_BAND")
 TOP_WORDS = ("SLEEVE", "COLLAR", "NECK", "RIB", "YOKE")
 KINDS = ("front", "back", "waistband", None)
 DART_DEPTH_MIN_CM = 1.5  # a V along the waist at least this deep is a dart
-LEG_FLARE_RATIO = 1.2
-BAND_ASPECT = 5.0  # a strip this many times longer than it is wide is a band  # a trouser leg is this much wider at the crotch than at its hem; a skirt is not
+LEG_FLARE_RATIO = 1.2  # a trouser leg is this much wider at the crotch than at its hem; a skirt is not
+BAND_ASPECT = 5.0  # a strip this many times longer than it is wide is a band
 STRAIGHT_CM = 0.1  # a run whose points all lie this close to its chord is straight
 UNDERLAP_MIN_CM = 0.5  # a waistband longer than the waist by more than this has an underlap
 METHOD = "imported from DXF; seams inferred for a {category}"
@@ -102,7 +102,7 @@ def _unnamed_trousers(pieces: list[Panel]) -> dict[str | None, list[Panel]] | No
         crotch = [_leg(p, p.name, Placement.RIGHT_LEG)[0].edge_length("crotch") for p in legs]
     except PatternError:
         return None
-    front, back = sorted(legs, key=lambda p: crotch[legs.index(p)])
+    front, back = legs if crotch[0] <= crotch[1] else legs[::-1]
     return {"front": [front], "back": [back], "waistband": bands}
 
 
