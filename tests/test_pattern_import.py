@@ -253,13 +253,16 @@ def test_a_sidecar_of_the_wrong_shape_is_refused_by_name(industry_tee, sidecar, 
         pattern_from_pieces(read_dxf(industry_tee, "L"), str(industry_tee), sidecar)
 
 
-def test_trousers_whose_piece_names_say_nothing_are_told_by_shape(tmp_path):
-    path = tmp_path / "anonymous_trousers.dxf"  # listed back first, so the order cannot be what tells them apart
-    write_industry_bottoms(path, "trousers", names={"back_right": "PIECE 1", "front_left": "PIECE 2",
-                                                    "waistband": "PIECE 3"})
-    pattern = pattern_from_pieces(read_dxf(path), str(path))
-    drafted = draft("trousers", "women", "L")
-    assert pattern.category == "trousers" and set(pattern.panels) == set(drafted.panels)
-    for name, panel in pattern.panels.items():  # the leg with the longer crotch is the back
+@pytest.mark.parametrize("category, pieces", [("trousers", ("back_right", "front_left", "waistband")),
+                                              ("skirt", ("back", "front", "waistband"))])
+def test_bottoms_whose_piece_names_say_nothing_are_told_by_shape(tmp_path, category, pieces):
+    """The back is the leg with the longer crotch, or the skirt piece whose darts reach further."""
+    path = tmp_path / "anonymous.dxf"  # listed back first, so the order cannot be what tells them apart
+    write_industry_bottoms(path, category, names={ours: f"PIECE {k + 1}" for k, ours in enumerate(pieces)})
+    sidecar = {"category": "skirt"} if category == "skirt" else {}  # a skirt's shape alone does not say "skirt"
+    pattern = pattern_from_pieces(read_dxf(path), str(path), sidecar)
+    drafted = draft(category, "women", "L")
+    assert pattern.category == category and set(pattern.panels) == set(drafted.panels)
+    for name, panel in pattern.panels.items():
         assert _same_outline(panel.outline, drafted.panels[name].outline, 0.01), name
     assert measure(pattern) == pytest.approx(measure(drafted), abs=0.05)

@@ -1,7 +1,8 @@
 """Seams for imported skirts and trousers, whose pieces DXF carries without sewing.
 
-The pieces are told by name (FRONT, BACK, WAISTBAND; or what the sidecar's `"pieces"` calls them; of trousers
-whose names say nothing, a strip is the waistband and the leg with the longer crotch the back) and
+The pieces are told by name (FRONT, BACK, WAISTBAND; or what the sidecar's `"pieces"` calls them; where the
+names say nothing, a strip is the waistband, and the back is the leg with the longer crotch or the skirt piece
+whose darts reach further) and
 the garment by its Category text, its piece names (SKIRT; PANT, TROUSER, JEAN, SHORT) or, failing
 those, by shape: a trouser leg is widest at the crotch, well above a narrower hem. Each outline is split
 at its corners and named counter-clockwise from the hem:
@@ -106,6 +107,24 @@ def _unnamed_trousers(pieces: list[Panel]) -> dict[str | None, list[Panel]] | No
     return {"front": [front], "back": [back], "waistband": bands}
 
 
+def _unnamed_skirt(pieces: list[Panel]) -> dict[str | None, list[Panel]] | None:
+    """A skirt told by shape alone, or None: a waistband strip and two pieces, the back the one whose darts reach
+    further (they shape the seat)."""
+    bands = [p for p in pieces if _band_shaped(p)]
+    panels = [p for p in pieces if not _band_shaped(p)]
+    if len(bands) != 1 or len(panels) != 2:
+        return None
+    reach = []
+    for panel in panels:
+        runs = lowest_first(panel, outline_runs(panel))
+        names = _waist_names(panel, runs[2:-1])[0] if len(runs) >= 4 else []
+        reach.append(sum(run_length(panel, r) for r, n in zip(runs[2:-1], names) if n.startswith("dart")))
+    if abs(reach[0] - reach[1]) < DART_DEPTH_MIN_CM:
+        return None  # darts alike, or none: nothing tells the back
+    front, back = panels if reach[0] < reach[1] else panels[::-1]
+    return {"front": [front], "back": [back], "waistband": bands}
+
+
 def skirt_or_trousers(pieces: list[DxfPiece], sidecar: dict, category: str | None, gender: str) -> Pattern | None:
     """The skirt or trousers these pieces make, or None when they are something else (a top)."""
     panels = {p.panel.name: p.panel for p in pieces}
@@ -123,8 +142,8 @@ def skirt_or_trousers(pieces: list[DxfPiece], sidecar: dict, category: str | Non
     if category not in ("skirt", "trousers"):
         return None
     kinds = sort_pieces(panels, sidecar, _kind, KINDS)
-    if category == "trousers" and set(kinds) == {None}:  # no name says what a piece is: their shapes do
-        kinds = _unnamed_trousers(kinds[None]) or kinds
+    if set(kinds) == {None}:  # no name says what a piece is: their shapes do
+        kinds = (_unnamed_trousers if category == "trousers" else _unnamed_skirt)(kinds[None]) or kinds
     if "edges" in sidecar:
         raise PatternError(f"naming a {category}'s edges in the sidecar is not supported yet: say what each piece is "
                            "(\"pieces\") or give the seams (\"seams\")")
