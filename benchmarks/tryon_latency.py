@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import tempfile
 import time
 import urllib.request
@@ -26,12 +25,10 @@ from rich.console import Console
 from rich.table import Table
 from websockets.asyncio.client import connect
 
-from server.local import start_local_server
+from server.local import launch_chromium, start_local_server
 
 CATEGORIES = ("tee", "longsleeve", "jacket", "dress", "trousers", "skirt")
 BODY = {"stature": 168, "sex": "female", "chest": 92, "waist": 76, "hip": 100}
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
-                 "--enable-unsafe-swiftshader", "--no-first-run", "--disable-background-networking"]
 
 
 def in_the_page(url: str, rounds: int) -> dict[str, list[float]]:
@@ -39,8 +36,7 @@ def in_the_page(url: str, rounds: int) -> dict[str, list[float]]:
 
     seconds: dict[str, list[float]] = {c: [] for c in CATEGORIES}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1100, "height": 760})
         page.goto(f"{url}/?fresh=1&name=Timer&body={json.dumps(BODY)}")
         page.wait_for_function("window.fitroom && window.fitroom.connected", timeout=120_000)

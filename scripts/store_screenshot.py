@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from server.local import start_local_server
+from server.local import launch_chromium, start_local_server
 
 BODY = {"stature": 168, "sex": "female", "chest": 92, "waist": 76, "hip": 100}
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
-        "--no-first-run", "--disable-background-networking"]
 
 
 def wait_for_picture(url: str, product: str, timeout_s: float = 600.0) -> None:
@@ -46,8 +43,7 @@ def main() -> None:
         server = start_local_server(Path(folder) / "data", "--bots", "4")
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                                                     args=ARGS)
+                browser = launch_chromium(playwright)
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 page.goto(f"{server.url}/?fresh=1&name=Mia&body={json.dumps(BODY)}")
                 page.wait_for_function("window.fitroom && window.fitroom.connected", timeout=120_000)

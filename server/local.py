@@ -92,3 +92,15 @@ def redis_server(folder: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
+
+
+#: Debian's Chromium, headless, drawing WebGL in software (SwiftShader), with nothing reaching the network
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+
+
+def launch_chromium(playwright):
+    """The system's Chromium through Playwright (no browser download): web tests, benchmarks, screenshots."""
+    return playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                                      args=CHROMIUM_ARGS)

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 
 import numpy as np
 import pytest
 from store_server import serve
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+from server.local import launch_chromium
+
 BODY = json.dumps({"stature": 168, "sex": "female", "chest": 92, "waist": 76, "hip": 100})
 
 
@@ -34,7 +31,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    browser = launch_chromium(playwright)
     yield browser
     browser.close()
     playwright.stop()
