@@ -38,10 +38,9 @@ from engine.patterns.runs import (
     centred_from_top,
     edge_table,
     from_corner,
+    lower_long_run,
     named,
     outline_runs,
-    run_length,
-    run_points,
     sidecar_edges,
     sort_pieces,
     with_edges,
@@ -65,8 +64,7 @@ def _band(panel: Panel) -> Panel:
     runs = outline_runs(panel)
     if len(runs) != 4:
         raise PatternError(f"piece {panel.name!r}: a band has 4 edges between corners, this one {len(runs)}")
-    lengths = [run_length(panel, r) for r in runs]
-    neckline = min(np.argsort(lengths)[-2:], key=lambda k: run_points(panel.outline, runs[k])[:, 1].mean())
+    neckline = lower_long_run(panel, runs)
     return with_edges(panel, BAND, runs[neckline:] + runs[:neckline])
 
 
@@ -96,12 +94,12 @@ def _sidecar_seams(sidecar: dict, where: str) -> tuple[Seam, ...]:
 
 def _check_sidecar(sidecar: dict) -> None:
     """PatternError unless the sidecar's entries have their documented shapes."""
-    shapes = {"pieces": "an object of piece name to what it is", "edges": "an object of piece name to a list of "
-              "edge names", "category": "a category name", "fabric": "a fabric name", "seams": "a list of seams"}
-    kinds = {"pieces": dict, "edges": dict, "category": str, "fabric": str, "seams": list}
-    for key, kind in kinds.items():
+    shapes = {"pieces": (dict, "an object of piece name to what it is"),
+              "edges": (dict, "an object of piece name to a list of edge names"),
+              "category": (str, "a category name"), "fabric": (str, "a fabric name"), "seams": (list, "a list of seams")}
+    for key, (kind, described) in shapes.items():
         if key in sidecar and not isinstance(sidecar[key], kind):
-            raise PatternError(f"the sidecar's {key!r} must be {shapes[key]}")
+            raise PatternError(f"the sidecar's {key!r} must be {described}")
     if not all(isinstance(v, str) for v in sidecar.get("pieces", {}).values()):
         raise PatternError("the sidecar's 'pieces' must say what each piece is as a word (front, back, ...)")
     if not all(isinstance(v, list) for v in sidecar.get("edges", {}).values()):

@@ -39,6 +39,7 @@ from engine.patterns.runs import (
     as_piece,
     centred_from_top,
     from_corner,
+    lower_long_run,
     lowest_first,
     moved,
     outline_runs,
@@ -128,6 +129,7 @@ def _unnamed_skirt(pieces: list[Panel]) -> dict[str | None, list[Panel]] | None:
 def skirt_or_trousers(pieces: list[DxfPiece], sidecar: dict, category: str | None, gender: str) -> Pattern | None:
     """The skirt or trousers these pieces make, or None when they are something else (a top)."""
     panels = {p.panel.name: p.panel for p in pieces}
+    by_shape = None  # the pieces' kinds, when their shapes alone have told the garment
     if category is None:
         said = {str(v) for v in sidecar.get("pieces", {}).values()}
         named_as = next((kind for name in panels if (kind := bottom_kind(name)) is not None), None)
@@ -137,13 +139,13 @@ def skirt_or_trousers(pieces: list[DxfPiece], sidecar: dict, category: str | Non
         elif has_band and not any(w in name.upper() for name in panels for w in TOP_WORDS):
             front = next((p for p in panels.values() if _kind(p.name) == "front"), None)
             category = "trousers" if front is not None and _legged(front) else "skirt"
-        elif not said and _unnamed_trousers(list(panels.values())) is not None:
+        elif not said and (by_shape := _unnamed_trousers(list(panels.values()))) is not None:
             category = "trousers"
     if category not in ("skirt", "trousers"):
         return None
     kinds = sort_pieces(panels, sidecar, _kind, KINDS)
     if set(kinds) == {None}:  # no name says what a piece is: their shapes do
-        kinds = (_unnamed_trousers if category == "trousers" else _unnamed_skirt)(kinds[None]) or kinds
+        kinds = by_shape or (_unnamed_trousers if category == "trousers" else _unnamed_skirt)(kinds[None]) or kinds
     if "edges" in sidecar:
         raise PatternError(f"naming a {category}'s edges in the sidecar is not supported yet: say what each piece is "
                            "(\"pieces\") or give the seams (\"seams\")")
@@ -290,11 +292,11 @@ def _waistband(panel: Panel, waist_cm: float) -> Panel:
     runs = outline_runs(panel)
     if len(runs) != 4:
         raise PatternError(f"piece {panel.name!r}: a waistband has 4 edges between corners, this one {len(runs)}")
-    lower = _lower_long_run(panel, runs)
+    lower = lower_long_run(panel, runs)
     if run_length(panel, runs[lower]) > waist_cm + UNDERLAP_MIN_CM:  # the rest is the underlap
         panel = _with_vertex(panel, runs[lower], waist_cm)
         runs = outline_runs(panel)
-        lower = _lower_long_run(panel, runs)
+        lower = lower_long_run(panel, runs)
         runs = runs[lower:] + runs[:lower]
         split = _vertex_at(panel, runs[0], waist_cm)
         edges = (Edge("waist", runs[0][0], split), Edge("underlap", split, runs[0][1]))
@@ -306,23 +308,21 @@ def _waistband(panel: Panel, waist_cm: float) -> Panel:
                              panel.internal_lines, panel.quantity, panel.cut_on_fold))
 
 
-def _lower_long_run(panel: Panel, runs: list[Run]) -> int:
-    """Of a band's two long runs, the lower: the one sewn to the garment."""
-    longest = np.argsort([run_length(panel, r) for r in runs])[-2:]
-    return int(min(longest, key=lambda k: run_points(panel.outline, runs[k])[:, 1].mean()))
+def _travelled(points: np.ndarray) -> np.ndarray:
+    """The distance along a polyline to each of its points (cm)."""
+    return np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
 
 
 def _vertex_at(panel: Panel, run: Run, along_cm: float) -> int:
     """The outline index of the run's vertex nearest `along_cm` from its start."""
-    points = run_points(panel.outline, run)
-    travelled = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    travelled = _travelled(run_points(panel.outline, run))
     return int((run[0] + np.argmin(np.abs(travelled - along_cm))) % len(panel.outline))
 
 
 def _with_vertex(panel: Panel, run: Run, along_cm: float) -> Panel:
     """The piece with a vertex `along_cm` from the run's start (where the waist ends and the underlap begins)."""
     points = run_points(panel.outline, run)
-    travelled = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))])
+    travelled = _travelled(points)
     segment = int(np.clip(np.searchsorted(travelled, along_cm) - 1, 0, len(points) - 2))
     if min(abs(travelled[segment] - along_cm), abs(travelled[segment + 1] - along_cm)) < 0.05:
         return panel  # a vertex is there already

@@ -51,6 +51,12 @@ def edge_table(panels: list[Panel]) -> str:
     return "\n".join(lines)
 
 
+def lower_long_run(panel: Panel, runs: list[Run]) -> int:
+    """Of a band's two longest runs, the lower: the edge it is sewn to the garment by."""
+    longest = np.argsort([run_length(panel, r) for r in runs])[-2:]
+    return int(min(longest, key=lambda k: run_points(panel.outline, runs[k])[:, 1].mean()))
+
+
 def lowest_first(panel: Panel, runs: list[Run]) -> list[Run]:
     """The runs in outline order, starting from the lowest (the hem)."""
     lowest = min(range(len(runs)), key=lambda k: run_points(panel.outline, runs[k])[:, 1].mean())
