@@ -64,10 +64,10 @@ def pressure_kpa(stiffness_n_m: float, strain: float, body_girth_m: float) -> fl
     return stiffness_n_m * max(strain, 0.0) / (body_girth_m / (2.0 * np.pi)) / PA_PER_KPA
 
 
-def over_head(neck: RegionFit | None, neckline_cm: float, pattern: Pattern, fabric: Fabric, head_cm: float | None) -> None:
+def over_head(neck: RegionFit | None, neckline_cm: float, pattern: Pattern, fabric: Fabric, head_cm: float | None,
+              rule: dict) -> None:
     """For a garment pulled on over the head: the neckline's room round the head, stretched as far as the fabric
-    goes and opened by any zip or placket; under the rules' margin the neck is 'tight' (it will not go on)."""
-    rule = fit_rules()["over_head"]
+    goes and opened by any zip or placket; under the rule's margin the neck is 'tight' (it will not go on)."""
     if neck is None or head_cm is None or pattern.category not in rule["categories"]:
         return
     passage_cm = neckline_cm * (1.0 + fabric.max_stretch_pct / 100.0) + 2.0 * pattern.neck_slit_cm
@@ -80,12 +80,12 @@ def over_head(neck: RegionFit | None, neckline_cm: float, pattern: Pattern, fabr
 POM_LENGTHS = {"sleeve": ("sleeve_length", "arm_length"), "hem": ("inseam", "inseam")}
 
 
-def pattern_lengths(category: str, poms: dict[str, float], body_cm: dict[str, float]) -> dict[str, dict]:
+def pattern_lengths(rules: dict[str, dict], poms: dict[str, float], body_cm: dict[str, float]) -> dict[str, dict]:
     """Where a sleeve or trouser hem ends against its landmark, from the pattern's length and the body's tape: the
     sleeve from the shoulder point along a straight arm, the trouser leg from the crotch down a straight leg (the
     avatar's A pose bends the elbow, which takes 5 cm off a sleeve's reach, and its bare foot catches the hem)."""
     lengths = {}
-    for name, rule in fit_rules()["length_cm"].get(category, {}).items():
+    for name, rule in rules.items():
         pom, body = POM_LENGTHS.get(name, (None, None))
         if pom in poms and body in body_cm:
             above = body_cm[body] - poms[pom]
@@ -108,7 +108,8 @@ def analyse_pattern_fit(avatar: Avatar, sewn: SewnGarment, seconds: float) -> Fi
     poms = garment.measurements
     cloth, body, lm, m = drape.mesh, avatar.mesh, body_landmarks(avatar), avatar.measured
     construction = CATEGORIES[garment.category][1]
-    limits = fit_rules()["ease_cm"].get(garment.category, {})
+    rules = fit_rules()
+    limits = rules["ease_cm"].get(garment.category, {})
     fabric = garment.fabric
     x = cloth.vertices
     centre = x[cloth.faces].mean(axis=1)
@@ -139,7 +140,7 @@ def analyse_pattern_fit(avatar: Avatar, sewn: SewnGarment, seconds: float) -> Fi
     if construction in ("top", "dress"):
         neckline = centre[:, 1] > lm.neck_front[1] - BAND_M
         read("neck", poms["neck_opening"] - m["neck_base"], neckline, round_trunk, m["neck_base"])
-        over_head(regions.get("neck"), poms["neck_opening"], pattern, fabric, m.get("head"))
+        over_head(regions.get("neck"), poms["neck_opening"], pattern, fabric, m.get("head"), rules["over_head"])
         read("shoulders", None, torso & (centre[:, 1] > lm.acromion_left[1] - BAND_M) & ~neckline, round_trunk, None)
         horizontal("chest", "chest", lm.bust, m["chest"])
         horizontal("waist", "waist", lm.navel, m["waist"])
@@ -162,6 +163,7 @@ def analyse_pattern_fit(avatar: Avatar, sewn: SewnGarment, seconds: float) -> Fi
             read("thigh", poms["thigh"] - m["thigh"], left_leg & (np.abs(centre[:, 1] - thigh_y) < BAND_M), round_trunk,
                  m["thigh"])
 
-    lengths = garment_lengths(garment.category, lm, cloth, garment.regions) | pattern_lengths(garment.category, poms, m)
+    lengths = (garment_lengths(garment.category, lm, cloth, garment.regions)
+               | pattern_lengths(rules["length_cm"].get(garment.category, {}), poms, m))
     return FitReport(garment.category, garment.size, regions, lengths, penetration_mm(body, x), seconds,
                      pattern_summary(sewn, poms))
