@@ -14,6 +14,7 @@ import pytest
 from engine.patterns import PatternError, draft, measure
 from engine.patterns.dxf import read_dxf
 from engine.patterns.infer import pattern_from_pieces
+from engine.patterns.runs import outline_runs
 
 FITROOM = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "fitroom"
 EXAMPLE_BODY = Path(__file__).resolve().parents[1] / "examples" / "body.json"
@@ -266,3 +267,32 @@ def test_bottoms_whose_piece_names_say_nothing_are_told_by_shape(tmp_path, categ
     for name, panel in pattern.panels.items():
         assert _same_outline(panel.outline, drafted.panels[name].outline, 0.01), name
     assert measure(pattern) == pytest.approx(measure(drafted), abs=0.05)
+
+
+@pytest.mark.parametrize("category", ["skirt", "trousers"])
+def test_a_sidecar_names_the_edges_of_bottoms_the_shapes_do_not_tell(tmp_path, category):
+    """Unnamed pieces, every edge named by the sidecar (a leg drawn the other hand, its names in its own order):
+    they import into the drafted pieces, seams and measurements."""
+    path = tmp_path / "named_edges.dxf"
+    theirs = {ours: f"PIECE {k + 1}" for k, ours in enumerate(BOTTOM_PIECES[category])}
+    write_industry_bottoms(path, category, names=theirs)
+    drafted = draft(category, "women", "L")
+    pieces = read_dxf(path)
+    ours_of = {name.lower(): ours for ours, name in theirs.items()}
+    edges = {}
+    for piece in pieces:
+        by_start = {e.start: e.name for e in drafted.panels[ours_of[piece.panel.name]].edges}
+        edges[piece.panel.name] = [by_start[start] for start, _ in outline_runs(piece.panel)]
+    kinds = {name: ours.split("_")[0] for name, ours in ours_of.items()}
+    pattern = pattern_from_pieces(pieces, str(path), {"category": category, "pieces": kinds, "edges": edges})
+    assert set(pattern.panels) == set(drafted.panels)
+    assert len(pattern.seams) == len(drafted.seams)
+    for name, panel in pattern.panels.items():
+        assert _same_outline(panel.outline, drafted.panels[name].outline, 0.01), name
+        assert {e.name for e in panel.edges} == {e.name for e in drafted.panels[name].edges}, name  # the designer's
+    assert measure(pattern) == pytest.approx(measure(drafted), abs=0.05)
+
+    leg = next(name for name, ours in ours_of.items() if ours != "waistband")
+    edges[leg] = ["seat" if n in ("crotch", "side_left") else n for n in edges[leg]]  # a name we do not sew by
+    with pytest.raises(PatternError, match=rf"edges for piece '{leg}' lack \['(crotch|side_left)'\]"):
+        pattern_from_pieces(pieces, str(path), {"category": category, "pieces": kinds, "edges": edges})

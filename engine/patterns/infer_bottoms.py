@@ -13,7 +13,9 @@ at its corners and named counter-clockwise from the hem:
 - a waistband: its long lower edge (the waist, and past the garment's waist the underlap), an end, the
   fold, the other end.
 Along the waist, two runs that dip into a V are a dart (`dart_a_k`, `dart_b_k`), sewn shut; the runs
-between are sewn to the waistband. The seams are the drafted skirt's and trousers' (`skirts`, `trousers`).
+between are sewn to the waistband. The sidecar's `"edges"` may name a piece's edges instead (`hem`, the sides,
+`crotch`, `inseam`, `waist` or `waist_*`, `dart_a_X`/`dart_b_X`). The seams are the drafted skirt's and
+trousers' (`skirts`, `trousers`).
 """
 
 from __future__ import annotations
@@ -42,9 +44,11 @@ from engine.patterns.runs import (
     lower_long_run,
     lowest_first,
     moved,
+    named,
     outline_runs,
     run_length,
     run_points,
+    sidecar_edges,
     sort_pieces,
     with_edges,
 )
@@ -101,7 +105,7 @@ def _unnamed_trousers(pieces: list[Panel]) -> dict[str | None, list[Panel]] | No
     if len(bands) != 1 or len(legs) != 2 or not all(_legged(p) for p in legs):
         return None
     try:
-        crotch = [_leg(p, p.name, Placement.RIGHT_LEG)[0].edge_length("crotch") for p in legs]
+        crotch = [_leg(p, p.name, Placement.RIGHT_LEG, {})[0].edge_length("crotch") for p in legs]
     except PatternError:
         return None
     front, back = legs if crotch[0] <= crotch[1] else legs[::-1]
@@ -146,22 +150,26 @@ def skirt_or_trousers(pieces: list[DxfPiece], sidecar: dict, category: str | Non
     kinds = sort_pieces(panels, sidecar, _kind, KINDS)
     if set(kinds) == {None}:  # no name says what a piece is: their shapes do
         kinds = by_shape or (_unnamed_trousers if category == "trousers" else _unnamed_skirt)(kinds[None]) or kinds
-    if "edges" in sidecar:
-        raise PatternError(f"naming a {category}'s edges in the sidecar is not supported yet: say what each piece is "
-                           "(\"pieces\") or give the seams (\"seams\")")
     legs = 2 if category == "trousers" else 1  # trousers may give each leg's piece apart, named LEFT and RIGHT
     if (kinds.get(None) or len(kinds.get("waistband", [])) != 1
             or any(len(kinds.get(k, [])) not in (1, legs) for k in ("front", "back"))):
         raise PatternError(f"a {category} needs one FRONT, one BACK and one WAISTBAND piece, and no other (or each "
                            "called one in the sidecar's \"pieces\")")
+    edges = sidecar_edges(sidecar)
     front, back = (_right_hand(kinds[k]) for k in ("front", "back"))
-    if category == "skirt":
-        front, back = (_whole(p) if p.quantity >= 2 else p for p in (front, back))  # halves made whole
-    made = _skirt(front, back) if category == "skirt" else _trousers(front, back)
+    if category == "skirt":  # halves made whole
+        wholes = [_whole(p) if p.quantity >= 2 else p for p in (front, back)]
+        halves = [p.name for p, whole in zip((front, back), wholes) if whole is not p and p.name in edges]
+        if halves:
+            raise PatternError(f"piece {halves[0]!r} is half a skirt piece (cut twice, joined along its straight "
+                               "centre edge): name its edges by shape, not in the sidecar, or draw it whole")
+        front, back = wholes
+    made = _skirt(front, back, edges) if category == "skirt" else _trousers(front, back, edges)
     band = kinds["waistband"][0]
     panels, seams, levels, waist_sides = made
     waist_cm = sum(panels[s.panel].edge_length(s.edge) for s in waist_sides)
-    panels["waistband"] = as_piece(_waistband(band, waist_cm), "waistband", Placement.WAIST)
+    band = _named_band(band, edges[band.name], waist_cm) if band.name in edges else _waistband(band, waist_cm)
+    panels["waistband"] = as_piece(band, "waistband", Placement.WAIST)
     seams.append(Seam("waistband", (SeamSide("waistband", "waist"),), waist_sides))
     fabric = str(sidecar.get("fabric", CATEGORIES[category][0]))
     return Pattern(category, gender, pieces[0].size, fabric, panels, tuple(seams), METHOD.format(category=category),
@@ -206,9 +214,9 @@ def _is_dart(panel: Panel, first: Run, second: Run) -> bool:
             and np.linalg.norm(a[0] - b[-1]) < depth)
 
 
-def _waist_names(panel: Panel, runs: list[Run]) -> tuple[list[str], list[str], int]:
+def _waist_names(panel: Panel, runs: list[Run]) -> tuple[list[str], list[str], list[str]]:
     """Names for the runs along the waist, in order: the waist's (`waist`, or `waist_k` when darts part it) and
-    the darts' legs; also the waist's names alone, and the number of darts."""
+    the darts' legs; also the waist's names alone, and the darts' suffixes (`0`, `1`, ...)."""
     names: list[str | None] = []  # None: a run of the waist itself
     darts, k = 0, 0
     while k < len(runs):
@@ -220,26 +228,64 @@ def _waist_names(panel: Panel, runs: list[Run]) -> tuple[list[str], list[str], i
             k += 1
     waist = ["waist"] if names.count(None) == 1 else [f"waist_{j}" for j in range(names.count(None))]
     parts = iter(waist)
-    return [n if n is not None else next(parts) for n in names], waist, darts
+    return [n if n is not None else next(parts) for n in names], waist, [str(k) for k in range(darts)]
 
 
-def _dart_seams(piece: str, darts: int) -> list[Seam]:
-    return [Seam(f"{piece}_dart_{k}", (SeamSide(piece, f"dart_a_{k}"),), (SeamSide(piece, f"dart_b_{k}"),))
-            for k in range(darts)]
+def _dart_seams(piece: str, darts: list[str]) -> list[Seam]:
+    """Each dart sewn shut, leg `dart_a_X` to leg `dart_b_X`."""
+    return [Seam(f"{piece}_dart_{x}", (SeamSide(piece, f"dart_a_{x}"),), (SeamSide(piece, f"dart_b_{x}"),))
+            for x in darts]
 
 
-def _skirt(front: Panel, back: Panel) -> tuple[dict[str, Panel], list[Seam], dict[str, float], tuple[SeamSide, ...]]:
+def _sidecar_named(panel: Panel, names: list[str], needed: tuple[str, ...]) -> tuple[Panel, list[str], list[str]]:
+    """The piece with the sidecar's edge names; also its waist's names from the hem on (`waist`, `waist_*`), and
+    its darts' suffixes (a dart's legs are `dart_a_X` and `dart_b_X`)."""
+    edged = named(panel, names, hem_first=False)
+    _require(edged, needed)
+    from_hem = names[names.index("hem"):] + names[: names.index("hem")]
+    waist = [n for n in from_hem if n == "waist" or n.startswith("waist_")]
+    darts = [n.removeprefix("dart_a_") for n in names if n.startswith("dart_a_")]
+    unpaired = sorted({n for n in names if n.startswith(("dart_a_", "dart_b_"))} - {
+        f"dart_{leg}_{x}" for x in darts for leg in "ab"})
+    if not waist or unpaired:
+        raise PatternError(f"the sidecar's edges for piece {panel.name!r} need a waist ('waist', or 'waist_*' for "
+                           f"each run between darts) and each dart's legs as 'dart_a_X' and 'dart_b_X'"
+                           + (f"; unpaired: {unpaired}" if unpaired else ""))
+    return edged, waist, darts
+
+
+def _require(panel: Panel, needed: tuple[str, ...]) -> None:
+    missing = [n for n in needed if n not in {e.name for e in panel.edges}]
+    if missing:
+        raise PatternError(f"the sidecar's edges for piece {panel.name!r} lack {missing}")
+
+
+def _after_hem(panel: Panel) -> str:
+    """The name of the edge that follows the hem round the outline (counter-clockwise)."""
+    names = [e.name for e in panel.edges]
+    return names[(names.index("hem") + 1) % len(names)]
+
+
+def _skirt(front: Panel, back: Panel, edges: dict[str, list[str]]
+           ) -> tuple[dict[str, Panel], list[Seam], dict[str, float], tuple[SeamSide, ...]]:
     """Front and back in the drafts' frames, their side and dart seams, and the waist the band is sewn to (round
-    the body without a jump: across the front from left to right, then the back from right to left)."""
+    the body without a jump: across the front from left to right, then the back from right to left). Edges the
+    sidecar names keep their names; which side is the left is told by its place round the piece, as drafted."""
     panels, seams, waist = {}, [], []
     for name, panel, placement, (plus, minus) in (("front", front, Placement.FRONT_TORSO, ("left", "right")),
                                                   ("back", back, Placement.BACK_TORSO, ("right", "left"))):
-        runs = lowest_first(panel, outline_runs(panel))
-        if len(runs) < 4:
-            raise PatternError(f"piece {panel.name!r}: a skirt {name} has a hem, two sides and a waist; this one has "
-                               f"{len(runs)} edges between corners")
-        names, waist_names, darts = _waist_names(panel, runs[2:-1])
-        edged = with_edges(panel, ["hem", f"side_{plus}", *names, f"side_{minus}"], runs)
+        if panel.name in edges:
+            edged, waist_names, darts = _sidecar_named(panel, edges[panel.name], ("hem", "side_left", "side_right"))
+            if _after_hem(edged) != f"side_{plus}":
+                edged = replace(edged, edges=tuple(replace(e, name={"side_left": "side_right", "side_right": "side_left"}
+                                                           .get(e.name, e.name)) for e in edged.edges))
+        else:
+            runs = lowest_first(panel, outline_runs(panel))
+            if len(runs) < 4:
+                raise PatternError(f"piece {panel.name!r}: a skirt {name} has a hem, two sides and a waist; this one "
+                                   f"has {len(runs)} edges between corners")
+            names, waist_names, darts = _waist_names(panel, runs[2:-1])
+            edged = with_edges(panel, ["hem", f"side_{plus}", *names, f"side_{minus}"], runs)
         panels[name] = centred_from_top(as_piece(edged, name, placement))
         seams += _dart_seams(name, darts)
         waist += [SeamSide(name, n) for n in waist_names]
@@ -248,9 +294,17 @@ def _skirt(front: Panel, back: Panel) -> tuple[dict[str, Panel], list[Seam], dic
     return panels, seams, {"hip": -HIP_DEPTH_CM}, tuple(waist)
 
 
-def _leg(panel: Panel, name: str, placement: Placement) -> tuple[Panel, list[str], int]:
-    """A trouser leg as drafted (side seam at +x, the crotch's top at the origin), its edges named; also the names
-    of its waist's runs and its number of darts."""
+def _leg(panel: Panel, name: str, placement: Placement, edges: dict[str, list[str]]
+         ) -> tuple[Panel, list[str], list[str]]:
+    """A trouser leg as drafted (side seam at +x, the crotch's top at the origin), its edges named (by the sidecar,
+    when it names them); also the names of its waist's runs and its darts' suffixes."""
+    if panel.name in edges:
+        edged, waist_names, darts = _sidecar_named(panel, edges[panel.name], ("hem", "side", "crotch", "inseam"))
+        if _after_hem(edged) == "inseam":  # drawn the other hand
+            edged = mirrored(edged, edged.name, placement)
+            waist_names = waist_names[::-1]
+        top = edged.edge_points("crotch")[0]
+        return moved(as_piece(edged, name, placement), -top), waist_names, darts
     runs = lowest_first(panel, outline_runs(panel))
     if len(runs) < 5:
         raise PatternError(f"piece {panel.name!r}: a trouser leg has a hem, side, waist, crotch and inseam; this one "
@@ -264,11 +318,12 @@ def _leg(panel: Panel, name: str, placement: Placement) -> tuple[Panel, list[str
     return moved(as_piece(edged, name, placement), -top), waist_names, darts
 
 
-def _trousers(front: Panel, back: Panel) -> tuple[dict[str, Panel], list[Seam], dict[str, float], tuple[SeamSide, ...]]:
+def _trousers(front: Panel, back: Panel, edges: dict[str, list[str]]
+              ) -> tuple[dict[str, Panel], list[Seam], dict[str, float], tuple[SeamSide, ...]]:
     """Both legs' fronts and backs (each piece cut twice), their seams and the waist the band is sewn to (from the
     centre front round the left, the back and the right, as drafted)."""
-    front_right, front_waist, front_darts = _leg(front, "front_right", Placement.RIGHT_LEG)
-    back_left, back_waist, back_darts = _leg(back, "back_left", Placement.LEFT_LEG)
+    front_right, front_waist, front_darts = _leg(front, "front_right", Placement.RIGHT_LEG, edges)
+    back_left, back_waist, back_darts = _leg(back, "back_left", Placement.LEFT_LEG, edges)
     panels = {"front_right": front_right, "front_left": mirrored(front_right, "front_left", Placement.LEFT_LEG),
               "back_left": back_left, "back_right": mirrored(back_left, "back_right", Placement.RIGHT_LEG)}
     seams = [Seam(f"{edge}_{side}", (SeamSide(f"front_{side}", edge),), (SeamSide(f"back_{side}", edge),))
@@ -306,6 +361,22 @@ def _waistband(panel: Panel, waist_cm: float) -> Panel:
     edges += tuple(Edge(n, *r) for n, r in zip(("end_b", "fold", "end_a"), runs[1:]))
     return from_corner(Panel(panel.name, panel.outline, edges, panel.grain, panel.placement, panel.notches,
                              panel.internal_lines, panel.quantity, panel.cut_on_fold))
+
+
+def _named_band(panel: Panel, names: list[str], waist_cm: float) -> Panel:
+    """The band with the sidecar's edge names; a `waist` longer than the garment's waist keeps the rest as the
+    `underlap` (it ends at no corner, so the sidecar cannot name it)."""
+    edged = named(panel, names, hem_first=False)
+    _require(edged, ("waist",))
+    if edged.edge_length("waist") > waist_cm + UNDERLAP_MIN_CM:
+        waist = next(e for e in edged.edges if e.name == "waist")
+        edged = named(_with_vertex(edged, (waist.start, waist.end), waist_cm), names, hem_first=False)
+        waist = next(e for e in edged.edges if e.name == "waist")
+        split = _vertex_at(edged, (waist.start, waist.end), waist_cm)
+        edged = replace(edged, edges=tuple(
+            part for e in edged.edges for part in ((Edge("waist", e.start, split), Edge("underlap", split, e.end))
+                                                    if e.name == "waist" else (e,))))
+    return from_corner(edged)
 
 
 def _travelled(points: np.ndarray) -> np.ndarray:
