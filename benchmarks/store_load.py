@@ -166,7 +166,7 @@ def main() -> None:
     rows = [measure(mode, args.clients, warmup + args.seconds, args.move_hz, args.client_runtime, warmup,
                     args.joins_per_second, processes) for mode, processes in
             [("fitroom", 1), ("naive", 1)] + ([("fitroom", args.processes)] if args.processes > 1 else [])]
-    fitroom, naive = rows[-1], rows[1]
+    fitroom, naive = rows[-1] if len(rows) > 2 else rows[0], rows[1]  # the Redis pair, when run, else one process
     ratio = naive["bytes_per_client_per_second"] / max(fitroom["bytes_per_client_per_second"], 1)
     table = Table(title=f"Store load: {args.clients} walking shoppers, moves at {args.move_hz:g} Hz, 20 Hz ticks")
     for column in ("server", "clients", "tick p50 ms", "tick p99 ms", "tick gap p99 ms", "latency p50 ms",
