@@ -293,6 +293,10 @@ def test_a_sidecar_names_the_edges_of_bottoms_the_shapes_do_not_tell(tmp_path, c
     assert measure(pattern) == pytest.approx(measure(drafted), abs=0.05)
 
     leg = next(name for name, ours in ours_of.items() if ours != "waistband")
-    edges[leg] = ["seat" if n in ("crotch", "side_left") else n for n in edges[leg]]  # a name we do not sew by
+    named_right = list(edges[leg])
+    edges[leg] = ["seat" if n in ("crotch", "side_left") else n for n in named_right]  # a name we do not sew by
     with pytest.raises(PatternError, match=rf"edges for piece '{leg}' lack \['(crotch|side_left)'\]"):
+        pattern_from_pieces(pieces, str(path), {"category": category, "pieces": kinds, "edges": edges})
+    edges[leg] = [named_right[0]] + named_right[:-1]  # one name twice, the last one lost
+    with pytest.raises(PatternError, match=rf"piece '{leg}' has more than one edge named"):
         pattern_from_pieces(pieces, str(path), {"category": category, "pieces": kinds, "edges": edges})

@@ -68,6 +68,9 @@ def with_edges(panel: Panel, names: list[str] | tuple[str, ...], runs: list[Run]
     if len(runs) != len(names):
         raise PatternError(f"piece {panel.name!r} has {len(runs)} edges between corners where {len(names)} were "
                            f"expected ({', '.join(names)})")
+    repeated = sorted({n for n in names if list(names).count(n) > 1})
+    if repeated:
+        raise PatternError(f"piece {panel.name!r} has more than one edge named {repeated}")
     return replace(panel, edges=tuple(Edge(name, start, end) for name, (start, end) in zip(names, runs)))
 
 
