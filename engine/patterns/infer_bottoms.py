@@ -348,35 +348,29 @@ def _waistband(panel: Panel, waist_cm: float) -> Panel:
     if len(runs) != 4:
         raise PatternError(f"piece {panel.name!r}: a waistband has 4 edges between corners, this one {len(runs)}")
     lower = lower_long_run(panel, runs)
-    if run_length(panel, runs[lower]) > waist_cm + UNDERLAP_MIN_CM:  # the rest is the underlap
-        panel = _with_vertex(panel, runs[lower], waist_cm)
-        runs = outline_runs(panel)
-        lower = lower_long_run(panel, runs)
-        runs = runs[lower:] + runs[:lower]
-        split = _vertex_at(panel, runs[0], waist_cm)
-        edges = (Edge("waist", runs[0][0], split), Edge("underlap", split, runs[0][1]))
-    else:
-        runs = runs[lower:] + runs[:lower]
-        edges = (Edge("waist", *runs[0]),)
-    edges += tuple(Edge(n, *r) for n, r in zip(("end_b", "fold", "end_a"), runs[1:]))
-    return from_corner(Panel(panel.name, panel.outline, edges, panel.grain, panel.placement, panel.notches,
-                             panel.internal_lines, panel.quantity, panel.cut_on_fold))
+    return _split_underlap(with_edges(panel, ("waist", "end_b", "fold", "end_a"), runs[lower:] + runs[:lower]),
+                           waist_cm)
 
 
 def _named_band(panel: Panel, names: list[str], waist_cm: float) -> Panel:
-    """The band with the sidecar's edge names; a `waist` longer than the garment's waist keeps the rest as the
-    `underlap` (it ends at no corner, so the sidecar cannot name it)."""
+    """The band with the sidecar's edge names, in the drafts' frame (its underlap split off as `_waistband`'s)."""
     edged = named(panel, names, hem_first=False)
     _require(edged, ("waist",))
-    if edged.edge_length("waist") > waist_cm + UNDERLAP_MIN_CM:
-        waist = next(e for e in edged.edges if e.name == "waist")
-        edged = named(_with_vertex(edged, (waist.start, waist.end), waist_cm), names, hem_first=False)
-        waist = next(e for e in edged.edges if e.name == "waist")
-        split = _vertex_at(edged, (waist.start, waist.end), waist_cm)
-        edged = replace(edged, edges=tuple(
-            part for e in edged.edges for part in ((Edge("waist", e.start, split), Edge("underlap", split, e.end))
-                                                    if e.name == "waist" else (e,))))
-    return from_corner(edged)
+    return _split_underlap(edged, waist_cm)
+
+
+def _split_underlap(band: Panel, waist_cm: float) -> Panel:
+    """The band in the drafts' frame, its `waist` split where the garment's waist ends when it runs on past it: the
+    rest is the `underlap` (it ends at no corner, so neither inference nor a sidecar can name it by its runs)."""
+    if band.edge_length("waist") <= waist_cm + UNDERLAP_MIN_CM:
+        return from_corner(band)
+    waist = next(e for e in band.edges if e.name == "waist")
+    band = _with_vertex(band, (waist.start, waist.end), waist_cm)
+    waist = next(e for e in band.edges if e.name == "waist")
+    split = _vertex_at(band, (waist.start, waist.end), waist_cm)
+    edges = tuple(part for e in band.edges for part in (
+        (Edge("waist", e.start, split), Edge("underlap", split, e.end)) if e.name == "waist" else (e,)))
+    return from_corner(replace(band, edges=edges))
 
 
 def _travelled(points: np.ndarray) -> np.ndarray:
@@ -391,7 +385,8 @@ def _vertex_at(panel: Panel, run: Run, along_cm: float) -> int:
 
 
 def _with_vertex(panel: Panel, run: Run, along_cm: float) -> Panel:
-    """The piece with a vertex `along_cm` from the run's start (where the waist ends and the underlap begins)."""
+    """The piece with a vertex `along_cm` from the run's start (where the waist ends and the underlap begins), its
+    edges kept."""
     points = run_points(panel.outline, run)
     travelled = _travelled(points)
     segment = int(np.clip(np.searchsorted(travelled, along_cm) - 1, 0, len(points) - 2))
@@ -400,6 +395,10 @@ def _with_vertex(panel: Panel, run: Run, along_cm: float) -> Panel:
     share = (along_cm - travelled[segment]) / (travelled[segment + 1] - travelled[segment])
     point = points[segment] + share * (points[segment + 1] - points[segment])
     at = run[0] + segment + 1
-    outline = np.insert(panel.outline, at if at <= len(panel.outline) else at - len(panel.outline), point, axis=0)
-    return Panel(panel.name, outline, (), panel.grain, panel.placement, panel.notches, panel.internal_lines,
-                 panel.quantity, panel.cut_on_fold)
+    at = at if at <= len(panel.outline) else at - len(panel.outline)
+
+    def shifted(index: int) -> int:  # the outline's vertices from `at` on move one along
+        return index + 1 if index >= at else index
+
+    return replace(panel, outline=np.insert(panel.outline, at, point, axis=0),
+                   edges=tuple(replace(e, start=shifted(e.start), end=shifted(e.end)) for e in panel.edges))
