@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import secrets
 from pathlib import Path
@@ -81,6 +82,7 @@ def run(host: str, port: int, data_dir: Path, *, redis_url: str | None = None, d
         logging.getLogger("fitroom.server").info("designer token for this run: %s", token)
     if operator_token is None:
         logging.getLogger("fitroom.server").info("operator token for this run: %s (dashboard: /ops?token=...)", operator)
+    gc.freeze()  # what was built to open the store lives as long as it: gen-2 collections need not walk it
     try:
         asyncio.run(server.run(host, port, bots=bots))
     except KeyboardInterrupt:

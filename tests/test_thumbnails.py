@@ -82,3 +82,14 @@ def test_the_server_serves_a_products_picture_and_404s_the_rest(tmp_path):
     assert response.headers["Content-Type"] == "image/png"
     assert get("/thumbnails/NOPE.png").status_code == 404
     assert get("/thumbnails/../store.sqlite.png").status_code == 404
+
+
+def test_the_picture_process_runs_only_on_a_cpu_nothing_else_wants():
+    """SCHED_IDLE, not only nice 19: at nice 19 the painter still took a third of a core from a store under load."""
+    import subprocess
+    import sys
+
+    probe = ("import os; from server.thumbnails import init_painter; init_painter(os.getppid()); "
+             "print(os.sched_getscheduler(0) == os.SCHED_IDLE, os.getpriority(os.PRIO_PROCESS, 0))")
+    idle, nice = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert (idle, nice) == ("True", "19")
