@@ -177,7 +177,7 @@ def main() -> None:
     args = parser.parse_args()
     arrivals = args.clients / args.joins_per_second if args.client_runtime == "node" else 0.005 * args.clients
     warmup = args.warmup if args.warmup is not None else arrivals + 10.0
-    console = Console()
+    console = Console(width=160)  # the table whole, in a log too
     draw_catalogue_pictures(console)
     rows = [measure(mode, args.clients, warmup + args.seconds, args.move_hz, args.client_runtime, warmup,
                     args.joins_per_second, processes) for mode, processes in
