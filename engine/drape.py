@@ -4,7 +4,8 @@ The energy is the cloth's stretch (a spring on every edge towards the sewn rest 
 in compression so loose cloth folds), its bending (springs across every pair of triangles), its
 weight, and a stiff penalty for entering the body within a small skin offset (nearest point of
 a refined copy of the body and its outward normal; this round's and the last's, so that cloth in a
-crease such as the armpit does not flip between arm and torso). L-BFGS in torch minimises it in rounds,
+crease such as the armpit does not flip between arm and torso), and another for going below the floor
+the body stands on. L-BFGS in torch minimises it in rounds,
 refreshing the nearest body points between rounds; a last pass lifts any vertex still inside
 the skin out along the normal. Vertices held by an elastic waistband stay put. Deterministic.
 """
@@ -56,6 +57,7 @@ class BodyCollider:
         self.points = np.asarray(refined.vertices)
         self.normals = np.array(refined.vertex_normals)  # a writable copy, for torch
         self.tree = cKDTree(self.points)
+        self.floor_y = float(body.bounds[0, 1])  # the body stands on the floor: its soles' height
 
     def nearest(self, positions: np.ndarray) -> np.ndarray:
         return self.tree.query(positions, workers=-1)[1]
@@ -139,6 +141,15 @@ def contact_energy(x: torch.Tensor, points: torch.Tensor, normals: torch.Tensor,
     return 0.5 * stiffness * (depth**2).sum(), (stiffness * depth)[:, None] * normals
 
 
+def floor_energy(x: torch.Tensor, floor_y: float, stiffness: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """A stiff penalty for cloth below the floor the body stands on, with its gradient by x: a full-length
+    trouser hem rests on it instead of hanging past the soles, stretched over the feet."""
+    depth = (x[:, 1] - floor_y).clamp(max=0.0)
+    gradient = torch.zeros_like(x)
+    gradient[:, 1] = stiffness * depth
+    return 0.5 * stiffness * (depth**2).sum(), gradient
+
+
 def seam_energy(x: torch.Tensor, seams: Incidence, stiffness: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Zero-length springs pulling the two vertices of every seam pair together, with the gradient by x."""
     gap = seams.difference(x)
@@ -219,6 +230,8 @@ def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iteratio
         for near in nearest:
             contact, push = contact_energy(x, points[near], normals[near], skin_offset, contact_stiffness)
             e, gradient = e + contact, gradient + push
+        floor, push = floor_energy(x, collider.floor_y + skin_offset, contact_stiffness)
+        e, gradient = e + floor, gradient + push
         moving.grad = gradient[free]
         return e
 

@@ -33,6 +33,7 @@ from engine.drape import (
     cloth_energy,
     contact_energy,
     drape,
+    floor_energy,
     seam_energy,
 )
 from engine.garments.build import Garment, body_landmarks
@@ -160,6 +161,10 @@ class _Placer:
         toward_side = out if back else -out  # the right front and the left back are drafted side seam at +x
         across = toward_side * flat_m[:, 0]  # from the centre line towards the side seam
         y = top_y + flat_m[:, 1]
+        lowest, hem_y = top_y + outline_m[:, 1].min(), self.lm.floor + ANKLE_M
+        if lowest < hem_y:  # a full length starts gathered below mid-leg, its hem clear of the foot, and slides down
+            gather = (self.lm.crotch + hem_y) / 2
+            y = np.where(y < gather, gather - (gather - y) * (gather - hem_y) / (gather - lowest), y)
         x, z = self.hips.at(np.maximum(across, 0.0))
         hips = np.stack([out * x, y, self.hips.centre_z + face * (z + np.minimum(across, 0.0))], axis=1)
         low, high = _extent(outline_m * np.array([toward_side, 1.0]), flat_m[:, 1])
@@ -374,7 +379,8 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
                 at = x.detach()
                 e, gradient = cloth_energy(at, cloth, rest_len, k, COMPRESSION)
                 for term, push in (seam_energy(at, seams, seam_stiffness),
-                                   contact_energy(at, points[nearest], normals[nearest], SKIN_OFFSET_M, CONTACT_STIFFNESS)):
+                                   contact_energy(at, points[nearest], normals[nearest], SKIN_OFFSET_M, CONTACT_STIFFNESS),
+                                   floor_energy(at, collider.floor_y + SKIN_OFFSET_M, CONTACT_STIFFNESS)):
                     e, gradient = e + term, gradient + push
                 x.grad = gradient
                 return e
