@@ -23,11 +23,14 @@ from avatars.tape import MeasuredBody, measure_body
 PRIOR_WEIGHT = {"gender": 30.0, "age": 20.0}
 DEFAULT_PRIOR_WEIGHT = 0.5
 #: Weight of each target in the fit: the first nine (given or filled) weigh 1; a further
-#: measurement (height, length, limb girth) weighs EXTRA_WEIGHT when given, so that one Anny
-#: cannot quite reach does not pull the first nine off their tolerance. Filled ones are not fitted.
+#: measurement (height, length, limb girth) weighs EXTRA_WEIGHT, so that one Anny cannot quite
+#: reach does not pull the first nine off their tolerance.
 EXTRA_WEIGHT = 0.3
+#: Further measurements the first nine's parameters move alone (the knee: where the upper and lower leg
+#: split the inseam): they weigh 1, and need no other parameter free.
+CORE_REACHED: tuple[str, ...] = ("knee_height",)
 #: The fit stops once the first nine are within tolerance and a step gains less than this share.
-SETTLED_GAIN = 0.02
+SETTLED_GAIN = 0.1
 
 
 @dataclass
@@ -73,6 +76,7 @@ def fit_measurements(
     prior: torch.Tensor | None = None,
     *,
     tolerance_cm: float = 0.1,
+    extra_weight: float = EXTRA_WEIGHT,
     max_iterations: int = 12,
     jacobian_every: int = 2,
 ) -> FitResult:
@@ -87,13 +91,15 @@ def fit_measurements(
     start = start.clone()
     prior = start.clone() if prior is None else prior.clone()
     keys = CORE_KEYS + tuple(k for k in MEASUREMENT_KEYS if k in targets and k not in CORE_KEYS)
-    free = torch.arange(len(PARAMETER_NAMES) if len(keys) > len(CORE_KEYS) else len(CORE_PARAMETERS))
+    further = [k for k in keys if k not in CORE_KEYS and k not in CORE_REACHED]
+    free = torch.arange(len(PARAMETER_NAMES) if further else len(CORE_PARAMETERS))
     start[len(CORE_PARAMETERS):] = prior[len(CORE_PARAMETERS):] = population_proportions(float(start[0]))
     weights = torch.tensor([PRIOR_WEIGHT.get(PARAMETER_NAMES[i], DEFAULT_PRIOR_WEIGHT) for i in free],
                            dtype=torch.float64)
     w2 = torch.diag(weights**2)
     target = torch.tensor([targets[k] for k in keys], dtype=torch.float64)
-    trust = torch.tensor([1.0 if k in CORE_KEYS else EXTRA_WEIGHT for k in keys], dtype=torch.float64)
+    trust = torch.tensor([1.0 if k in CORE_KEYS or k in CORE_REACHED else extra_weight for k in keys],
+                         dtype=torch.float64)
     core = len(CORE_KEYS)
 
     def evaluate(p: torch.Tensor):
@@ -107,7 +113,7 @@ def fit_measurements(
     jacobian, fresh, damping, gain = None, False, 1e-2, 1.0
     iteration = 0
     for iteration in range(1, max_iterations + 1):
-        if float(residual[:core].abs().max()) < tolerance_cm and (len(keys) == core or gain < SETTLED_GAIN):
+        if float(residual[:core].abs().max()) < tolerance_cm and (not further or gain < SETTLED_GAIN):
             break
         if jacobian is None:
             jacobian, fresh = trust[:, None] * probe_jacobian(model, params, measured, keys, free), True

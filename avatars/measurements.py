@@ -59,6 +59,10 @@ BODY_MEASUREMENTS += (
     MeasurementSpec("calf", "ISO 8559-1 calf girth: maximum horizontal girth of the calf", 15, 70, "calfcircumference"),
     MeasurementSpec("head", "ISO 8559-1 head girth: maximum, horizontal above the brow ridges (a garment must pass over it)", 35, 75, "headcircumference"),
 )
+#: The landmark heights (ISO 8559-1): fitted whether given or filled from the population, so that they
+#: come out right on average when a shopper gives only stature and girths.
+HEIGHT_KEYS: tuple[str, ...] = ("cervicale_height", "shoulder_height", "axilla_height", "chest_height", "waist_height",
+                                "hip_height", "knee_height")
 #: Heights above the floor that climb in this order on every body, under its stature. The crotch
 #: (inseam) sits between knee and waist but above the buttock point on some bodies, and the bust
 #: point between waist and shoulder but above the armpit on some (ANSUR II has both).

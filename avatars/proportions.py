@@ -3,8 +3,9 @@
 Anny's own proportions put the armpit, the navel and the buttock 1-2 cm from where ANSUR II
 finds them on people of the same stature and girths. Avatars fitted to every input of ANSUR
 subjects carry the further parameters that correct this; their mean per sex
-(`scripts/train_proportions.py`, in `assets/models/proportions.json`) is what those parameters
-hold when a shopper gives only the first measurements, so heights come out right on average.
+(`scripts/train_proportions.py`, in `assets/models/proportions.json`) is where those parameters
+start, and where they stay when no height is fitted (`avatars.avatar` fits the population's heights
+when a shopper gives none).
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ from pathlib import Path
 from store.catalog import Product
 
 log = logging.getLogger("fitroom.thumbnails")
-VERSION = 4  # bump when the pictures change (2: bands sewn folded; 3: side seams square to the waist; 4: trouser hems on the floor)
+VERSION = 4  # bump when the pictures change (2: bands sewn folded; 3: side seams square to the waist;
+#                4: trouser hems on the floor, the typical bodies at the population's heights)
 SIZE = "M"
 TYPICAL_BODY = {"women": {"sex": "female", "stature": 168.0}, "men": {"sex": "male", "stature": 178.0}}
 

@@ -149,17 +149,17 @@ def test_glb_carries_a_skeleton_that_poses_like_anny(example_avatar, body_model,
     assert np.linalg.norm(bent - anny, axis=1)[moved].mean() < 0.01  # within a centimetre of Anny's pose
 
 
-def test_further_measurements_given_are_fitted_and_the_rest_hold_population_proportions(body_model):
-    """Without heights the further parameters hold the population's proportions; a given knee height is reached."""
-    import torch
-
-    from avatars.body_model import CORE_PARAMETERS
-    from avatars.proportions import population_proportions
+def test_heights_not_given_are_fitted_to_the_populations_and_given_ones_reached(body_model):
+    """A shopper who gives only stature and chest gets the population's heights for them (fitted, not left where
+    the body model's own proportions put them), the first nine within a millimetre; a given knee height is reached."""
+    from avatars.measurements import CORE_KEYS, HEIGHT_KEYS
 
     plain = Avatar.from_measurements({"stature": 180.0, "chest": 100.0, "sex": "male"}, model=body_model)
-    further = plain.parameters[len(CORE_PARAMETERS):]
-    assert torch.allclose(further, population_proportions(0.0))
-    assert "knee_height" in plain.report()["filled_from_population"]
+    report = plain.report()
+    assert set(HEIGHT_KEYS) <= set(report["filled_from_population"])
+    assert all(abs(report["error_mm"][k]) <= 1.0 for k in CORE_KEYS)
+    assert abs(report["error_mm"]["knee_height"]) <= 2.0  # the knee weighs as the first nine do
+    assert all(abs(report["error_mm"][k]) <= 15.0 for k in HEIGHT_KEYS)  # the rest as near as the body model allows
 
     knee = plain.measured["knee_height"] + 2.0
     taller_knee = Avatar.from_measurements({"stature": 180.0, "chest": 100.0, "sex": "male", "knee_height": knee},
