@@ -36,11 +36,11 @@ POSE_PRESETS: dict[str, dict[str, tuple[float, float, float]]] = {
 }
 SKIN_COLOR = (0.86, 0.67, 0.55, 1.0)
 BODY_DENSITY_KG_M3 = 1010.0  # whole-body density of adults (the mesh volume includes no lungs' air)
-#: A fit that also chases the heights and ends with a first-nine measurement further than this from its
-#: target is done again on the first nine (and the knee) alone, and the closer kept: the tape's armpit and
-#: buttock landmarks can jump between steps (1 in 100 benchmark shoppers missed by 2 cm without it).
+#: A fit whose first nine end further than this from their targets is done again (`_fit`) and the closest kept:
+#: the tape's armpit and buttock landmarks can jump between the steps of a fit that also chases the heights
+#: (without it, 1 of 100 benchmark shoppers missed by 2 cm, and with every input a hip by 17 mm).
 FIRST_NINE_SLACK_CM = 0.2
-#: What that second fit leaves out: the trunk's heights and lengths, read off the landmarks that jump.
+#: What the third try leaves out: the trunk's heights and lengths, read off the landmarks that jump.
 TRUNK_LENGTHS = tuple(k for k in HEIGHT_KEYS if k not in CORE_REACHED) + ("back_waist_length", "front_waist_length")
 
 

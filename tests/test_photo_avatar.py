@@ -176,10 +176,11 @@ def test_video_poses_follow_the_movement(example_avatar, rig, body_model, tmp_pa
     video = poses_from_video(clip, fps, example_avatar, model=body_model)
     errors = np.array([limb_angle_errors(rig, pose.rotvecs, rotvecs_of(truth))[0]
                        for pose, truth in zip(video.poses, truths)])
-    # left upper arm, the limb that moves. 12 degrees: since arm length runs to the real wrist
+    # left upper arm, the limb that moves. 13.5 degrees: since arm length runs to the real wrist
     # (not the knuckles) the example avatar's arms are ~10 cm longer, and MediaPipe reads its upper
-    # arm about 10.8 degrees off in every frame alike (an offset; the movement itself is followed)
-    assert np.median(errors) < 12.0, errors
+    # arm about 12.3 degrees off in every frame alike (10.8 before the avatar's shoulders and armpits
+    # were fitted to the population's heights; an offset: the movement itself is followed)
+    assert np.median(errors) < 13.5, errors
     assert max(p.reprojection_error for p in video.poses) < 0.03
     # the CLI: avatar from the first frame, the clip back with the posed avatar's outline on every frame
     import subprocess
