@@ -61,17 +61,15 @@ def _fit(model: BodyModel, targets: dict[str, float], filled: list[str], start: 
     of the rest, then without the trunk's heights and lengths, then the first nine alone; keep the closest."""
     fitted = {k: v for k, v in targets.items() if k in CORE_KEYS or k in HEIGHT_KEYS or k not in filled}
     given = {k: v for k, v in fitted.items() if k in CORE_KEYS or (k not in filled and k not in TRUNK_LENGTHS)}
-    attempts = [(fitted, EXTRA_WEIGHT), (fitted, EXTRA_WEIGHT / 3), (given, EXTRA_WEIGHT),
-                ({k: targets[k] for k in CORE_KEYS}, EXTRA_WEIGHT)]
-    best, tried = None, []
-    for chosen, weight in attempts:
-        if (chosen.keys(), weight) in tried:
-            continue
-        if best is not None and _first_nine_miss_cm(best, targets) <= FIRST_NINE_SLACK_CM:
+    retries = [(fitted, EXTRA_WEIGHT / 3), (given, EXTRA_WEIGHT)]
+    if len(given) > len(CORE_KEYS):  # else the first nine alone were the try before
+        retries.append(({k: targets[k] for k in CORE_KEYS}, EXTRA_WEIGHT))
+    best = fit_measurements(model, fitted, start)
+    for chosen, weight in retries:
+        if _first_nine_miss_cm(best, targets) <= FIRST_NINE_SLACK_CM:
             break
         fit = fit_measurements(model, chosen, start, extra_weight=weight)
-        best = fit if best is None else min(best, fit, key=lambda f: _first_nine_miss_cm(f, targets))
-        tried.append((chosen.keys(), weight))
+        best = min(best, fit, key=lambda f: _first_nine_miss_cm(f, targets))
     return best
 
 
