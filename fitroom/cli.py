@@ -198,6 +198,9 @@ def _garment_options(func):
               help="a top's sewing pattern as AAMA/ASTM DXF (Gerber, Lectra, Optitex, CLO); --size picks the file's size label")
 @click.option("--seams", "seams_file", type=click.Path(path_type=Path, dir_okay=False),
               help="with --pattern: a JSON sidecar naming the pieces' edges and/or the seams")
+@click.option("--seam-allowance", "seam_allowance_cm", type=float, default=None,
+              help="with --pattern: the seam allowance (cm) the file's cut lines include where it has no sew line "
+                   "(layer 14); default the sidecar's seam_allowance_cm, else 0")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), callback=_suffixes(".glb"),
               help="GLB with nodes 'body' and 'garment'")
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False), help="fit report JSON")
@@ -207,15 +210,15 @@ def _garment_options(func):
               help="batch: a JSON list of measurement objects, or 'ansur:N' for N ANSUR subjects")
 @click.option("--sizes", default=None, help="batch: comma-separated sizes (default: the whole chart)")
 @click.option("--table", type=click.Path(path_type=Path, dir_okay=False), help="batch: CSV of verdicts per body and size")
-def fit(measurements_file, garment, gender, size_label, garment_file, pattern_file, seams_file, out, report, render,
-        map_kind, bodies, sizes, table, **measurements) -> None:
+def fit(measurements_file, garment, gender, size_label, garment_file, pattern_file, seams_file, seam_allowance_cm, out,
+        report, render, map_kind, bodies, sizes, table, **measurements) -> None:
     """Sew or drape a garment size on a body and report ease, strain, pressure and verdict per region."""
     from engine.garments.charts import GarmentError
 
     if sum(map(bool, (garment, garment_file, pattern_file))) != 1:
         _fail("give one of --garment NAME (with --size), --garment-file FILE or --pattern FILE.dxf")
-    if seams_file and not pattern_file:
-        _fail("--seams goes with --pattern FILE.dxf")
+    if (seams_file or seam_allowance_cm is not None) and not pattern_file:
+        _fail("--seams and --seam-allowance go with --pattern FILE.dxf")
     try:
         if bodies:
             _fit_batch(str(bodies), garment, gender, sizes, table)
@@ -231,11 +234,12 @@ def fit(measurements_file, garment, gender, size_label, garment_file, pattern_fi
             made = garment_from_file(avatar, garment_file)
             result = try_on(avatar, made.category, made.size, garment=made)
         elif pattern_file:
-            from engine.patterns.dxf import read_dxf
-            from engine.patterns.infer import pattern_from_pieces, read_sidecar
+            from engine.patterns.infer import import_pattern, read_sidecar
 
-            pieces = read_dxf(pattern_file, size_label)
-            imported = pattern_from_pieces(pieces, str(pattern_file), read_sidecar(seams_file), gender=gender or "women")
+            sidecar = read_sidecar(seams_file)
+            if seam_allowance_cm is not None:
+                sidecar["seam_allowance_cm"] = seam_allowance_cm
+            imported = import_pattern(pattern_file, size_label, sidecar, gender=gender or "women")
             result = try_on(avatar, imported.category, imported.size, pattern=imported)
         else:
             result = try_on(avatar, garment, size_label, gender)
@@ -360,23 +364,27 @@ def size(measurements_file, garment, gender, preference, as_json, **measurements
               help="made to measure: how much ease")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               callback=_suffixes(".svg", ".dxf"), help="the pattern as SVG (to look at) or AAMA DXF (for CAD)")
+@click.option("--seam-allowance", "seam_allowance_cm", type=float, default=0.0, show_default=True,
+              help="DXF: cut lines (layer 1) this many cm outside the sewn outline, which goes on the sew line (layer 14)")
 @click.option("--sew-on", "sew_on", type=click.Path(path_type=Path, dir_okay=False),
               help="sew the pattern on the avatar of this measurements JSON (tops and dresses; not yet reliable for "
                    "long sleeves, skirts and trousers)")
 @click.option("--render", type=click.Path(path_type=Path, dir_okay=False), callback=_suffixes(".png"),
               help="with --sew-on: front, side and back of the sewn garment (PNG)")
 def pattern(garment: str, gender: str | None, size_label: str | None, measurements_file: Path | None, preference: str,
-            out: Path, sew_on: Path | None, render: Path | None) -> None:
+            out: Path, seam_allowance_cm: float, sew_on: Path | None, render: Path | None) -> None:
     """Draft a sewing pattern from the size chart (--size) or for a body (--measurements): pieces, seams, and the
     finished measurements it meets."""
     from engine.garments.charts import CHART_GENDER, GarmentError
     from engine.patterns import draft, measure
-    from engine.patterns.dxf import write_dxf
+    from engine.patterns.dxf import check_seam_allowance, write_dxf
     from engine.patterns.made_to_measure import draft_made_to_measure
     from engine.patterns.svg import pattern_svg
 
     if (size_label is None) == (measurements_file is None):
         _fail("give either --size LABEL (a chart size) or --measurements FILE (made to measure)")
+    if seam_allowance_cm and out.suffix.lower() != ".dxf":
+        _fail("--seam-allowance goes with --out FILE.dxf (the SVG shows the sewn outline)")
     try:
         if measurements_file is not None:
             from avatars.errors import MeasurementError
@@ -395,10 +403,15 @@ def pattern(garment: str, gender: str | None, size_label: str | None, measuremen
             drafted = draft(garment, gender or "women", size_label)
     except GarmentError as exc:
         _fail(str(exc))
-    out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".dxf":
-        write_dxf(drafted, out)
+        try:
+            check_seam_allowance(seam_allowance_cm, "--seam-allowance")
+        except GarmentError as exc:
+            _fail(str(exc))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_dxf(drafted, out, seam_allowance_cm)
     else:
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(pattern_svg(drafted))
     click.echo(f"{garment} ({drafted.gender}) {drafted.size}: {len(drafted.panels)} pieces, {len(drafted.seams)} seams -> {out}")
     click.echo("finished measurements (cm): " + ", ".join(f"{k} {v:.1f}" for k, v in measure(drafted).items()))

@@ -124,13 +124,12 @@ def run_try_on(job: str, payload: dict[str, Any], out_dir: str, url_prefix: str 
 def _uploaded_pattern(path: Path, size: str):
     """An uploaded DXF pattern and its seams sidecar (beside it), read as `fitroom fit --pattern` reads them;
     size "custom" means the file's only size."""
-    from engine.patterns.dxf import read_dxf
-    from engine.patterns.infer import pattern_from_pieces, read_sidecar
+    from engine.patterns.infer import import_pattern, read_sidecar
 
     seams = path.with_suffix(".seams.json")
     category = json.loads(path.with_suffix(".json").read_text())["category"]
-    return pattern_from_pieces(read_dxf(path, None if size == "custom" else size), path.name,
-                               read_sidecar(seams if seams.is_file() else None), category=category)
+    return import_pattern(path, None if size == "custom" else size, read_sidecar(seams if seams.is_file() else None),
+                          category=category, where=path.name)
 
 
 def _validate_pattern(path: Path, payload: dict[str, Any]) -> dict[str, Any]:

@@ -10,10 +10,11 @@ from pathlib import Path
 import ezdxf
 import numpy as np
 import pytest
+import shapely
 
 from engine.patterns import PatternError, draft, measure
-from engine.patterns.dxf import read_dxf
-from engine.patterns.infer import pattern_from_pieces
+from engine.patterns.dxf import offset_outline, read_dxf, write_dxf
+from engine.patterns.infer import import_pattern, pattern_from_pieces
 from engine.patterns.runs import outline_runs
 
 FITROOM = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "fitroom"
@@ -300,3 +301,110 @@ def test_a_sidecar_names_the_edges_of_bottoms_the_shapes_do_not_tell(tmp_path, c
     edges[leg] = [named_right[0]] + named_right[:-1]  # one name twice, the last one lost
     with pytest.raises(PatternError, match=rf"piece '{leg}' has more than one edge named"):
         pattern_from_pieces(pieces, str(path), {"category": category, "pieces": kinds, "edges": edges})
+
+
+def _without_layer(path: Path, layer: str, out: Path) -> Path:
+    """The DXF file with every entity on `layer` taken out of its pieces (a cut line with no sew line)."""
+    doc = ezdxf.readfile(path)
+    for block in doc.blocks:
+        for entity in [e for e in block if e.dxf.layer == layer]:
+            block.delete_entity(entity)
+    doc.saveas(out)
+    return out
+
+
+def _polyline_area_cm2(path: Path, block: str, layer: str) -> float:
+    entity = next(e for e in ezdxf.readfile(path).blocks.get(block) if e.dxf.layer == layer and e.dxftype() == "POLYLINE")
+    points = np.array([tuple(v.dxf.location)[:2] for v in entity.vertices]) / 10.0
+    return float(abs(0.5 * (points[:, 0] @ np.roll(points[:, 1], -1) - points[:, 1] @ np.roll(points[:, 0], -1))))
+
+
+def test_a_pattern_with_seam_allowances_is_read_as_sewn_from_its_sew_line(tmp_path):
+    drafted = draft("tee", "women", "L")
+    path = tmp_path / "tee_with_allowances.dxf"
+    write_dxf(drafted, path, seam_allowance_cm=1.0)
+    front = drafted.panels["front"]
+    perimeter = float(np.linalg.norm(front.outline - np.roll(front.outline, 1, axis=0), axis=1).sum())
+    cut_area = _polyline_area_cm2(path, "FRONT_L", "1")  # the cut line 1 cm outside, corners squared off
+    assert perimeter * 1.0 < cut_area - front.area_cm2 < perimeter * 1.1
+    assert _polyline_area_cm2(path, "FRONT_L", "14") == pytest.approx(front.area_cm2, rel=1e-6)
+    pieces = {p.panel.name: p.panel for p in read_dxf(path)}
+    for name, panel in drafted.panels.items():
+        assert _same_outline(pieces[name].outline, panel.outline, 0.01), name
+        assert np.abs(pieces[name].notches - panel.notches).max(initial=0.0) < 0.01, name
+    assert measure(import_pattern(path, None)) == pytest.approx(measure(drafted), abs=0.15)
+
+
+def test_a_cut_line_alone_is_read_less_the_seam_allowance_the_designer_gives(tmp_path):
+    drafted = draft("tee", "women", "L")
+    net = tmp_path / "tee_net.dxf"
+    write_dxf(drafted, net)
+    write_dxf(drafted, tmp_path / "tee_with_allowances.dxf", seam_allowance_cm=1.0)
+    cut_only = _without_layer(tmp_path / "tee_with_allowances.dxf", "14", tmp_path / "tee_cut_only.dxf")
+    as_cut = {p.panel.name: p.panel for p in read_dxf(cut_only)}
+    middle = float(drafted.panels["front"].outline[:, 1].mean())  # read as finished lines, 2 cm wider a piece (more
+    assert 2.0 <= as_cut["front"].width_at(middle) - drafted.panels["front"].width_at(middle) < 2.1  # where sides slope)
+    sewn = measure(import_pattern(cut_only, None, {"seam_allowance_cm": 1.0}))
+    assert sewn == pytest.approx(measure(import_pattern(net, None)), abs=0.3)  # the back neck's tight curve: 2 mm
+
+
+def test_a_skirt_cut_on_the_fold_loses_its_allowance_round_the_whole_piece_not_along_the_fold(tmp_path):
+    drafted = draft("skirt", "women", "L")
+    whole_cut = offset_outline(drafted.panels["front"].outline, 1.0, "front")
+    half = shapely.Polygon(whole_cut).intersection(shapely.box(0.0, -1e3, 1e3, 1e3))  # no allowance on the fold
+    half = np.asarray(half.exterior.coords)[:-1]
+    doc = ezdxf.new("R2000")
+    doc.header["$INSUNITS"] = 5
+    block = doc.blocks.new(name="SKIRT_FRONT")
+    block.add_lwpolyline([tuple(p) for p in half], close=True, dxfattribs={"layer": "1"})
+    block.add_line((0.0, 0.0), (0.0, -30.0), dxfattribs={"layer": "6"})
+    block.add_text("Piece Name: SKIRT FRONT", dxfattribs={"layer": "1"})
+    doc.modelspace().add_blockref(block.name, (0, 0))
+    path = tmp_path / "skirt_front_on_fold.dxf"
+    doc.saveas(path)
+    (piece,) = read_dxf(path, seam_allowance_cm=1.0)
+    assert piece.panel.cut_on_fold
+    assert piece.panel.area_cm2 == pytest.approx(drafted.panels["front"].area_cm2, rel=0.002)
+    assert np.ptp(piece.panel.outline[:, 0]) == pytest.approx(np.ptp(drafted.panels["front"].outline[:, 0]), abs=0.01)
+
+
+@pytest.mark.parametrize("allowance", [-1.0, float("nan"), 9.0, "1", True])
+def test_a_seam_allowance_that_is_not_one_is_refused(tmp_path, allowance):
+    path = tmp_path / "tee.dxf"
+    write_dxf(draft("tee", "women", "M"), path)
+    with pytest.raises(PatternError, match="seam allowance"):
+        read_dxf(path, seam_allowance_cm=allowance)
+    with pytest.raises(PatternError, match="seam allowance"):
+        write_dxf(draft("tee", "women", "M"), tmp_path / "out.dxf", seam_allowance_cm=allowance)
+    assert not (tmp_path / "out.dxf").exists()
+
+
+def test_a_sew_line_outside_its_cut_line_is_refused_naming_the_piece(tmp_path):
+    path = tmp_path / "tee.dxf"
+    write_dxf(draft("tee", "women", "M"), path, seam_allowance_cm=1.0)
+    doc = ezdxf.readfile(path)
+    block = doc.blocks.get("SLEEVE_LEFT_M")
+    cut, sew = (next(e for e in block if e.dxf.layer == layer and e.dxftype() == "POLYLINE") for layer in ("1", "14"))
+    cut.dxf.layer, sew.dxf.layer = "14", "1"  # the two lines swapped
+    doc.saveas(path)
+    with pytest.raises(PatternError, match=r"piece 'SLEEVE_LEFT': its sew line \(layer 14\) runs outside its cut line"):
+        read_dxf(path)
+
+
+def test_the_cli_writes_and_reads_seam_allowances(tmp_path):
+    run = lambda *args: subprocess.run([str(FITROOM), *args], capture_output=True, text=True, timeout=120,  # noqa: E731
+                                       cwd=tmp_path)
+    done = run("pattern", "--garment", "tee", "--size", "M", "--out", "tee.dxf", "--seam-allowance", "1")
+    assert done.returncode == 0, done.stderr
+    layers = {e.dxf.layer for block in ezdxf.readfile(tmp_path / "tee.dxf").blocks for e in block}
+    assert {"1", "4", "7", "14"} <= layers
+    for args, words in ((["pattern", "--garment", "tee", "--size", "M", "--out", "t.dxf", "--seam-allowance", "nan"],
+                         "seam allowance of nan cm"),
+                        (["pattern", "--garment", "tee", "--size", "M", "--out", "t.svg", "--seam-allowance", "1"],
+                         "--seam-allowance goes with --out FILE.dxf"),
+                        (["fit", "--garment", "tee", "--size", "M", "--seam-allowance", "1"], "go with --pattern"),
+                        (["fit", "--pattern", "tee.dxf", "--seam-allowance", "7", "--measurements", str(EXAMPLE_BODY)],
+                         "seam allowance of 7 cm")):
+        done = run(*args)
+        assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)
+    assert not (tmp_path / "t.dxf").exists() and not (tmp_path / "t.svg").exists()

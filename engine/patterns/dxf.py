@@ -2,27 +2,36 @@
 
 Each piece is a block inserted in model space. Inside it, by layer: 1 the boundary (cut line), 4
 notches (short lines from the boundary inwards), 7 the grain line, 8 internal lines, and text
-"Piece Name:", "Size:", "Quantity:", "Category:", "Annotation:". Units come from the header's
+"Piece Name:", "Size:", "Quantity:", "Category:", "Annotation:", and 14 the sew line when the cut line
+carries seam allowances (ASTM's notch shapes on 80-83 count as notches). Units come from the header's
 $INSUNITS or from a "Units: METRIC|ENGLISH" text. Reading accepts what Gerber AccuMark, Lectra,
 Optitex and CLO write: boundaries as polylines or as lines and polylines split over several
 entities, inch or metric units, files that nest several sizes (pick one by its label), and half pieces
 cut on the fold, whose mirror line (layer 6) lies along their boundary: they are read whole.
-DXF carries no sewing information: pieces come back without named edges or seams.
+A piece comes back as sewn: its sew line when the file has one, else its cut line less the seam allowance
+the designer says it includes (production patterns add about 1 cm on every seam; read as finished lines,
+a tee's chest would come out 4 cm too large). DXF carries no sewing information: pieces come back without
+named edges or seams.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import ezdxf
 import numpy as np
+import shapely
 from ezdxf.lldxf.const import DXFError
 
 from engine.patterns.model import Panel, Pattern, PatternError, Placement, signed_area
 
-BOUNDARY, NOTCHES, MIRROR, GRAIN, INTERNAL = "1", "4", "6", "7", "8"
+BOUNDARY, NOTCHES, MIRROR, GRAIN, INTERNAL, SEW_LINE = "1", "4", "6", "7", "8", "14"
+NOTCH_SHAPES = ("80", "81", "82", "83")  # ASTM D6673's T, castle, check and U notches
+MAX_SEAM_ALLOWANCE_CM = 5.0  # seams take about 1 cm, hems 2-4 cm: more is not an allowance
+MITRE_LIMIT = 5.0  # allowances meet at a corner squared off, as pattern makers cut them
 ON_LINE_CM = 0.05  # a boundary point this close to a piece's mirror line lies on it
 CM_PER_UNIT = {1: 2.54, 4: 0.1, 5: 1.0}  # $INSUNITS: inches, millimetres, centimetres
 UNITS_TEXT = {"METRIC": 4, "ENGLISH": 1}
@@ -39,12 +48,15 @@ class DxfPiece:
     annotation: str
 
 
-def write_dxf(pattern: Pattern, path: Path) -> None:
-    """Write every piece of `pattern` as an AAMA block, in millimetres."""
+def write_dxf(pattern: Pattern, path: Path, seam_allowance_cm: float = 0.0) -> None:
+    """Write every piece of `pattern` as an AAMA block, in millimetres; with a seam allowance, the cut line
+    (layer 1) lies that far outside the sewn outline, which goes on the sew line (layer 14), and each notch is
+    cut from the cut line to the sew line."""
+    allowance = check_seam_allowance(seam_allowance_cm, str(path))
     doc = ezdxf.new("R2000")
     doc.header["$INSUNITS"] = 4
     doc.header["$MEASUREMENT"] = 1
-    for layer in (BOUNDARY, NOTCHES, GRAIN, INTERNAL):
+    for layer in (BOUNDARY, NOTCHES, GRAIN, INTERNAL, SEW_LINE):
         doc.layers.add(layer)
     msp = doc.modelspace()
     msp.add_text("Units: METRIC", dxfattribs={"layer": "0", "height": 5.0}).set_placement((0, -50))
@@ -52,12 +64,15 @@ def write_dxf(pattern: Pattern, path: Path) -> None:
     x_offset = 0.0
     for panel in pattern.panels.values():
         block = doc.blocks.new(name=f"{panel.name.upper()}_{pattern.size}")
-        block.add_polyline2d([tuple(p) for p in panel.outline * to_mm], close=True, dxfattribs={"layer": BOUNDARY})
+        cut = offset_outline(panel.outline, allowance, f"{path}: piece {panel.name!r}") if allowance else panel.outline
+        block.add_polyline2d([tuple(p) for p in cut * to_mm], close=True, dxfattribs={"layer": BOUNDARY})
+        if allowance:
+            block.add_polyline2d([tuple(p) for p in panel.outline * to_mm], close=True, dxfattribs={"layer": SEW_LINE})
         centre = panel.outline.mean(axis=0)
-        for notch in panel.notches:
+        for notch, on_cut in zip(panel.notches, nearest_on_outline(cut, panel.notches)):
             inward = centre - notch
-            inward = inward / (np.linalg.norm(inward) or 1.0) * NOTCH_DEPTH_CM
-            block.add_line(tuple(notch * to_mm), tuple((notch + inward) * to_mm), dxfattribs={"layer": NOTCHES})
+            end = notch if allowance else notch + inward / (np.linalg.norm(inward) or 1.0) * NOTCH_DEPTH_CM
+            block.add_line(tuple(on_cut * to_mm), tuple(end * to_mm), dxfattribs={"layer": NOTCHES})
         block.add_line(tuple(panel.grain[0] * to_mm), tuple(panel.grain[1] * to_mm), dxfattribs={"layer": GRAIN})
         for line in panel.internal_lines:
             block.add_polyline2d([tuple(p) for p in line * to_mm], dxfattribs={"layer": INTERNAL})
@@ -73,9 +88,11 @@ def write_dxf(pattern: Pattern, path: Path) -> None:
     doc.saveas(path)
 
 
-def read_dxf(path: Path, size: str | None = None) -> list[DxfPiece]:
-    """The pieces of an AAMA/ASTM DXF file in cm, for one size (required when the file nests several)."""
+def read_dxf(path: Path, size: str | None = None, seam_allowance_cm: float = 0.0) -> list[DxfPiece]:
+    """The pieces of an AAMA/ASTM DXF file in cm, for one size (required when the file nests several), as sewn:
+    each piece's sew line (layer 14), or else its cut line less `seam_allowance_cm` all round."""
     where = str(path)
+    allowance = check_seam_allowance(seam_allowance_cm, where)
     try:
         doc = ezdxf.readfile(path)
     except (OSError, DXFError, UnicodeDecodeError) as exc:
@@ -85,7 +102,7 @@ def read_dxf(path: Path, size: str | None = None) -> list[DxfPiece]:
     for block in doc.blocks:
         if block.name.startswith("*"):
             continue  # model and paper space
-        fields, boundary, notches, grain, internal, mirror = {}, [], [], None, [], []
+        fields, boundary, notches, grain, internal, mirror, sewn = {}, [], [], None, [], [], []
         for entity in block:
             layer, kind = entity.dxf.layer, entity.dxftype()
             if kind in ("TEXT", "MTEXT"):
@@ -94,7 +111,7 @@ def read_dxf(path: Path, size: str | None = None) -> list[DxfPiece]:
                     fields[match[1].lower()] = match[2]
             elif layer == BOUNDARY:
                 boundary.extend(_runs(entity))
-            elif layer == NOTCHES:
+            elif layer == NOTCHES or layer in NOTCH_SHAPES:
                 notches.extend(run[0] for run in _runs(entity))
             elif layer == GRAIN and kind == "LINE":
                 grain = np.array([tuple(entity.dxf.start)[:2], tuple(entity.dxf.end)[:2]])
@@ -102,6 +119,8 @@ def read_dxf(path: Path, size: str | None = None) -> list[DxfPiece]:
                 internal.extend(_runs(entity))
             elif layer == MIRROR:
                 mirror.extend(_runs(entity))
+            elif layer == SEW_LINE:
+                sewn.extend(_runs(entity))
         if not boundary:
             continue
         name = fields.get("piece name") or block.name
@@ -115,6 +134,8 @@ def read_dxf(path: Path, size: str | None = None) -> list[DxfPiece]:
             if mirror:
                 panel = unfolded(panel, mirror[0][[0, -1]] * cm)
             panel.validate()
+            panel = _as_sewn(panel, sewn, cm, allowance, mirror[0][[0, -1]] * cm if mirror else None,
+                             f"piece {name!r}")
         except PatternError as exc:
             raise PatternError(f"{where}: {exc}") from None
         pieces.append(DxfPiece(panel, fields.get("size", ""), fields.get("category", ""), fields.get("annotation", "")))
@@ -129,6 +150,52 @@ def read_dxf(path: Path, size: str | None = None) -> list[DxfPiece]:
     if not chosen:
         raise PatternError(f"{where} has no size {size!r}; its sizes: {sizes}")
     return chosen
+
+
+def check_seam_allowance(cm: float, where: str) -> float:
+    """A seam allowance in cm, or an error naming the file and the value."""
+    if isinstance(cm, bool) or not isinstance(cm, (int, float)):
+        raise PatternError(f"{where}: a seam allowance is a number of cm; got {cm!r}")
+    if not (math.isfinite(cm) and 0.0 <= cm <= MAX_SEAM_ALLOWANCE_CM):
+        raise PatternError(f"{where}: a seam allowance of {cm:g} cm; give 0 to {MAX_SEAM_ALLOWANCE_CM:g} cm")
+    return cm
+
+
+def offset_outline(outline: np.ndarray, cm: float, where: str) -> np.ndarray:
+    """The outline moved `cm` outwards (negative: inwards), counter-clockwise, corners squared off (mitred)."""
+    shape = shapely.Polygon(outline).buffer(cm, join_style="mitre", mitre_limit=MITRE_LIMIT)
+    if not isinstance(shape, shapely.Polygon) or shape.is_empty:
+        raise PatternError(f"{where}: a seam allowance of {abs(cm):g} cm leaves no single piece inside its cut line")
+    points = np.asarray(shape.exterior.coords)[:-1]
+    return points if signed_area(points) > 0 else points[::-1]
+
+
+def nearest_on_outline(outline: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Each point moved to the nearest point of the closed outline."""
+    ring = shapely.LinearRing(outline)
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    along = shapely.line_locate_point(ring, shapely.points(points))
+    return shapely.get_coordinates(shapely.line_interpolate_point(ring, along))
+
+
+def _as_sewn(panel: Panel, sew_runs: list[np.ndarray], cm: float, allowance: float, fold: np.ndarray | None,
+             where: str) -> Panel:
+    """The piece as sewn: its outline the sew line (made whole about the fold, as the cut line was) or the cut
+    line less the allowance, its notches moved in onto it; unchanged when the file has neither."""
+    if sew_runs:
+        sewn = _close(sew_runs, f"{where}: its sew line (layer {SEW_LINE})") * cm
+        sewn = sewn if signed_area(sewn) > 0 else sewn[::-1]
+        if fold is not None:
+            sewn = unfolded(replace(panel, outline=sewn, notches=np.zeros((0, 2)), internal_lines=()), fold).outline
+    elif allowance:
+        sewn = offset_outline(panel.outline, -allowance, where)
+    else:
+        return panel
+    if not shapely.Polygon(panel.outline).buffer(ON_LINE_CM).contains(shapely.Polygon(sewn)):
+        raise PatternError(f"{where}: its sew line (layer {SEW_LINE}) runs outside its cut line (layer {BOUNDARY})")
+    sewn_panel = replace(panel, outline=sewn, notches=nearest_on_outline(sewn, panel.notches))
+    sewn_panel.validate()
+    return sewn_panel
 
 
 def unfolded(panel: Panel, line: np.ndarray) -> Panel:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.garments.charts import CATEGORIES, GarmentError, load_fabric
-from engine.patterns.dxf import DxfPiece
+from engine.patterns.dxf import DxfPiece, read_dxf
 from engine.patterns.infer_bottoms import bottom_kind, skirt_or_trousers
 from engine.patterns.model import (
     Panel,
@@ -167,6 +167,15 @@ def _category(pieces: list[DxfPiece], sidecar: dict) -> str | None:
         raise PatternError(f"the sidecar's category {said!r} is not one of {sorted(CATEGORIES)}")
     return said or next((p.category.lower() for p in pieces if p.category.lower() in CATEGORIES), None) or next(
         (kind for p in pieces if (kind := bottom_kind(p.category)) is not None), None)
+
+
+def import_pattern(path: Path, size: str | None, sidecar: dict | None = None, category: str | None = None,
+                   gender: str = "women", where: str | None = None) -> Pattern:
+    """A DXF file's pattern in one size (None: its only size), as sewn: a cut line without a sew line less the
+    sidecar's `"seam_allowance_cm"` (default 0: the cut line is the finished line); seams inferred or the sidecar's."""
+    sidecar = sidecar or {}
+    pieces = read_dxf(path, size, sidecar.get("seam_allowance_cm", 0.0))
+    return pattern_from_pieces(pieces, where or str(path), sidecar, category=category, gender=gender)
 
 
 def pattern_from_pieces(pieces: list[DxfPiece], where: str, sidecar: dict | None = None,

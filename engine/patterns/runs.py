@@ -15,16 +15,25 @@ import numpy as np
 from engine.patterns.model import Edge, Panel, PatternError, Placement, polyline_length
 
 CORNER_DEG = 40.0  # an outline turning more sharply than this at a point has a corner there
+#: Corners closer than this along the outline are one (a cut line less its seam allowance, or a CAD system's
+#: corner treatment, can turn a corner in two steps a few millimetres apart)
+CORNER_MERGE_CM = 0.5
 Run = tuple[int, int]  # (start, end) vertex indices along the outline, wrapping past its end
 
 
 def corners(outline: np.ndarray) -> np.ndarray:
-    """Indices of the outline's corners, in order: where it turns more sharply than CORNER_DEG."""
+    """Indices of the outline's corners, in order: where it turns more sharply than CORNER_DEG (of two such turns
+    closer than CORNER_MERGE_CM, the first)."""
     ahead = np.roll(outline, -1, axis=0) - outline
     behind = outline - np.roll(outline, 1, axis=0)
     cos = np.einsum("ij,ij->i", ahead, behind) / np.maximum(
         np.linalg.norm(ahead, axis=1) * np.linalg.norm(behind, axis=1), 1e-12)
-    return np.flatnonzero(cos < np.cos(np.radians(CORNER_DEG)))
+    found = np.flatnonzero(cos < np.cos(np.radians(CORNER_DEG)))
+    if len(found) < 2:
+        return found
+    arc = np.r_[0.0, np.cumsum(np.linalg.norm(ahead, axis=1))]  # outline length to each point; arc[-1] all round
+    since_previous = np.diff(arc[found], prepend=arc[found[-1]] - arc[-1])
+    return found[since_previous >= CORNER_MERGE_CM]  # a corner just after another is its second step
 
 
 def outline_runs(panel: Panel) -> list[Run]:
