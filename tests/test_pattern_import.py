@@ -408,3 +408,48 @@ def test_the_cli_writes_and_reads_seam_allowances(tmp_path):
         done = run(*args)
         assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)
     assert not (tmp_path / "t.dxf").exists() and not (tmp_path / "t.svg").exists()
+
+
+def test_curves_drawn_as_splines_and_arcs_are_read_along_them(tmp_path):
+    """CAD systems may draw an armhole, neck or sleeve cap as a SPLINE and a rounded corner as an ARC."""
+    drafted = draft("tee", "women", "L")
+    doc = ezdxf.new("R2000")
+    doc.header["$INSUNITS"] = 5
+    for name, panel in drafted.panels.items():
+        block = doc.blocks.new(name=name.upper())
+        for edge in panel.edges:
+            points = [tuple(p) for p in panel.edge_points(edge.name)]
+            if any(curve in edge.name for curve in ("armhole", "neck", "cap")):
+                block.add_spline(fit_points=points, dxfattribs={"layer": "1"})
+            else:
+                block.add_lwpolyline(points, dxfattribs={"layer": "1"})
+        block.add_text(f"Piece Name: {name.upper()}", dxfattribs={"layer": "1"})
+        doc.modelspace().add_blockref(block.name, (0, 0))
+    fan = doc.blocks.new(name="FAN")  # a quarter disc of radius 10 cm: two lines and an arc
+    fan.add_line((0.0, 0.0), (10.0, 0.0), dxfattribs={"layer": "1"})
+    fan.add_arc((0.0, 0.0), 10.0, 0.0, 90.0, dxfattribs={"layer": "1"})
+    fan.add_line((0.0, 10.0), (0.0, 0.0), dxfattribs={"layer": "1"})
+    doc.modelspace().add_blockref(fan.name, (0, 0))
+    path = tmp_path / "curves.dxf"
+    doc.saveas(path)
+    pieces = {p.panel.name: p.panel for p in read_dxf(path)}
+    assert pieces["fan"].area_cm2 == pytest.approx(np.pi * 100.0 / 4.0, rel=3e-3)  # chords within 0.2 mm of the arc
+    del pieces["fan"]
+    for name, panel in pieces.items():
+        assert panel.area_cm2 == pytest.approx(drafted.panels[name].area_cm2, rel=1e-3), name
+    pattern = pattern_from_pieces([p for p in read_dxf(path) if p.panel.name != "fan"], str(path))
+    assert measure(pattern) == pytest.approx(measure(drafted), abs=0.15)
+
+
+def test_notches_on_astm_notch_shape_layers_are_read(tmp_path):
+    drafted = draft("tee", "women", "M")
+    path = tmp_path / "tee.dxf"
+    write_dxf(drafted, path)
+    doc = ezdxf.readfile(path)
+    for block in doc.blocks:
+        for entity in block:
+            if entity.dxf.layer == "4":
+                entity.dxf.layer = "82"  # check notches
+    doc.saveas(path)
+    pieces = {p.panel.name: p.panel for p in read_dxf(path)}
+    assert np.abs(pieces["front"].notches - drafted.panels["front"].notches).max() < 0.01

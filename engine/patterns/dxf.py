@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import ezdxf
+import ezdxf.path
 import numpy as np
 import shapely
 from ezdxf.lldxf.const import DXFError
@@ -37,6 +38,8 @@ CM_PER_UNIT = {1: 2.54, 4: 0.1, 5: 1.0}  # $INSUNITS: inches, millimetres, centi
 UNITS_TEXT = {"METRIC": 4, "ENGLISH": 1}
 NOTCH_DEPTH_CM = 0.5
 JOIN_TOLERANCE_CM = 0.01  # boundary pieces whose ends are this close are one line
+CURVES = ("ARC", "CIRCLE", "ELLIPSE", "SPLINE")  # read as polylines, as are polylines with arc segments (bulges)
+FLATTEN_CM = 0.02  # how far those polylines' chords may stray from the curves
 FIELD = re.compile(r"^\s*(piece name|size|quantity|category|annotation|units)\s*:\s*(.*?)\s*$", re.I)
 
 
@@ -98,6 +101,7 @@ def read_dxf(path: Path, size: str | None = None, seam_allowance_cm: float = 0.0
     except (OSError, DXFError, UnicodeDecodeError) as exc:
         raise PatternError(f"{where}: not a readable DXF file ({exc})") from None
     cm = CM_PER_UNIT.get(_units(doc, where))
+    chord = FLATTEN_CM / cm
     pieces = []
     for block in doc.blocks:
         if block.name.startswith("*"):
@@ -110,17 +114,17 @@ def read_dxf(path: Path, size: str | None = None, seam_allowance_cm: float = 0.0
                 if match:
                     fields[match[1].lower()] = match[2]
             elif layer == BOUNDARY:
-                boundary.extend(_runs(entity))
+                boundary.extend(_runs(entity, chord))
             elif layer == NOTCHES or layer in NOTCH_SHAPES:
-                notches.extend(run[0] for run in _runs(entity))
+                notches.extend(run[0] for run in _runs(entity, chord))
             elif layer == GRAIN and kind == "LINE":
                 grain = np.array([tuple(entity.dxf.start)[:2], tuple(entity.dxf.end)[:2]])
             elif layer == INTERNAL:
-                internal.extend(_runs(entity))
+                internal.extend(_runs(entity, chord))
             elif layer == MIRROR:
-                mirror.extend(_runs(entity))
+                mirror.extend(_runs(entity, chord))
             elif layer == SEW_LINE:
-                sewn.extend(_runs(entity))
+                sewn.extend(_runs(entity, chord))
         if not boundary:
             continue
         name = fields.get("piece name") or block.name
@@ -238,13 +242,15 @@ def _units(doc, where: str) -> int:
                        "save it in inches, millimetres or centimetres")
 
 
-def _runs(entity) -> list[np.ndarray]:
-    """The polylines (points in file units) an entity draws."""
+def _runs(entity, chord: float) -> list[np.ndarray]:
+    """The polylines (points in file units) an entity draws; curves as chords within `chord` of them."""
     kind = entity.dxftype()
     if kind == "LINE":
         return [np.array([tuple(entity.dxf.start)[:2], tuple(entity.dxf.end)[:2]])]
     if kind == "POINT":
         return [np.array([tuple(entity.dxf.location)[:2]])]
+    if kind in CURVES or (kind in ("LWPOLYLINE", "POLYLINE") and getattr(entity, "has_arc", False)):
+        return [np.array([(p.x, p.y) for p in ezdxf.path.make_path(entity).flattening(chord)])]
     if kind == "LWPOLYLINE":
         points = np.array([p[:2] for p in entity.get_points("xy")])
         closed = entity.closed
