@@ -6,7 +6,8 @@ For each garment, drafted from its chart: the time from flat panels to rest (mes
 closing the seams, merging them, settling under gravity), optimiser steps, how far apart the
 seams were when merged, vertices more than 2 mm inside the body and the deepest one (trimesh's
 signed distance and `engine.fit.penetration_mm`, not the solver's own test), and the strain of
-every edge against its flat length. Peer: NVIDIA Newton 1.8's VBD solver on the CPU (`make
+every edge against its flat length, and whether it is at rest: how far 60 more settling steps from
+the result move its vertices (nothing, at rest). Peer: NVIDIA Newton 1.8's VBD solver on the CPU (`make
 bench` installs it) settling the same merged mesh from the same start, frames capped; its rest
 shape is that sewn start (add_cloth_mesh takes a 3-D rest mesh, not flat panels), our strain
 figures measure both against the flat panels.
@@ -15,6 +16,7 @@ figures measure both against the flat panels.
 from __future__ import annotations
 
 import json
+import dataclasses
 import statistics
 import time
 from pathlib import Path
@@ -26,11 +28,11 @@ from rich.console import Console
 from rich.table import Table
 
 from avatars import Avatar
-from engine.drape import BodyCollider, DrapeResult
+from engine.drape import BodyCollider, DrapeResult, drape
 from engine.fit import penetration_mm
 from engine.garments.build import Garment
 from engine.patterns import draft
-from engine.patterns.sew import sew
+from engine.patterns.sew import COMPRESSION, CONTACT_STIFFNESS, SKIN_OFFSET_M, sew
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "body.json"
 
@@ -86,6 +88,16 @@ def newton_vbd(garment: Garment, body: trimesh.Trimesh, frames: int, seconds: fl
 
 GOAL_SECONDS = {"tee": 3.0, "dress": 8.0}  # flat panels to rest, on this 2-core CPU
 GOAL_INSIDE_MM, GOAL_GAP_MM = 2.0, 2.0
+MORE_STEPS = 60  # settling steps run again from the result: a garment at rest does not move
+
+
+def moved_by_more_steps(garment: Garment, positions: np.ndarray, body: trimesh.Trimesh,
+                        collider: BodyCollider) -> np.ndarray:
+    """How far (mm) each vertex moves when the settle runs MORE_STEPS more steps from `positions`."""
+    again = drape(dataclasses.replace(garment, start=positions), body, collider=collider, rounds=1,
+                  iterations=MORE_STEPS, skin_offset=SKIN_OFFSET_M, compression=COMPRESSION,
+                  contact_stiffness=CONTACT_STIFFNESS)
+    return 1000.0 * np.linalg.norm(again.positions - positions, axis=1)
 
 
 def main() -> None:
@@ -101,7 +113,8 @@ def main() -> None:
     output: dict = {"size": args.size, "body": "examples/body.json", "garments": {}}
     table = Table(title=f"Sewing women's {args.size} patterns from flat panels to rest on examples/body.json")
     for column in ("garment", "solver", "vertices", "seconds", "steps", "seam gap mm", "inside > 2 mm",
-                   "penetration mm", "mean |strain| %", "max strain %", "note"):
+                   "penetration mm", "mean |strain| %", "max strain %", f"{MORE_STEPS} more steps move mm, max / median",
+                   "note"):
         table.add_column(column, justify="right")
     for category in args.garments.split(","):
         pattern = draft(category, "women", args.size)
@@ -122,24 +135,31 @@ def main() -> None:
                 "settle_seconds": round(sewn.drape.seconds, 3), "steps": sewn.steps,
                 "seam_gap_mm_max": round(float(sewn.closing_gap_mm.max()), 2), "settled": sewn.drape.settled,
                 **quality(sewn.positions)}
+        more = moved_by_more_steps(garment, sewn.positions, avatar.mesh, collider)
+        ours["more_steps_move_mm"] = {"max": round(float(more.max()), 2), "median": round(float(np.median(more)), 2)}
         ours["goals_met"] = bool(seconds <= GOAL_SECONDS.get(category, 8.0) and ours["inside_over_2mm"] == 0
                                  and ours["seam_gap_mm_max"] <= GOAL_GAP_MM)
         row = {"fitroom": ours}
         table.add_row(category, "Fitroom (sew + L-BFGS settle)", f"{ours['vertices']:,}",
                       f"{seconds:.2f} median of {args.runs}", str(ours["steps"]), f"{ours['seam_gap_mm_max']:.2f}",
                       str(ours["inside_over_2mm"]), f"{ours['penetration_mm_max']:.2f}", f"{ours['mean_abs_strain_pct']:.2f}",
-                      f"{ours['max_strain_pct']:.1f}", ("goals met" if ours["goals_met"] else "goals missed")
+                      f"{ours['max_strain_pct']:.1f}",
+                      f"{ours['more_steps_move_mm']['max']:.2f} / {ours['more_steps_move_mm']['median']:.2f}",
+                      ("goals met" if ours["goals_met"] else "goals missed")
                       + ("" if ours["settled"] else "; still creeping"))
         vbd = newton_vbd(garment, avatar.mesh, args.newton_frames, args.newton_seconds)
         if vbd is not None:  # the same sewn, merged mesh from where our settle starts
             positions, frames, per_frame = vbd
+            more = moved_by_more_steps(garment, positions, avatar.mesh, collider)
             theirs = {"frames": frames, "seconds_per_frame": round(per_frame, 3), "seconds": round(frames * per_frame, 2),
                       "ratio_to_fitroom_settle": round(frames * per_frame / max(sewn.drape.seconds, 1e-9), 1),
-                      **quality(positions)}
+                      **quality(positions), "more_steps_move_mm": {"max": round(float(more.max()), 2),
+                                                                   "median": round(float(np.median(more)), 2)}}
             row["newton_vbd"] = theirs
             table.add_row("", "Newton 1.8 VBD (CPU), settle", f"{ours['vertices']:,}", f"{theirs['seconds']:.1f} for {frames} frames",
                           str(frames * 10), "merged", str(theirs["inside_over_2mm"]), f"{theirs['penetration_mm_max']:.2f}",
                           f"{theirs['mean_abs_strain_pct']:.2f}", f"{theirs['max_strain_pct']:.1f}",
+                          f"{more.max():.2f} / {np.median(more):.2f} (ours)",
                           f"{theirs['ratio_to_fitroom_settle']}x our settle ({ours['settle_seconds']:.2f} s)")
         output["garments"][category] = row
     Console(width=220).print(table)
