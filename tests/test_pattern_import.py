@@ -453,3 +453,45 @@ def test_notches_on_astm_notch_shape_layers_are_read(tmp_path):
     doc.saveas(path)
     pieces = {p.panel.name: p.panel for p in read_dxf(path)}
     assert np.abs(pieces["front"].notches - drafted.panels["front"].notches).max() < 0.01
+
+
+def write_industry_dress(path: Path, names: dict[str, str], category_text: str) -> None:
+    """A sleeveless dress, front and back in centimetres, away from the origin, named as `names` says."""
+    drafted = draft("dress", "women", "L")
+    doc = ezdxf.new("R2000")
+    doc.header["$INSUNITS"] = 5
+    for k, (ours, theirs) in enumerate(names.items()):
+        block = doc.blocks.new(name=theirs.replace(" ", "_"))
+        block.add_lwpolyline([tuple(p) for p in drafted.panels[ours].outline + [70.0 * k + 10.0, 5.0]], close=True,
+                             dxfattribs={"layer": "1"})
+        for row, text in enumerate((f"Piece Name: {theirs}", f"Category: {category_text}")):
+            block.add_text(text, dxfattribs={"layer": "1", "height": 0.5}).set_placement((0, -row))
+        doc.modelspace().add_blockref(block.name, (0, 0))
+    doc.saveas(path)
+
+
+@pytest.mark.parametrize("names, category_text", [({"front": "FRONT", "back": "BACK"}, "DRESS"),  # its Category
+                                                  ({"front": "DRESS FRONT", "back": "DRESS BACK"}, "WOVENS"),  # names
+                                                  ({"front": "FRONT", "back": "BACK"}, "")])  # its length
+def test_an_imported_dress_is_told_and_sewn_as_a_tank_carried_to_its_hem(tmp_path, names, category_text):
+    path = tmp_path / "dress.dxf"
+    write_industry_dress(path, names, category_text)
+    pattern = pattern_from_pieces(read_dxf(path), str(path))
+    drafted = draft("dress", "women", "L")
+    assert pattern.category == "dress" and pattern.fabric == drafted.fabric
+    assert {s.name for s in pattern.seams} == {s.name for s in drafted.seams}
+    imported, ours = measure(pattern), measure(drafted)
+    assert set(imported) == set(ours)
+    assert imported == pytest.approx(ours, abs=0.5)  # the chest is read 5 mm under the armhole, as for tops
+
+
+def test_an_imported_dress_sews_as_the_drafted_one(tmp_path, example_avatar):
+    from engine.tryon import try_on
+
+    path = tmp_path / "dress.dxf"
+    write_industry_dress(path, {"front": "DRESS FRONT", "back": "DRESS BACK"}, "")
+    imported = try_on(example_avatar, "dress", "L", pattern=pattern_from_pieces(read_dxf(path), str(path))).fit
+    drafted = try_on(example_avatar, "dress", "L", pattern=draft("dress", "women", "L")).fit
+    for region in ("chest", "waist", "hip"):
+        assert imported.regions[region].ease_cm == pytest.approx(drafted.regions[region].ease_cm, abs=0.5), region
+        assert imported.regions[region].verdict == drafted.regions[region].verdict, region

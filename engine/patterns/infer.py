@@ -7,7 +7,8 @@ outline is split at its corners into edges, which are named by where they lie ro
 - a sleeve: hem, underarm, cap, underarm (one sleeve cut twice serves both arms, its front forward on each);
 - a band: neckline, end, fold, end.
 The seams are those every set-in-sleeve top is sewn with (`tops.top_seams`); without sleeves it is a
-tank, whose armholes stay open. A JSON sidecar can say what a piece is (`"pieces"`: name to front,
+tank, whose armholes stay open. A dress is sewn as a top (most often a tank) carried down to its hem:
+told by its Category text, a piece name saying DRESS, or a back longer than DRESS_MIN_LENGTH_CM. A JSON sidecar can say what a piece is (`"pieces"`: name to front,
 back, sleeve or band), name its edges (`"edges"`: names in the order the error lists them), say what
 the garment is (`"category"`), how long a zip or placket opens its neckline (`"neck_slit_cm"`) or give the seams outright (`"seams"`: name, and runs `a` and `b` of
 [piece, edge] pairs). When the pieces say too little, the error lists every piece's edges with their
@@ -45,7 +46,7 @@ from engine.patterns.runs import (
     sort_pieces,
     with_edges,
 )
-from engine.patterns.tops import _proportions, top_seams
+from engine.patterns.tops import HIP_BELOW_WAIST_CM, _proportions, top_seams
 
 BODICE = ("hem", "side_{a}", "armhole_{a}", "shoulder_{a}", "neck", "shoulder_{b}", "armhole_{b}", "side_{b}")
 SLEEVE = ("hem", "underarm_front", "cap", "underarm_back")
@@ -55,7 +56,8 @@ KINDS = ("front", "back", "sleeve", "band", None)
 CHEST_BELOW_UNDERARM_CM = 0.5  # the chest is measured just under the armholes
 LONG_SLEEVE_CM = 40.0  # a sleeve longer than this makes a long-sleeve top
 MAX_NECK_SLIT_CM = 80.0
-NOT_INFERRED = ("dress", "jacket")  # their seams come from a sidecar
+NOT_INFERRED = ("jacket",)  # its seams come from a sidecar
+DRESS_MIN_LENGTH_CM = 85.0  # a top whose back is longer than this, shoulder to hem, is a dress
 METHOD = "imported from DXF; seams inferred for a set-in-sleeve top"
 
 
@@ -188,8 +190,8 @@ def pattern_from_pieces(pieces: list[DxfPiece], where: str, sidecar: dict | None
         category = category or _category(pieces, sidecar)
         bottoms = skirt_or_trousers(pieces, sidecar, category, gender)
         if bottoms is None and category in NOT_INFERRED and "seams" not in sidecar:
-            raise PatternError(f"seams are inferred for tops, skirts and trousers; for a {category}, give them in the "
-                               "sidecar's \"seams\"")
+            raise PatternError(f"seams are inferred for tops, dresses, skirts and trousers; for a {category}, give them "
+                               "in the sidecar's \"seams\"")
         pattern = bottoms or _top(pieces, sidecar, category, gender)
         if "seams" in sidecar:
             pattern = replace(pattern, seams=_sidecar_seams(sidecar, where))
@@ -206,7 +208,7 @@ def pattern_from_pieces(pieces: list[DxfPiece], where: str, sidecar: dict | None
 
 
 def _top(pieces: list[DxfPiece], sidecar: dict, category: str | None, gender: str) -> Pattern:
-    """A set-in-sleeve top (or a tank, without sleeves) from its pieces."""
+    """A set-in-sleeve top (or a tank, without sleeves; or a dress, either carried down to its hem) from its pieces."""
     panels = _top_panels({p.panel.name: p.panel for p in pieces}, sidecar)
     necks = (SeamSide("front", "neck"), SeamSide("back", "neck"))
     seams = top_seams({"left": "front", "right": "front"}, necks, "neckband" if "neckband" in panels else None,
@@ -216,8 +218,13 @@ def _top(pieces: list[DxfPiece], sidecar: dict, category: str | None, gender: st
     chest = front.width_at(chest_level) + back.width_at(chest_level)
     waist_depth = _proportions({"chest": chest, "body_length": float(np.ptp(back.outline[:, 1]))})[2]
     sleeve = panels.get("sleeve_left")
+    if category is None and (any("DRESS" in p.panel.name.upper() for p in pieces)
+                             or np.ptp(back.outline[:, 1]) > DRESS_MIN_LENGTH_CM):
+        category = "dress"
     category = category or ("longsleeve" if sleeve is not None and np.ptp(sleeve.outline[:, 1]) > LONG_SLEEVE_CM
                             else "tee")
     fabric = str(sidecar.get("fabric", CATEGORIES.get(category, ("jersey",))[0]))
-    return Pattern(category, gender, pieces[0].size, fabric, panels, seams, METHOD,
-                   {"chest": chest_level, "waist": -waist_depth})
+    levels = {"chest": chest_level, "waist": -waist_depth}
+    if category == "dress":
+        levels["hip"] = -(waist_depth + HIP_BELOW_WAIST_CM)
+    return Pattern(category, gender, pieces[0].size, fabric, panels, seams, METHOD, levels)
