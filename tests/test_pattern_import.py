@@ -495,3 +495,65 @@ def test_an_imported_dress_sews_as_the_drafted_one(tmp_path, example_avatar):
     for region in ("chest", "waist", "hip"):
         assert imported.regions[region].ease_cm == pytest.approx(drafted.regions[region].ease_cm, abs=0.5), region
         assert imported.regions[region].verdict == drafted.regions[region].verdict, region
+
+
+def write_industry_jacket(path: Path, fronts: dict[str, tuple[str, int]]) -> None:
+    """A jacket in centimetres: back, one sleeve cut twice, a collar, and the fronts `fronts` names (ours: theirs,
+    quantity), under an OUTERWEAR category that says nothing we know."""
+    drafted = draft("jacket", "women", "L")
+    doc = ezdxf.new("R2000")
+    doc.header["$INSUNITS"] = 5
+    names = {"back": ("JACKET BACK", 1), "sleeve_left": ("SLEEVE", 2), "collar": ("COLLAR", 1), **fronts}
+    for k, (ours, (theirs, quantity)) in enumerate(names.items()):
+        block = doc.blocks.new(name=theirs.replace(" ", "_"))
+        block.add_lwpolyline([tuple(p) for p in drafted.panels[ours].outline + [80.0 * k, 3.0]], close=True,
+                             dxfattribs={"layer": "1"})
+        for row, text in enumerate((f"Piece Name: {theirs}", f"Quantity: {quantity}", "Category: OUTERWEAR")):
+            block.add_text(text, dxfattribs={"layer": "1", "height": 0.5}).set_placement((0, -row))
+        doc.modelspace().add_blockref(block.name, (0, 0))
+    doc.saveas(path)
+
+
+@pytest.mark.parametrize("fronts", [{"front_left": ("JACKET FRONT", 2)},  # drawn as the left front, cut twice
+                                    {"front_right": ("JACKET FRONT", 2)},  # drawn as the right one
+                                    {"front_left": ("FRONT LEFT", 1), "front_right": ("FRONT RIGHT", 1)}])
+def test_an_imported_jacket_gets_the_drafts_fronts_seams_and_buttons(tmp_path, fronts):
+    path = tmp_path / "jacket.dxf"
+    write_industry_jacket(path, fronts)
+    pattern = pattern_from_pieces(read_dxf(path), str(path))
+    drafted = draft("jacket", "women", "L")
+    assert pattern.category == "jacket" and pattern.fabric == drafted.fabric
+    assert {s.name for s in pattern.seams} == {s.name for s in drafted.seams}
+    buttons = np.array([(t.point_a, t.point_b) for t in pattern.tacks])
+    assert buttons == pytest.approx(np.array([(t.point_a, t.point_b) for t in drafted.tacks]), abs=1e-6)
+    for name in ("front_left", "front_right"):  # the neck split where the overlap's step begins, in the draft's frame
+        assert [e.name for e in pattern.panels[name].edges] == [e.name for e in drafted.panels[name].edges]
+        assert _same_outline(pattern.panels[name].outline, drafted.panels[name].outline, 0.01), name
+        assert pattern.panels[name].edge_length("neck") == pytest.approx(drafted.panels[name].edge_length("neck"), abs=0.01)
+    assert measure(pattern) == pytest.approx(measure(drafted), abs=0.6)  # chest and waist read at the import's levels
+
+
+def test_an_imported_jacket_sews_as_the_drafted_one(tmp_path, example_avatar):
+    from engine.tryon import try_on
+
+    path = tmp_path / "jacket.dxf"
+    write_industry_jacket(path, {"front_left": ("JACKET FRONT", 2)})
+    imported = try_on(example_avatar, "jacket", "L", pattern=pattern_from_pieces(read_dxf(path), str(path))).fit
+    drafted = try_on(example_avatar, "jacket", "L", pattern=draft("jacket", "women", "L")).fit
+    for region in ("chest", "waist"):
+        assert imported.regions[region].ease_cm == pytest.approx(drafted.regions[region].ease_cm, abs=0.6), region
+        assert imported.regions[region].verdict == drafted.regions[region].verdict, region
+
+
+def test_a_jacket_front_without_an_overlap_at_the_neck_is_refused_by_name(tmp_path):
+    path = tmp_path / "jacket.dxf"
+    write_industry_jacket(path, {"front_left": ("JACKET FRONT", 2)})
+    doc = ezdxf.readfile(path)
+    front = next(e for e in doc.blocks.get("JACKET_FRONT") if e.dxftype() == "LWPOLYLINE")
+    points = np.array(front.get_points("xy"))
+    step = np.flatnonzero(np.isclose(points[:, 0], 80.0 * 3 - 2.5) & (points[:, 1] > points[:, 1].min() + 1.0))
+    points[step, 1] -= 3.0  # the front edge's top corner dropped: the neck now ends at a slant
+    front.set_points([tuple(p) for p in points], format="xy")
+    doc.saveas(path)
+    with pytest.raises(PatternError, match="piece 'jacket front'.*straight step across the button overlap"):
+        pattern_from_pieces(read_dxf(path), str(path))

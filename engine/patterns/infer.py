@@ -1,5 +1,5 @@
-"""Seams for imported patterns. DXF carries pieces, not sewing, so seams are inferred for tops here and for
-skirts and trousers in `infer_bottoms`.
+"""Seams for imported patterns. DXF carries pieces, not sewing, so seams are inferred for tops, dresses and
+jackets here and for skirts and trousers in `infer_bottoms`.
 
 A top's pieces are recognised by name (FRONT, BACK, SLEEVE, and NECKBAND, BAND, RIB or COLLAR). Each
 outline is split at its corners into edges, which are named by where they lie round the piece:
@@ -8,7 +8,11 @@ outline is split at its corners into edges, which are named by where they lie ro
 - a band: neckline, end, fold, end.
 The seams are those every set-in-sleeve top is sewn with (`tops.top_seams`); without sleeves it is a
 tank, whose armholes stay open. A dress is sewn as a top (most often a tank) carried down to its hem:
-told by its Category text, a piece name saying DRESS, or a back longer than DRESS_MIN_LENGTH_CM. A JSON sidecar can say what a piece is (`"pieces"`: name to front,
+told by its Category text, a piece name saying DRESS, or a back longer than DRESS_MIN_LENGTH_CM. A
+jacket (its Category, or a front cut twice, or a left and a right front) has a front with the button
+overlap: hem, side, armhole, shoulder, neck, front edge, where the neck run's last straight step is
+the overlap's; its right front is the left one's mirror image, its collar's ends finish the front
+edges, and it is buttoned down the centre front as drafted. A JSON sidecar can say what a piece is (`"pieces"`: name to front,
 back, sleeve or band), name its edges (`"edges"`: names in the order the error lists them), say what
 the garment is (`"category"`), how long a zip or placket opens its neckline (`"neck_slit_cm"`) or give the seams outright (`"seams"`: name, and runs `a` and `b` of
 [piece, edge] pairs). When the pieces say too little, the error lists every piece's edges with their
@@ -27,12 +31,15 @@ from engine.garments.charts import CATEGORIES, GarmentError, load_fabric
 from engine.patterns.dxf import DxfPiece, read_dxf
 from engine.patterns.infer_bottoms import bottom_kind, skirt_or_trousers
 from engine.patterns.model import (
+    Edge,
     Panel,
     Pattern,
     PatternError,
     Placement,
     Seam,
     SeamSide,
+    Tack,
+    mirrored,
 )
 from engine.patterns.runs import (
     as_piece,
@@ -40,13 +47,14 @@ from engine.patterns.runs import (
     edge_table,
     from_corner,
     lower_long_run,
+    moved,
     named,
     outline_runs,
     sidecar_edges,
     sort_pieces,
     with_edges,
 )
-from engine.patterns.tops import HIP_BELOW_WAIST_CM, _proportions, top_seams
+from engine.patterns.tops import BUTTONS, HIP_BELOW_WAIST_CM, _proportions, top_seams
 
 BODICE = ("hem", "side_{a}", "armhole_{a}", "shoulder_{a}", "neck", "shoulder_{b}", "armhole_{b}", "side_{b}")
 SLEEVE = ("hem", "underarm_front", "cap", "underarm_back")
@@ -56,7 +64,10 @@ KINDS = ("front", "back", "sleeve", "band", None)
 CHEST_BELOW_UNDERARM_CM = 0.5  # the chest is measured just under the armholes
 LONG_SLEEVE_CM = 40.0  # a sleeve longer than this makes a long-sleeve top
 MAX_NECK_SLIT_CM = 80.0
-NOT_INFERRED = ("jacket",)  # its seams come from a sidecar
+JACKET_FRONT = ("hem", "side_left", "armhole_left", "shoulder_left", "neck", "front_edge")
+MIN_OVERLAP_CM = 1.0  # a jacket front's neck ends in a straight step at least this long: the button overlap
+#: buttons down the centre front, from this far below the neck point to this far above the hem (as drafted)
+BUTTON_BELOW_NECK_CM, BUTTON_ABOVE_HEM_CM = 2.0, 10.0
 DRESS_MIN_LENGTH_CM = 85.0  # a top whose back is longer than this, shoulder to hem, is a dress
 METHOD = "imported from DXF; seams inferred for a set-in-sleeve top"
 
@@ -122,11 +133,14 @@ def _kind(name: str) -> str | None:
             else "back" if "BACK" in upper else "front" if "FRONT" in upper else None)
 
 
-def _top_panels(panels: dict[str, Panel], sidecar: dict) -> dict[str, Panel]:
+def _top_panels(panels: dict[str, Panel], sidecar: dict, jacket: bool = False) -> dict[str, Panel]:
     """Front, back, sleeves and band under the drafts' names and in their frames, their edges named; the sidecar
     may say what a piece is (`"pieces": {name: "front"|"back"|"sleeve"|"band"}`) and name its edges (`"edges"`)."""
     kinds = sort_pieces(panels, sidecar, _kind, KINDS)
     edges = sidecar_edges(sidecar)
+    fronts = kinds.get("front", [])
+    if jacket and len(fronts) == 2:  # a left and a right front: the left one serves both, mirrored
+        kinds["front"] = [f for f in fronts if "RIGHT" not in f.name.upper()][:1] or fronts[:1]
     if len(kinds.get("front", [])) != 1 or len(kinds.get("back", [])) != 1 or kinds.get(None):
         raise PatternError("a top needs one FRONT and one BACK piece, and every piece named FRONT, BACK, SLEEVE "
                            "or NECKBAND/COLLAR/BAND/RIB (or called one in the sidecar's \"pieces\")")
@@ -134,10 +148,11 @@ def _top_panels(panels: dict[str, Panel], sidecar: dict) -> dict[str, Panel]:
     def edged(panel: Panel, names: tuple[str, ...]) -> Panel:
         return named(panel, edges[panel.name], hem_first=False) if panel.name in edges else named(panel, names)
 
-    out = {"front": as_piece(edged(kinds["front"][0], tuple(n.format(a="left", b="right") for n in BODICE)),
-                             "front", Placement.FRONT_TORSO),
-           "back": as_piece(edged(kinds["back"][0], tuple(n.format(a="right", b="left") for n in BODICE)),
+    out = {"back": as_piece(edged(kinds["back"][0], tuple(n.format(a="right", b="left") for n in BODICE)),
                             "back", Placement.BACK_TORSO)}
+    if not jacket:
+        out["front"] = as_piece(edged(kinds["front"][0], tuple(n.format(a="left", b="right") for n in BODICE)),
+                                "front", Placement.FRONT_TORSO)
     sleeves = kinds.get("sleeve", [])
     if len(sleeves) == 1:  # one sleeve cut twice: sewing rolls each with its front forward
         sleeve = edged(sleeves[0], SLEEVE)
@@ -157,9 +172,54 @@ def _top_panels(panels: dict[str, Panel], sidecar: dict) -> dict[str, Panel]:
         raise PatternError(f"{len(bands)} neck bands: a top has at most one")
     if bands:
         band = bands[0]
-        out["neckband"] = as_piece(named(band, edges[band.name], hem_first=False) if band.name in edges
-                                   else _band(band), "neckband", Placement.NECK)
-    return {name: from_corner(p) if p.placement is Placement.NECK else centred_from_top(p) for name, p in out.items()}
+        out["collar" if jacket else "neckband"] = as_piece(named(band, edges[band.name], hem_first=False)
+                                                           if band.name in edges else _band(band),
+                                                           "collar" if jacket else "neckband", Placement.NECK)
+    framed = {name: from_corner(p) if p.placement is Placement.NECK else centred_from_top(p) for name, p in out.items()}
+    if jacket:
+        front = kinds["front"][0]
+        framed |= dict(zip(("front_left", "front_right"), _jacket_fronts(
+            edged(front, JACKET_FRONT) if front.name in edges else _left_front(front))))
+    return framed
+
+
+def _left_front(panel: Panel) -> Panel:
+    """A jacket front as the draft's left front, its runs named: the side seam towards +x (a front drawn as the
+    right one, its neck point nearer +x, is mirrored), the overlap's step still part of the neck run."""
+    low, high = panel.outline.min(axis=0), panel.outline.max(axis=0)
+    neck_point_x = panel.outline[np.argmax(panel.outline[:, 1]), 0]
+    if high[0] - neck_point_x < neck_point_x - low[0]:
+        panel = mirrored(panel, panel.name, panel.placement)
+    return named(panel, JACKET_FRONT)
+
+
+def _jacket_fronts(left: Panel) -> tuple[Panel, Panel]:
+    """The left front with its neck run split where the straight step of the button overlap begins (the neck
+    curve meets it without a corner), in the draft's frame (centre front at x = 0, top at y = 0), and the
+    right front its mirror image."""
+    neck, edge = left.edge("neck"), left.edge("front_edge")
+    centre = (neck.end - 1) % len(left.outline)
+    step = left.outline[neck.end] - left.outline[centre]
+    if np.linalg.norm(step) < MIN_OVERLAP_CM or abs(step[1]) > 0.1 * abs(step[0]):
+        raise PatternError(f"piece {left.name!r}: a jacket front's neck ends in a straight step across the button "
+                           f"overlap (at least {MIN_OVERLAP_CM:g} cm); this one ends in {np.linalg.norm(step):.1f} cm "
+                           "at an angle")
+    edges = tuple(Edge("neck", neck.start, centre) if e.name == "neck" else
+                  Edge("front_edge", centre, edge.end) if e.name == "front_edge" else e for e in left.edges)
+    left = moved(replace(left, edges=edges), -np.array([left.outline[centre, 0], left.outline[:, 1].max()]))
+    left = as_piece(left, "front_left", Placement.FRONT_TORSO)
+    right = mirrored(left, "front_right", Placement.FRONT_TORSO,
+                     {f"{part}_left": f"{part}_right" for part in ("side", "armhole", "shoulder")})
+    return left, right
+
+
+def _buttons(front_left: Panel) -> tuple[Tack, ...]:
+    """Buttons down the centre front as drafted: each on the left front through its hole in the right one."""
+    neck_depth = -float(front_left.edge_points("neck")[-1, 1])
+    hem = float(front_left.outline[:, 1].min())
+    heights = np.linspace(-neck_depth - BUTTON_BELOW_NECK_CM, hem + BUTTON_ABOVE_HEM_CM, BUTTONS)
+    return tuple(Tack(f"button_{k + 1}", "front_left", (0.0, float(y)), "front_right", (0.0, float(y)))
+                 for k, y in enumerate(heights))
 
 
 def _category(pieces: list[DxfPiece], sidecar: dict) -> str | None:
@@ -189,9 +249,6 @@ def pattern_from_pieces(pieces: list[DxfPiece], where: str, sidecar: dict | None
         _check_sidecar(sidecar)
         category = category or _category(pieces, sidecar)
         bottoms = skirt_or_trousers(pieces, sidecar, category, gender)
-        if bottoms is None and category in NOT_INFERRED and "seams" not in sidecar:
-            raise PatternError(f"seams are inferred for tops, dresses, skirts and trousers; for a {category}, give them "
-                               "in the sidecar's \"seams\"")
         pattern = bottoms or _top(pieces, sidecar, category, gender)
         if "seams" in sidecar:
             pattern = replace(pattern, seams=_sidecar_seams(sidecar, where))
@@ -208,14 +265,25 @@ def pattern_from_pieces(pieces: list[DxfPiece], where: str, sidecar: dict | None
 
 
 def _top(pieces: list[DxfPiece], sidecar: dict, category: str | None, gender: str) -> Pattern:
-    """A set-in-sleeve top (or a tank, without sleeves; or a dress, either carried down to its hem) from its pieces."""
-    panels = _top_panels({p.panel.name: p.panel for p in pieces}, sidecar)
-    necks = (SeamSide("front", "neck"), SeamSide("back", "neck"))
-    seams = top_seams({"left": "front", "right": "front"}, necks, "neckband" if "neckband" in panels else None,
-                      sleeves="sleeve_left" in panels, band_ends_sewn=True)
-    front, back = panels["front"], panels["back"]
+    """A set-in-sleeve top (or a tank, without sleeves; or a dress, either carried down to its hem; or a jacket,
+    its front cut twice and buttoned) from its pieces."""
+    fronts = [p.panel for p in pieces if _kind(p.panel.name) == "front"]
+    jacket = category == "jacket" or (category is None and (len(fronts) == 2 or any(f.quantity == 2 for f in fronts)))
+    panels = _top_panels({p.panel.name: p.panel for p in pieces}, sidecar, jacket)
+    if jacket:
+        category = "jacket"
+        front_of = {"left": "front_left", "right": "front_right"}
+        necks = (SeamSide("front_right", "neck"), SeamSide("back", "neck"), SeamSide("front_left", "neck"))
+    else:
+        front_of = {"left": "front", "right": "front"}
+        necks = (SeamSide("front", "neck"), SeamSide("back", "neck"))
+    band = next((name for name in ("neckband", "collar") if name in panels), None)
+    seams = top_seams(front_of, necks, band, sleeves="sleeve_left" in panels, band_ends_sewn=not jacket)
+    front, back = panels[front_of["left"]], panels["back"]
     chest_level = min(float(p.edge_points("side_left")[:, 1].max()) for p in (front, back)) - CHEST_BELOW_UNDERARM_CM
     chest = front.width_at(chest_level) + back.width_at(chest_level)
+    if jacket:  # both fronts, less the overlaps that lie one on the other when buttoned
+        chest += front.width_at(chest_level) + 4.0 * float(front.outline[:, 0].min())
     waist_depth = _proportions({"chest": chest, "body_length": float(np.ptp(back.outline[:, 1]))})[2]
     sleeve = panels.get("sleeve_left")
     if category is None and (any("DRESS" in p.panel.name.upper() for p in pieces)
@@ -227,4 +295,5 @@ def _top(pieces: list[DxfPiece], sidecar: dict, category: str | None, gender: st
     levels = {"chest": chest_level, "waist": -waist_depth}
     if category == "dress":
         levels["hip"] = -(waist_depth + HIP_BELOW_WAIST_CM)
-    return Pattern(category, gender, pieces[0].size, fabric, panels, seams, METHOD, levels)
+    return Pattern(category, gender, pieces[0].size, fabric, panels, seams, METHOD, levels,
+                   _buttons(front) if jacket else ())
