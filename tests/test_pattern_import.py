@@ -530,7 +530,7 @@ def test_an_imported_jacket_gets_the_drafts_fronts_seams_and_buttons(tmp_path, f
         assert [e.name for e in pattern.panels[name].edges] == [e.name for e in drafted.panels[name].edges]
         assert _same_outline(pattern.panels[name].outline, drafted.panels[name].outline, 0.01), name
         assert pattern.panels[name].edge_length("neck") == pytest.approx(drafted.panels[name].edge_length("neck"), abs=0.01)
-    assert measure(pattern) == pytest.approx(measure(drafted), abs=0.6)  # chest and waist read at the import's levels
+    assert measure(pattern) == pytest.approx(measure(drafted), abs=0.2)  # the chest is read 5 mm under the armhole
 
 
 def test_an_imported_jacket_sews_as_the_drafted_one(tmp_path, example_avatar):

@@ -54,7 +54,14 @@ from engine.patterns.runs import (
     sort_pieces,
     with_edges,
 )
-from engine.patterns.tops import BUTTONS, HIP_BELOW_WAIST_CM, _proportions, top_seams
+from engine.patterns.tops import (
+    BUTTON_ABOVE_HEM_CM,
+    BUTTON_BELOW_NECK_CM,
+    BUTTONS,
+    HIP_BELOW_WAIST_CM,
+    _proportions,
+    top_seams,
+)
 
 BODICE = ("hem", "side_{a}", "armhole_{a}", "shoulder_{a}", "neck", "shoulder_{b}", "armhole_{b}", "side_{b}")
 SLEEVE = ("hem", "underarm_front", "cap", "underarm_back")
@@ -66,8 +73,6 @@ LONG_SLEEVE_CM = 40.0  # a sleeve longer than this makes a long-sleeve top
 MAX_NECK_SLIT_CM = 80.0
 JACKET_FRONT = ("hem", "side_left", "armhole_left", "shoulder_left", "neck", "front_edge")
 MIN_OVERLAP_CM = 1.0  # a jacket front's neck ends in a straight step at least this long: the button overlap
-#: buttons down the centre front, from this far below the neck point to this far above the hem (as drafted)
-BUTTON_BELOW_NECK_CM, BUTTON_ABOVE_HEM_CM = 2.0, 10.0
 DRESS_MIN_LENGTH_CM = 85.0  # a top whose back is longer than this, shoulder to hem, is a dress
 METHOD = "imported from DXF; seams inferred for a set-in-sleeve top"
 
@@ -282,8 +287,8 @@ def _top(pieces: list[DxfPiece], sidecar: dict, category: str | None, gender: st
     front, back = panels[front_of["left"]], panels["back"]
     chest_level = min(float(p.edge_points("side_left")[:, 1].max()) for p in (front, back)) - CHEST_BELOW_UNDERARM_CM
     chest = front.width_at(chest_level) + back.width_at(chest_level)
-    if jacket:  # both fronts, less the overlaps that lie one on the other when buttoned
-        chest += front.width_at(chest_level) + 4.0 * float(front.outline[:, 0].min())
+    if jacket:  # both fronts, each less its overlap (the front runs past the centre front, x = 0, by it)
+        chest += front.width_at(chest_level) + 2.0 * float(front.outline[:, 0].min())
     waist_depth = _proportions({"chest": chest, "body_length": float(np.ptp(back.outline[:, 1]))})[2]
     sleeve = panels.get("sleeve_left")
     if category is None and (any("DRESS" in p.panel.name.upper() for p in pieces)

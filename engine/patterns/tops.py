@@ -50,6 +50,8 @@ TOPS = ("tee", "longsleeve", "jacket")
 FIELDS = ("chest", "waist", "hem", "body_length", "sleeve_length", "sleeve_opening", "neck_opening")
 BUTTON_OVERLAP_CM = 2.5  # a jacket front runs past the centre front by this, each side
 BUTTONS = 4
+#: buttons down the centre front, from this far below the neck point to this far above the hem
+BUTTON_BELOW_NECK_CM, BUTTON_ABOVE_HEM_CM = 2.0, 10.0
 NECK_SLIT_CM = {"longsleeve": 14.0}  # a woven pullover's front placket (recorded, not cut yet): it passes the head
 COLLAR_HEIGHT_CM = 8.0  # a stand collar folded in two: 4 cm finished
 
@@ -155,7 +157,8 @@ def _jacket_fronts(pom: dict, neck_half: float) -> tuple[Panel, Panel]:
         ("armhole_left", half["armhole"]), ("shoulder_left", half["shoulder"]), ("neck", half["neck"]),
         ("front_edge", front_edge)])
     scye = _proportions(pom)[0]
-    buttons = np.stack([np.zeros(BUTTONS), np.linspace(-depth - 2.0, -length + 10.0, BUTTONS)], axis=1)
+    buttons = np.stack([np.zeros(BUTTONS), np.linspace(-depth - BUTTON_BELOW_NECK_CM, -length + BUTTON_ABOVE_HEM_CM,
+                                                        BUTTONS)], axis=1)
     left = Panel("front_left", outline, edges, np.array([[hem_half / 2, -depth], [hem_half / 2, -length + 3.0]]),
                  Placement.FRONT_TORSO, np.vstack([[[pom["chest"] / 4, -scye]], buttons]))
     right = mirrored(left, "front_right", Placement.FRONT_TORSO,
