@@ -15,8 +15,8 @@ figures measure both against the flat panels.
 
 from __future__ import annotations
 
-import json
 import dataclasses
+import json
 import statistics
 import time
 from pathlib import Path
@@ -92,12 +92,17 @@ MORE_STEPS = 60  # settling steps run again from the result: a garment at rest d
 
 
 def moved_by_more_steps(garment: Garment, positions: np.ndarray, body: trimesh.Trimesh,
-                        collider: BodyCollider) -> np.ndarray:
-    """How far (mm) each vertex moves when the settle runs MORE_STEPS more steps from `positions`."""
+                        collider: BodyCollider) -> dict[str, float]:
+    """How far (mm, max and median over the vertices) the settle moves `positions` in MORE_STEPS more steps."""
     again = drape(dataclasses.replace(garment, start=positions), body, collider=collider, rounds=1,
                   iterations=MORE_STEPS, skin_offset=SKIN_OFFSET_M, compression=COMPRESSION,
                   contact_stiffness=CONTACT_STIFFNESS)
-    return 1000.0 * np.linalg.norm(again.positions - positions, axis=1)
+    moved = 1000.0 * np.linalg.norm(again.positions - positions, axis=1)
+    return {"max": round(float(moved.max()), 2), "median": round(float(np.median(moved)), 2)}
+
+
+def _moves(moved: dict[str, float]) -> str:
+    return f"{moved['max']:.2f} / {moved['median']:.2f}"
 
 
 def main() -> None:
@@ -135,8 +140,7 @@ def main() -> None:
                 "settle_seconds": round(sewn.drape.seconds, 3), "steps": sewn.steps,
                 "seam_gap_mm_max": round(float(sewn.closing_gap_mm.max()), 2), "settled": sewn.drape.settled,
                 **quality(sewn.positions)}
-        more = moved_by_more_steps(garment, sewn.positions, avatar.mesh, collider)
-        ours["more_steps_move_mm"] = {"max": round(float(more.max()), 2), "median": round(float(np.median(more)), 2)}
+        ours["more_steps_move_mm"] = moved_by_more_steps(garment, sewn.positions, avatar.mesh, collider)
         ours["goals_met"] = bool(seconds <= GOAL_SECONDS.get(category, 8.0) and ours["inside_over_2mm"] == 0
                                  and ours["seam_gap_mm_max"] <= GOAL_GAP_MM)
         row = {"fitroom": ours}
@@ -144,22 +148,21 @@ def main() -> None:
                       f"{seconds:.2f} median of {args.runs}", str(ours["steps"]), f"{ours['seam_gap_mm_max']:.2f}",
                       str(ours["inside_over_2mm"]), f"{ours['penetration_mm_max']:.2f}", f"{ours['mean_abs_strain_pct']:.2f}",
                       f"{ours['max_strain_pct']:.1f}",
-                      f"{ours['more_steps_move_mm']['max']:.2f} / {ours['more_steps_move_mm']['median']:.2f}",
+                      _moves(ours["more_steps_move_mm"]),
                       ("goals met" if ours["goals_met"] else "goals missed")
                       + ("" if ours["settled"] else "; still creeping"))
         vbd = newton_vbd(garment, avatar.mesh, args.newton_frames, args.newton_seconds)
         if vbd is not None:  # the same sewn, merged mesh from where our settle starts
             positions, frames, per_frame = vbd
-            more = moved_by_more_steps(garment, positions, avatar.mesh, collider)
             theirs = {"frames": frames, "seconds_per_frame": round(per_frame, 3), "seconds": round(frames * per_frame, 2),
                       "ratio_to_fitroom_settle": round(frames * per_frame / max(sewn.drape.seconds, 1e-9), 1),
-                      **quality(positions), "more_steps_move_mm": {"max": round(float(more.max()), 2),
-                                                                   "median": round(float(np.median(more)), 2)}}
+                      **quality(positions),
+                      "more_steps_move_mm": moved_by_more_steps(garment, positions, avatar.mesh, collider)}
             row["newton_vbd"] = theirs
             table.add_row("", "Newton 1.8 VBD (CPU), settle", f"{ours['vertices']:,}", f"{theirs['seconds']:.1f} for {frames} frames",
                           str(frames * 10), "merged", str(theirs["inside_over_2mm"]), f"{theirs['penetration_mm_max']:.2f}",
                           f"{theirs['mean_abs_strain_pct']:.2f}", f"{theirs['max_strain_pct']:.1f}",
-                          f"{more.max():.2f} / {np.median(more):.2f} (ours)",
+                          _moves(theirs["more_steps_move_mm"]) + " (ours)",
                           f"{theirs['ratio_to_fitroom_settle']}x our settle ({ours['settle_seconds']:.2f} s)")
         output["garments"][category] = row
     Console(width=220).print(table)

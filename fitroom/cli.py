@@ -195,7 +195,7 @@ def _garment_options(func):
 @click.option("--garment-file", type=click.Path(path_type=Path, dir_okay=False),
               help="your own garment (.obj/.glb/.ply in metres, avatar frame) with a .json sidecar beside it")
 @click.option("--pattern", "pattern_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="a top's, dress's, skirt's or trousers' sewing pattern as AAMA/ASTM DXF (Gerber, Lectra, Optitex, CLO); --size picks the file's size label")
+              help="a top's, dress's, jacket's, skirt's or trousers' sewing pattern as AAMA/ASTM DXF (Gerber, Lectra, Optitex, CLO); --size picks the file's size label")
 @click.option("--seams", "seams_file", type=click.Path(path_type=Path, dir_okay=False),
               help="with --pattern: a JSON sidecar naming the pieces' edges and/or the seams")
 @click.option("--seam-allowance", "seam_allowance_cm", type=float, default=None,

@@ -54,14 +54,7 @@ from engine.patterns.runs import (
     sort_pieces,
     with_edges,
 )
-from engine.patterns.tops import (
-    BUTTON_ABOVE_HEM_CM,
-    BUTTON_BELOW_NECK_CM,
-    BUTTONS,
-    HIP_BELOW_WAIST_CM,
-    _proportions,
-    top_seams,
-)
+from engine.patterns.tops import HIP_BELOW_WAIST_CM, _proportions, button_heights, top_seams
 
 BODICE = ("hem", "side_{a}", "armhole_{a}", "shoulder_{a}", "neck", "shoulder_{b}", "armhole_{b}", "side_{b}")
 SLEEVE = ("hem", "underarm_front", "cap", "underarm_back")
@@ -138,12 +131,14 @@ def _kind(name: str) -> str | None:
             else "back" if "BACK" in upper else "front" if "FRONT" in upper else None)
 
 
-def _top_panels(panels: dict[str, Panel], sidecar: dict, jacket: bool = False) -> dict[str, Panel]:
-    """Front, back, sleeves and band under the drafts' names and in their frames, their edges named; the sidecar
-    may say what a piece is (`"pieces": {name: "front"|"back"|"sleeve"|"band"}`) and name its edges (`"edges"`)."""
+def _top_panels(panels: dict[str, Panel], sidecar: dict, category: str | None) -> dict[str, Panel]:
+    """Front (a jacket's: front_left and front_right), back, sleeves and band under the drafts' names and in their
+    frames, their edges named; the sidecar may say what a piece is (`"pieces": {name: "front"|"back"|"sleeve"|
+    "band"}`) and name its edges (`"edges"`). A jacket is one by category, or by a front cut twice or two fronts."""
     kinds = sort_pieces(panels, sidecar, _kind, KINDS)
     edges = sidecar_edges(sidecar)
     fronts = kinds.get("front", [])
+    jacket = category == "jacket" or (category is None and (len(fronts) == 2 or any(f.quantity == 2 for f in fronts)))
     if jacket and len(fronts) == 2:  # a left and a right front: the left one serves both, mirrored
         kinds["front"] = [f for f in fronts if "RIGHT" not in f.name.upper()][:1] or fronts[:1]
     if len(kinds.get("front", [])) != 1 or len(kinds.get("back", [])) != 1 or kinds.get(None):
@@ -176,10 +171,9 @@ def _top_panels(panels: dict[str, Panel], sidecar: dict, jacket: bool = False) -
     if len(bands) > 1:
         raise PatternError(f"{len(bands)} neck bands: a top has at most one")
     if bands:
-        band = bands[0]
-        out["collar" if jacket else "neckband"] = as_piece(named(band, edges[band.name], hem_first=False)
-                                                           if band.name in edges else _band(band),
-                                                           "collar" if jacket else "neckband", Placement.NECK)
+        band, name = bands[0], "collar" if jacket else "neckband"
+        out[name] = as_piece(named(band, edges[band.name], hem_first=False) if band.name in edges else _band(band),
+                             name, Placement.NECK)
     framed = {name: from_corner(p) if p.placement is Placement.NECK else centred_from_top(p) for name, p in out.items()}
     if jacket:
         front = kinds["front"][0]
@@ -220,9 +214,7 @@ def _jacket_fronts(left: Panel) -> tuple[Panel, Panel]:
 
 def _buttons(front_left: Panel) -> tuple[Tack, ...]:
     """Buttons down the centre front as drafted: each on the left front through its hole in the right one."""
-    neck_depth = -float(front_left.edge_points("neck")[-1, 1])
-    hem = float(front_left.outline[:, 1].min())
-    heights = np.linspace(-neck_depth - BUTTON_BELOW_NECK_CM, hem + BUTTON_ABOVE_HEM_CM, BUTTONS)
+    heights = button_heights(-float(front_left.edge_points("neck")[-1, 1]), -float(front_left.outline[:, 1].min()))
     return tuple(Tack(f"button_{k + 1}", "front_left", (0.0, float(y)), "front_right", (0.0, float(y)))
                  for k, y in enumerate(heights))
 
@@ -272,9 +264,8 @@ def pattern_from_pieces(pieces: list[DxfPiece], where: str, sidecar: dict | None
 def _top(pieces: list[DxfPiece], sidecar: dict, category: str | None, gender: str) -> Pattern:
     """A set-in-sleeve top (or a tank, without sleeves; or a dress, either carried down to its hem; or a jacket,
     its front cut twice and buttoned) from its pieces."""
-    fronts = [p.panel for p in pieces if _kind(p.panel.name) == "front"]
-    jacket = category == "jacket" or (category is None and (len(fronts) == 2 or any(f.quantity == 2 for f in fronts)))
-    panels = _top_panels({p.panel.name: p.panel for p in pieces}, sidecar, jacket)
+    panels = _top_panels({p.panel.name: p.panel for p in pieces}, sidecar, category)
+    jacket = "front_left" in panels
     if jacket:
         category = "jacket"
         front_of = {"left": "front_left", "right": "front_right"}

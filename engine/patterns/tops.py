@@ -147,6 +147,12 @@ def solve_neck_half(pom: dict, what: str) -> float:
     return brentq(lambda w: neckline(w) - pom["neck_opening"], 1.0, pom["chest"] / 8.0, xtol=1e-7)
 
 
+def button_heights(neck_depth_cm: float, length_cm: float) -> np.ndarray:
+    """Where a jacket's buttons go down the centre front (y, cm, the neck point at 0), evenly from just below the
+    neckline to well above the hem."""
+    return np.linspace(-neck_depth_cm - BUTTON_BELOW_NECK_CM, -length_cm + BUTTON_ABOVE_HEM_CM, BUTTONS)
+
+
 def _jacket_fronts(pom: dict, neck_half: float) -> tuple[Panel, Panel]:
     """Left and right fronts, each running past the centre front by the button overlap."""
     half = _half_bodice(pom, neck_half, neck_half + FRONT_NECK_DEPTH_BEYOND_WIDTH_CM, ARMHOLE_SCOOP_CM["front"])
@@ -157,8 +163,7 @@ def _jacket_fronts(pom: dict, neck_half: float) -> tuple[Panel, Panel]:
         ("armhole_left", half["armhole"]), ("shoulder_left", half["shoulder"]), ("neck", half["neck"]),
         ("front_edge", front_edge)])
     scye = _proportions(pom)[0]
-    buttons = np.stack([np.zeros(BUTTONS), np.linspace(-depth - BUTTON_BELOW_NECK_CM, -length + BUTTON_ABOVE_HEM_CM,
-                                                        BUTTONS)], axis=1)
+    buttons = np.stack([np.zeros(BUTTONS), button_heights(depth, length)], axis=1)
     left = Panel("front_left", outline, edges, np.array([[hem_half / 2, -depth], [hem_half / 2, -length + 3.0]]),
                  Placement.FRONT_TORSO, np.vstack([[[pom["chest"] / 4, -scye]], buttons]))
     right = mirrored(left, "front_right", Placement.FRONT_TORSO,
