@@ -62,12 +62,13 @@ class FitReport:
         }
 
     def summary(self) -> str:
-        """One line, e.g. "M: chest +6.1 cm, waist +4.0 cm: fits"."""
+        """One line, e.g. "M: chest +6.1 cm, waist +4.0 cm: fits" (without the size when it has no label, as an
+        imported pattern whose file names none)."""
         parts = [f"{k} {r.ease_cm:+.1f} cm" for k, r in self.regions.items() if r.ease_cm is not None]
         tight = [k for k, r in self.regions.items() if r.verdict == "tight"]
         loose = [k for k, r in self.regions.items() if r.verdict == "loose"]
         word = f"tight at {', '.join(tight)}" if tight else (f"loose at {', '.join(loose)}" if loose else "fits")
-        return f"{self.size}: {', '.join(parts)}: {word}"
+        return f"{self.size + ': ' if self.size else ''}{', '.join(parts)}: {word}"
 
 
 def penetration_mm(body: trimesh.Trimesh, points: np.ndarray) -> float:
