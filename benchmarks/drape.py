@@ -5,7 +5,8 @@
 For each garment, drafted from its chart: the time from flat panels to rest (meshing, placing,
 closing the seams, merging them, settling under gravity), optimiser steps, how far apart the
 seams were when merged, vertices more than 2 mm inside the body and the deepest one (trimesh's
-signed distance and `engine.fit.penetration_mm`, not the solver's own test), and the strain of
+signed distance and `engine.fit.penetration_mm`, not the solver's own test), the cloth's edges that
+pass through its own triangles (layers crossed: `engine.cloth_contact.piercing_edges`), the strain of
 every edge against its flat length, and whether it is at rest: how far 60 more settling steps from
 the result move its vertices (nothing, at rest). Peer: NVIDIA Newton 1.8's VBD solver on the CPU (`make
 bench` installs it) settling the same merged mesh from the same start, frames capped; its rest
@@ -28,11 +29,12 @@ from rich.console import Console
 from rich.table import Table
 
 from avatars import Avatar
+from engine.cloth_contact import piercing_edges
 from engine.drape import BodyCollider, DrapeResult, drape
 from engine.fit import penetration_mm
 from engine.garments.build import Garment
 from engine.patterns import draft
-from engine.patterns.sew import COMPRESSION, CONTACT_STIFFNESS, SKIN_OFFSET_M, sew
+from engine.patterns.sew import COMPRESSION, CONTACT_STIFFNESS, SKIN_OFFSET_M, SewnGarment, sew
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "body.json"
 
@@ -91,12 +93,12 @@ GOAL_INSIDE_MM, GOAL_GAP_MM = 2.0, 2.0
 MORE_STEPS = 60  # settling steps run again from the result: a garment at rest does not move
 
 
-def moved_by_more_steps(garment: Garment, positions: np.ndarray, body: trimesh.Trimesh,
+def moved_by_more_steps(sewn: SewnGarment, positions: np.ndarray, body: trimesh.Trimesh,
                         collider: BodyCollider) -> dict[str, float]:
     """How far (mm, max and median over the vertices) the settle moves `positions` in MORE_STEPS more steps."""
-    again = drape(dataclasses.replace(garment, start=positions), body, collider=collider, rounds=1,
+    again = drape(dataclasses.replace(sewn.drape.garment, start=positions), body, collider=collider, rounds=1,
                   iterations=MORE_STEPS, skin_offset=SKIN_OFFSET_M, compression=COMPRESSION,
-                  contact_stiffness=CONTACT_STIFFNESS)
+                  contact_stiffness=CONTACT_STIFFNESS, layers=sewn.layers)
     moved = 1000.0 * np.linalg.norm(again.positions - positions, axis=1)
     return {"max": round(float(moved.max()), 2), "median": round(float(np.median(moved)), 2)}
 
@@ -118,7 +120,7 @@ def main() -> None:
     output: dict = {"size": args.size, "body": "examples/body.json", "garments": {}}
     table = Table(title=f"Sewing women's {args.size} patterns from flat panels to rest on examples/body.json")
     for column in ("garment", "solver", "vertices", "seconds", "steps", "seam gap mm", "inside > 2 mm",
-                   "penetration mm", "mean |strain| %", "max strain %", f"{MORE_STEPS} more steps move mm, max / median",
+                   "penetration mm", "edges through cloth", "mean |strain| %", "max strain %", f"{MORE_STEPS} more steps move mm, max / median",
                    "note"):
         table.add_column(column, justify="right")
     for category in args.garments.split(","):
@@ -131,7 +133,9 @@ def main() -> None:
         def quality(positions: np.ndarray) -> dict:
             strain = DrapeResult(garment, positions, 0, 0.0, False).edge_strain() * 100.0
             inside = trimesh.proximity.signed_distance(avatar.mesh, positions) > GOAL_INSIDE_MM / 1000.0
+            through = len(piercing_edges(trimesh.Trimesh(positions, garment.faces, process=False)))
             return {"penetration_mm_max": round(penetration_mm(avatar.mesh, positions), 2), "inside_over_2mm": int(inside.sum()),
+                    "edges_through_cloth": through,
                     "mean_abs_strain_pct": round(float(np.mean(np.abs(strain))), 2),
                     "max_strain_pct": round(float(strain.max()), 2), "nan": bool(np.isnan(positions).any())}
 
@@ -140,13 +144,14 @@ def main() -> None:
                 "settle_seconds": round(sewn.drape.seconds, 3), "steps": sewn.steps,
                 "seam_gap_mm_max": round(float(sewn.closing_gap_mm.max()), 2), "settled": sewn.drape.settled,
                 **quality(sewn.positions)}
-        ours["more_steps_move_mm"] = moved_by_more_steps(garment, sewn.positions, avatar.mesh, collider)
+        ours["more_steps_move_mm"] = moved_by_more_steps(sewn, sewn.positions, avatar.mesh, collider)
         ours["goals_met"] = bool(seconds <= GOAL_SECONDS.get(category, 8.0) and ours["inside_over_2mm"] == 0
                                  and ours["seam_gap_mm_max"] <= GOAL_GAP_MM)
         row = {"fitroom": ours}
         table.add_row(category, "Fitroom (sew + L-BFGS settle)", f"{ours['vertices']:,}",
                       f"{seconds:.2f} median of {args.runs}", str(ours["steps"]), f"{ours['seam_gap_mm_max']:.2f}",
-                      str(ours["inside_over_2mm"]), f"{ours['penetration_mm_max']:.2f}", f"{ours['mean_abs_strain_pct']:.2f}",
+                      str(ours["inside_over_2mm"]), f"{ours['penetration_mm_max']:.2f}", str(ours["edges_through_cloth"]),
+                      f"{ours['mean_abs_strain_pct']:.2f}",
                       f"{ours['max_strain_pct']:.1f}",
                       _moves(ours["more_steps_move_mm"]),
                       ("goals met" if ours["goals_met"] else "goals missed")
@@ -157,10 +162,11 @@ def main() -> None:
             theirs = {"frames": frames, "seconds_per_frame": round(per_frame, 3), "seconds": round(frames * per_frame, 2),
                       "ratio_to_fitroom_settle": round(frames * per_frame / max(sewn.drape.seconds, 1e-9), 1),
                       **quality(positions),
-                      "more_steps_move_mm": moved_by_more_steps(garment, positions, avatar.mesh, collider)}
+                      "more_steps_move_mm": moved_by_more_steps(sewn, positions, avatar.mesh, collider)}
             row["newton_vbd"] = theirs
             table.add_row("", "Newton 1.8 VBD (CPU), settle", f"{ours['vertices']:,}", f"{theirs['seconds']:.1f} for {frames} frames",
                           str(frames * 10), "merged", str(theirs["inside_over_2mm"]), f"{theirs['penetration_mm_max']:.2f}",
+                          str(theirs["edges_through_cloth"]),
                           f"{theirs['mean_abs_strain_pct']:.2f}", f"{theirs['max_strain_pct']:.1f}",
                           _moves(theirs["more_steps_move_mm"]) + " (ours)",
                           f"{theirs['ratio_to_fitroom_settle']}x our settle ({ours['settle_seconds']:.2f} s)")

@@ -5,7 +5,8 @@ in compression so loose cloth folds), its bending (springs across every pair of 
 weight, and a stiff penalty for entering the body within a small skin offset (nearest point of
 a refined copy of the body and its outward normal; this round's and the last's, so that cloth in a
 crease such as the armpit does not flip between arm and torso), and another for going below the floor
-the body stands on. L-BFGS in torch minimises it in rounds,
+the body stands on (and, for a garment sewn from a pattern, one for its layers passing through each other:
+`engine.cloth_contact`). L-BFGS in torch minimises it in rounds,
 refreshing the nearest body points between rounds; a last pass lifts any vertex still inside
 the skin out along the normal. Vertices held by an elastic waistband stay put. Deterministic.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse
@@ -23,6 +25,9 @@ import trimesh
 from scipy.spatial import cKDTree
 
 from engine.garments.build import Garment
+
+if TYPE_CHECKING:
+    from engine.cloth_contact import SelfContact
 
 DTYPE = torch.float32  # twice as fast as float64 here, and millimetres are all we need
 
@@ -187,8 +192,9 @@ def drape(garment: Garment, body: trimesh.Trimesh, **options) -> DrapeResult:
 
 def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iterations: int = 30,
           skin_offset: float = 0.0025, collider: BodyCollider | None = None,
-          compression: float = 0.05, contact_stiffness: float = 5e4) -> DrapeResult:
-    """`rounds` of at most `iterations` L-BFGS steps, refreshing the nearest body points between."""
+          compression: float = 0.05, contact_stiffness: float = 5e4, layers: SelfContact | None = None) -> DrapeResult:
+    """`rounds` of at most `iterations` L-BFGS steps, refreshing the nearest body points between (and `layers`,
+    an `engine.cloth_contact.SelfContact` keeping the cloth's layers apart, if given)."""
     started = time.perf_counter()
     collider = collider or BodyCollider(body)
     fabric = garment.fabric
@@ -232,6 +238,9 @@ def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iteratio
             e, gradient = e + contact, gradient + push
         floor, push = floor_energy(x, collider.floor_y + skin_offset, contact_stiffness)
         e, gradient = e + floor, gradient + push
+        if layers is not None:
+            apart, push = layers.energy(x)
+            e, gradient = e + apart, gradient + push
         moving.grad = gradient[free]
         return e
 
@@ -239,6 +248,8 @@ def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iteratio
     nearest = []
     for _ in range(rounds):
         nearest = [*nearest[-1:], torch.as_tensor(collider.nearest(positions().numpy()))]
+        if layers is not None:
+            layers.refresh(positions().numpy().astype(np.float64))
         before = positions()
         optimiser.step(energy)
         moved = float((positions() - before).norm(dim=1).max())

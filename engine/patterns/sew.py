@@ -2,12 +2,13 @@
 
 Placement wraps each meshed panel where it goes (`Placement`): front and back round an ellipse a
 few centimetres outside the chest (trouser pieces round the hips, then round each leg), the high
-point shoulder (or the waist) at its body height; sleeves round the arm's own axes; bands round
-the neck or waist from where the edge they are sewn to starts. Sewing is the statics of
-`engine.drape` (stretch towards the flat panel's own edge lengths, bending, contact with the
-body) plus springs that pull every pair of seam vertices together, stiffened in stages; then each
-pair is merged into one vertex and the garment settles under gravity in `engine.drape`. L-BFGS in
-torch, deterministic.
+point shoulder (or the waist) at its body height, never crossing each other at the sides; sleeves
+round the arm's own axes, turning smoothly at the elbow; bands round the neck or waist from where
+the edge they are sewn to starts. Nothing starts through anything else, and the cloth's layers are
+then held apart (`engine.cloth_contact`). Sewing is the statics of `engine.drape` (stretch towards
+the flat panel's own edge lengths, bending, contact with the body) plus springs that pull every
+pair of seam vertices together, stiffened in stages; then each pair is merged into one vertex and
+the garment settles under gravity in `engine.drape`. L-BFGS in torch, deterministic.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import trimesh
 
 from avatars import Avatar
 from avatars.tape import anny_landmarks
+from engine.cloth_contact import SelfContact
 from engine.drape import (
     DTYPE,
     BodyCollider,
@@ -53,9 +55,14 @@ SETTLE_ROUNDS = 4  # then the merged garment settles under gravity (`engine.drap
 ITERATIONS = 60
 ROW_M = 0.01  # sleeve rows for wrapping, a centimetre apart
 SLEEVE_CLEARANCE_M = 0.01  # sleeves start at least this far outside the arm
+SIDE_GAP = 0.02  # a panel row as wide as half the torso starts this much short of the side
+LAYER_M = 0.008  # the jacket front that laps over the other starts this far outside it
+LAPPING_FRONT = {"women": "front_right", "men": "front_left"}  # women's button right over left, men's left over right
 BANDS = (Placement.NECK, Placement.WAIST)  # placed round the body where the edges they are sewn to start
 UPPER_ARM_M = (0.08, 0.26)  # the arm's surface this far from the shoulder point is the upper arm
 FOREARM_M = (0.36, 0.52)  # and this far, the forearm
+ELBOW_BEND_M = 0.14  # a sleeve's line turns from the upper arm's axis to the forearm's over this length
+PATH_STEP_M = 0.002
 LEG_REACH_M = 0.3  # the legs' surface lies this close to the midline (the hands hang further out)
 LEG_BIN_M = 0.02  # the legs' sections, this far apart
 ANKLE_M = 0.08  # the legs are read above this height
@@ -78,6 +85,7 @@ class SewnGarment:
     closing_gap_mm: np.ndarray  # (K,) how far apart each pair was when the seams were merged
     seconds: float
     steps: int  # optimiser iterations, sewing and settling
+    layers: SelfContact  # what keeps the garment's layers apart, for settling it further
 
     @property
     def positions(self) -> np.ndarray:
@@ -146,11 +154,19 @@ class _Placer:
         self.chest = _Ellipse(v, trunk & (np.abs(v[:, 1] - self.lm.bust) < 0.02), "torso at bust height")
         self.hips = _Ellipse(v, trunk & (v[:, 1] > self.lm.crotch + 0.03) & (v[:, 1] < self.lm.navel), "hips")
 
-    def torso(self, flat_m: np.ndarray, back: bool, top_y: float) -> np.ndarray:
-        """Wrap a front or back panel round the torso ellipse: x across from the centre line, y down from `top_y`."""
-        x, z = self.chest.at(flat_m[:, 0])
+    def torso(self, flat_m: np.ndarray, outline_m: np.ndarray, back: bool, top_y: float, outer: bool = False) -> np.ndarray:
+        """Wrap a front or back panel round the torso ellipse: x across from the centre line, y down from `top_y`.
+        A row wider than the front (or back) half of the ellipse goes round a larger one, so that front and
+        back never start crossed at the sides (a flared hem); an `outer` piece (the jacket front that laps
+        over) goes round one a layer larger."""
+        low, high = _extent(outline_m, flat_m[:, 1])
+        half_round = self.chest.arc[-1] / 4.0
+        scale = np.maximum(1.0, np.maximum(np.abs(low), np.abs(high)) / half_round) * (1.0 + SIDE_GAP)
+        if outer:
+            scale *= 1.0 + LAYER_M / self.chest.half_depth
+        x, z = self.chest.at(flat_m[:, 0] / scale)
         sign = -1.0 if back else 1.0
-        return np.stack([sign * x, top_y + flat_m[:, 1], self.chest.centre_z + sign * z], axis=1)
+        return np.stack([sign * scale * x, top_y + flat_m[:, 1], self.chest.centre_z + sign * scale * z], axis=1)
 
     def leg(self, flat_m: np.ndarray, outline_m: np.ndarray, left: bool, back: bool, top_y: float, rise_m: float) -> np.ndarray:
         """Wrap a trouser piece: above the crotch round the hips from the centre line (the crotch extension
@@ -225,10 +241,18 @@ class _Placer:
         cross = float(upper_dir @ fore_dir)
         w = start - fore
         s_elbow = (cross * float(w @ fore_dir) - float(w @ upper_dir)) / max(1.0 - cross**2, 1e-6)
-        elbow = start + s_elbow * upper_dir
-        beyond = (down_m > s_elbow)[:, None]
-        points = np.where(beyond, elbow + np.outer(down_m - s_elbow, fore_dir), start + np.outer(down_m, upper_dir))
-        return points, np.where(beyond, fore_dir, upper_dir), radius
+        # the line turns from the one axis to the other over ELBOW_BEND_M, so the sleeve's rows, square to it,
+        # do not cross each other on the inside of the bend
+        along = np.arange(min(float(down_m.min()), 0.0), max(float(down_m.max()), s_elbow) + 2 * PATH_STEP_M, PATH_STEP_M)
+        turned = np.clip((along - s_elbow) / ELBOW_BEND_M + 0.5, 0.0, 1.0)
+        turned = turned * turned * (3.0 - 2.0 * turned)
+        direction = (1.0 - turned)[:, None] * upper_dir + turned[:, None] * fore_dir
+        direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+        steps = (direction[1:] + direction[:-1]) / 2 * np.diff(along)[:, None]
+        line = start + along[0] * upper_dir + np.vstack([np.zeros(3), np.cumsum(steps, axis=0)])
+        points = np.stack([np.interp(down_m, along, line[:, k]) for k in range(3)], axis=1)
+        tangent = np.stack([np.interp(down_m, along, direction[:, k]) for k in range(3)], axis=1)
+        return points, tangent / np.linalg.norm(tangent, axis=1, keepdims=True), radius
 
     def arm(self, flat_m: np.ndarray, left: bool) -> np.ndarray:
         """Roll a sleeve round the arm's centre line, its cap's top level with the shoulder point: below the
@@ -265,7 +289,8 @@ class _Placer:
         hps = self.lm.acromion_left[1] + 0.045  # the high point shoulder, above the shoulder point by its slope
         top = self.lm.navel if pattern.category in ("skirt", "trousers") else hps
         if placement in (Placement.FRONT_TORSO, Placement.BACK_TORSO):
-            return self.torso(flat_m, placement is Placement.BACK_TORSO, top)
+            return self.torso(flat_m, pattern.panels[name].outline * M_PER_CM, placement is Placement.BACK_TORSO, top,
+                              name == LAPPING_FRONT.get(pattern.gender))
         if placement in (Placement.LEFT_ARM, Placement.RIGHT_ARM):
             return self.arm(flat_m, placement is Placement.LEFT_ARM)
         if placement in (Placement.LEFT_LEG, Placement.RIGHT_LEG):
@@ -350,6 +375,7 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
         gap = lambda bb: sum(np.linalg.norm(start[p[0]] - start[q[0]]) for p, q in zip(a, bb))  # noqa: E731
         b = b if gap(b) <= gap(b[::-1]) else b[::-1]  # sew each side the way round its ends meet
         pairs += [(i, j) for p, q in zip(a, b) for i in p for j in q]
+    sewn = len(pairs)  # the seams' pairs; then the buttons'
     for tack in pattern.tacks:  # a button holds the nearest vertex of each piece to its point
         ends = [offsets[piece] + int(np.argmin(np.linalg.norm(meshes[piece].vertices - np.array(point), axis=1)))
                 for piece, point in ((tack.panel_a, tack.point_a), (tack.panel_b, tack.point_b))]
@@ -368,19 +394,22 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
     points, normals = torch.as_tensor(collider.points, dtype=DTYPE), torch.as_tensor(collider.normals, dtype=DTYPE)
     seams = Incidence(pairs[:, 0], pairs[:, 1], len(rest))
     x = torch.as_tensor(start, dtype=DTYPE).clone().requires_grad_(True)
+    layers = SelfContact.of_mesh(faces, len(rest), pairs[:sewn])  # a button's two layers lie apart round it
     steps = 0
     for seam_stiffness, rounds in SEAM_STAGES:
         optimiser = torch.optim.LBFGS([x], lr=1.0, max_iter=ITERATIONS, history_size=20, line_search_fn="strong_wolfe",
                                       tolerance_grad=1e-7, tolerance_change=1e-12)
         for _ in range(rounds):
             nearest = torch.as_tensor(collider.nearest(x.detach().numpy()))
+            layers.refresh(x.detach().numpy().astype(np.float64))
 
             def energy() -> torch.Tensor:
                 at = x.detach()
                 e, gradient = cloth_energy(at, cloth, rest_len, k, COMPRESSION)
                 for term, push in (seam_energy(at, seams, seam_stiffness),
                                    contact_energy(at, points[nearest], normals[nearest], SKIN_OFFSET_M, CONTACT_STIFFNESS),
-                                   floor_energy(at, collider.floor_y + SKIN_OFFSET_M, CONTACT_STIFFNESS)):
+                                   floor_energy(at, collider.floor_y + SKIN_OFFSET_M, CONTACT_STIFFNESS),
+                                   layers.energy(at)):
                     e, gradient = e + term, gradient + push
                 x.grad = gradient
                 return e
@@ -390,7 +419,8 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
     closed = x.detach().numpy().astype(np.float64)
     gap_mm = 1000.0 * np.linalg.norm(closed[pairs[:, 0]] - closed[pairs[:, 1]], axis=1)
     garment, weld = _welded(pattern, closed, faces, flat, panel, pairs)
+    layers = layers.welded(weld, garment.faces, len(garment.rest))
     settled = drape(garment, avatar.mesh, collider=collider, rounds=SETTLE_ROUNDS, iterations=ITERATIONS,
-                    skin_offset=SKIN_OFFSET_M, compression=COMPRESSION, contact_stiffness=CONTACT_STIFFNESS)
+                    skin_offset=SKIN_OFFSET_M, compression=COMPRESSION, contact_stiffness=CONTACT_STIFFNESS, layers=layers)
     return SewnGarment(pattern, settled, weld, flat, panel, pairs, gap_mm, time.perf_counter() - started,
-                       steps + settled.steps)
+                       steps + settled.steps, layers)

@@ -1,0 +1,124 @@
+"""Cloth against itself: layers of one garment (a skirt's front and back, a jacket's two fronts) kept apart.
+
+Each vertex near a triangle it is not part of (nor next to) is held at least `thickness_m` off that
+triangle, on the side it was found on: a stiff penalty on the gap between the vertex and the point of
+the triangle nearest it, along the line between them, both fixed when the pairs are found (like the
+body contact, refreshed between optimiser rounds). So cloth that starts apart stays apart as long as
+no vertex crosses more than `reach_m` in a round. `piercing_edges` is the independent check: edges
+that pass through a triangle of the same mesh.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse
+import torch
+import trimesh
+from scipy.spatial import cKDTree
+
+from engine.drape import DTYPE, _torch_csr
+
+THICKNESS_M = 0.002  # two layers of cloth, kept this far apart at their vertices
+REACH_M = 0.02  # pairs are looked for this far beyond the thickness: how far a vertex may move in a round
+STIFFNESS = 5e4  # as the body contact
+RINGS = 4  # a vertex is not held apart from triangles this few edges (about 5 cm of cloth) from it
+
+
+class SelfContact:
+    """The vertex-triangle pairs of one garment mesh that are close in space but not on the cloth."""
+
+    def __init__(self, faces: np.ndarray, vertex_count: int, on_cloth: np.ndarray,
+                 thickness_m: float = THICKNESS_M, reach_m: float = REACH_M, stiffness: float = STIFFNESS):
+        """`on_cloth`: sorted keys (a * vertex_count + b) of the vertex pairs near each other on the cloth itself."""
+        self.faces = np.asarray(faces)
+        self.vertex_count = vertex_count
+        self.thickness, self.reach, self.stiffness = thickness_m, reach_m, stiffness
+        self._near_keys = on_cloth
+        self.matrix: torch.Tensor | None = None
+        self.normals = torch.zeros((0, 3), dtype=DTYPE)
+
+    @classmethod
+    def of_mesh(cls, faces: np.ndarray, vertex_count: int, joined: np.ndarray | None = None, rings: int = RINGS,
+                **options) -> SelfContact:
+        """Pairs within `rings` edges of each other are on the cloth; `joined` (K, 2) vertex pairs (seams not yet
+        merged) count as edges."""
+        ring = _rings(np.asarray(faces), vertex_count, rings, joined)
+        return cls(faces, vertex_count, np.unique(ring.row.astype(np.int64) * vertex_count + ring.col), **options)
+
+    def welded(self, weld: np.ndarray, faces: np.ndarray, vertex_count: int) -> SelfContact:
+        """The same for the mesh whose vertex `weld[i]` is this one's vertex i (seams and buttons merged): a
+        button's two layers stay apart round it, where `of_mesh` on the merged mesh would count them as one."""
+        a, b = np.divmod(self._near_keys, self.vertex_count)
+        keys = np.unique(weld[a].astype(np.int64) * vertex_count + weld[b])
+        return SelfContact(faces, vertex_count, keys, self.thickness, self.reach, self.stiffness)
+
+    def refresh(self, positions: np.ndarray) -> int:
+        """Find the pairs and their gap directions at `positions`; returns how many there are."""
+        triangles = positions[self.faces]
+        centroids = triangles.mean(axis=1)
+        radius = float(np.linalg.norm(triangles - centroids[:, None], axis=2).max())
+        near = cKDTree(positions).sparse_distance_matrix(cKDTree(centroids), radius + self.thickness + self.reach,
+                                                         output_type="coo_matrix")
+        vertex, face = near.row, near.col
+        corners = self.faces[face]
+        keys = vertex[:, None].astype(np.int64) * self.vertex_count + corners
+        on_cloth = np.searchsorted(self._near_keys, keys).clip(max=len(self._near_keys) - 1)
+        keep = ~(self._near_keys[on_cloth] == keys).any(axis=1)  # no corner within two edges of the vertex
+        vertex, face, corners = vertex[keep], face[keep], corners[keep]
+        closest = trimesh.triangles.closest_point(triangles[face], positions[vertex])
+        gap = positions[vertex] - closest
+        distance = np.linalg.norm(gap, axis=1)
+        keep = distance < self.thickness + self.reach
+        vertex, face, corners, closest, gap, distance = (a[keep] for a in (vertex, face, corners, closest, gap, distance))
+        weights = trimesh.triangles.points_to_barycentric(positions[corners], closest)
+        a, b, c = (positions[corners[:, i]] for i in range(3))
+        normal = np.cross(b - a, c - a)
+        normal /= np.maximum(np.linalg.norm(normal, axis=1), 1e-18)[:, None]
+        touching = distance < 1e-6
+        side = np.sign(np.einsum("ij,ij->i", gap, normal))
+        direction = np.where(touching[:, None], normal * np.where(side == 0, 1.0, side)[:, None],
+                             gap / np.maximum(distance, 1e-12)[:, None])
+        rows = np.arange(len(vertex))
+        matrix = scipy.sparse.csr_matrix(
+            (np.concatenate([np.ones(len(vertex)), -weights.ravel()]),
+             (np.concatenate([rows, np.repeat(rows, 3)]), np.concatenate([vertex, corners.ravel()]))),
+            shape=(len(vertex), self.vertex_count))
+        self.matrix = _torch_csr(matrix)
+        self.transposed = _torch_csr(matrix.T.tocsr())
+        self.normals = torch.as_tensor(direction, dtype=DTYPE)
+        return len(vertex)
+
+    def energy(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The penalty for pairs closer than the thickness, and its gradient by x."""
+        if self.matrix is None or not len(self.normals):
+            return torch.zeros((), dtype=x.dtype), torch.zeros_like(x)
+        depth = (self.thickness - ((self.matrix @ x) * self.normals).sum(dim=1)).clamp(min=0.0)
+        force = (self.stiffness * depth)[:, None] * self.normals
+        return 0.5 * self.stiffness * (depth**2).sum(), -(self.transposed @ force)
+
+
+def _rings(faces: np.ndarray, vertex_count: int, steps: int, joined: np.ndarray | None) -> scipy.sparse.coo_matrix:
+    """Pairs of vertices at most `steps` edges (or `joined` pairs) apart on the mesh, each vertex with itself."""
+    edges = np.concatenate([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]],
+                            np.zeros((0, 2), dtype=faces.dtype) if joined is None else np.asarray(joined)])
+    adjacency = scipy.sparse.csr_matrix((np.ones(len(edges) * 2), (np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]])),
+                                        shape=(vertex_count, vertex_count))
+    ring = scipy.sparse.identity(vertex_count, format="csr") + adjacency
+    reach = ring
+    for _ in range(steps - 1):
+        reach = reach @ ring
+    return reach.tocoo()
+
+
+def piercing_edges(mesh: trimesh.Trimesh) -> np.ndarray:
+    """Indices into `mesh.edges_unique` of the edges that pass through a triangle they are not a side of."""
+    edges = mesh.edges_unique
+    start = mesh.vertices[edges[:, 0]]
+    along = mesh.vertices[edges[:, 1]] - start
+    length = np.linalg.norm(along, axis=1)
+    along = along / np.maximum(length, 1e-12)[:, None]
+    face, ray, where = mesh.ray.intersects_id(start, along, multiple_hits=True, return_locations=True)
+    travelled = np.einsum("ij,ij->i", where - start[ray], along[ray])
+    shares = (mesh.faces[face] == edges[ray, :1]).any(axis=1) | (mesh.faces[face] == edges[ray, 1:]).any(axis=1)
+    through = (travelled > 1e-7) & (travelled < length[ray] - 1e-7) & ~shares
+    return np.unique(ray[through])

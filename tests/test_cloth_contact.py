@@ -1,0 +1,70 @@
+"""Cloth against itself (`engine.cloth_contact`): the independent crossing test, and the penalty that keeps
+two layers apart, on small meshes whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import trimesh
+
+from engine.cloth_contact import THICKNESS_M, SelfContact, piercing_edges
+from engine.drape import DTYPE
+
+
+def _sheet(z: float, size: int = 6, spacing: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
+    """A flat square grid of triangles at height z (x, y in metres)."""
+    u, v = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
+    vertices = np.stack([u.ravel() * spacing, v.ravel() * spacing, np.full(u.size, z)], axis=1)
+    a = (u[:-1, :-1] * size + v[:-1, :-1]).ravel()
+    faces = np.concatenate([np.stack([a, a + size, a + 1], axis=1), np.stack([a + 1, a + size, a + size + 1], axis=1)])
+    return vertices, faces
+
+
+def _two_sheets(gap_m: float) -> tuple[np.ndarray, np.ndarray]:
+    below, faces = _sheet(0.0)
+    above, _ = _sheet(gap_m)
+    return np.vstack([below, above + [0.002, 0.003, 0.0]]), np.vstack([faces, faces + len(below)])
+
+
+def test_edges_through_a_triangle_are_found_and_sheets_apart_or_touching_along_an_edge_are_not():
+    vertices, faces = _two_sheets(0.01)
+    assert len(piercing_edges(trimesh.Trimesh(vertices, faces, process=False))) == 0
+    pierced = vertices.copy()
+    pushed = len(vertices) // 2 + 14
+    pierced[pushed, 2] = -0.01  # one vertex of the upper sheet pushed down through the lower
+    mesh = trimesh.Trimesh(pierced, faces, process=False)
+    crossing = mesh.edges_unique[piercing_edges(mesh)]
+    assert (crossing == pushed).any()  # its own edges down through the lower sheet
+    # and the lower sheet's edges through the tent round it: all within a triangle or two of it
+    assert np.linalg.norm(pierced[crossing].mean(axis=1)[:, :2] - pierced[pushed, :2], axis=1).max() < 0.02
+
+
+def test_two_layers_closer_than_the_thickness_are_pushed_apart_and_apart_ones_are_left_alone():
+    vertices, faces = _two_sheets(0.001)  # half the thickness apart
+    layers = SelfContact.of_mesh(faces, len(vertices))
+    assert layers.refresh(vertices) > 0
+    energy, gradient = layers.energy(torch.as_tensor(vertices, dtype=DTYPE))
+    assert energy > 0
+    upper = np.arange(len(vertices)) >= len(vertices) // 2
+    inner = (np.abs(vertices[:, 0] - 0.025) < 0.015) & (np.abs(vertices[:, 1] - 0.025) < 0.015)
+    descent = -gradient.numpy()
+    assert (descent[upper & inner, 2] > 0).all() and (descent[~upper & inner, 2] < 0).all()  # up and down, apart
+    # a finite-difference check of the gradient, with the pairs held
+    x = torch.as_tensor(vertices, dtype=torch.float64)
+    layers.matrix, layers.transposed = layers.matrix.to(torch.float64), layers.transposed.to(torch.float64)
+    layers.normals = layers.normals.to(torch.float64)
+    step = np.zeros_like(vertices)
+    step[upper & inner, 2] = 1e-5
+    _, g0 = layers.energy(x)
+    change = float(layers.energy(x + torch.as_tensor(step))[0] - layers.energy(x - torch.as_tensor(step))[0])
+    assert abs(change - 2.0 * float((g0 * torch.as_tensor(step)).sum())) < 1e-6 * abs(change)  # quadratic: exact
+    apart, _ = _two_sheets(2 * THICKNESS_M)
+    layers.refresh(apart)
+    assert float(layers.energy(torch.as_tensor(apart, dtype=DTYPE))[0]) == 0.0
+
+
+def test_cloth_a_few_edges_apart_on_itself_is_never_held_apart():
+    """A vertex is not pushed off the triangles round it, however the cloth is folded there."""
+    vertices, faces = _sheet(0.0)
+    layers = SelfContact.of_mesh(faces, len(vertices))
+    assert layers.refresh(vertices) == 0
