@@ -320,6 +320,25 @@ def test_the_cloth_does_not_pass_through_itself(sewn, category):
         assert len(crossing) == 0
 
 
+def test_loose_trouser_legs_start_and_stay_on_their_own_sides(body_model):
+    """A man's XL trousers on a 102 cm hip: each leg is wider than the room between the legs. They had started
+    crossed at the middle and ended 93 edges through each other at the crotch; now 4 (the waistband's ends)."""
+    import trimesh
+
+    from avatars import Avatar
+    from engine.cloth_contact import piercing_edges
+    from engine.garments.build import body_landmarks
+    from engine.patterns.sew import sew
+
+    man = Avatar.from_measurements({"stature": 180.0, "chest": 104.0, "waist": 90.0, "hip": 102.0, "sex": "male"},
+                                   model=body_model)
+    trousers = sew(drafted("trousers", "men", "XL"), man)
+    mesh = trimesh.Trimesh(trousers.positions, trousers.drape.garment.faces, process=False)
+    crossing = mesh.vertices[mesh.edges_unique[piercing_edges(mesh)]].mean(axis=1)
+    assert len(crossing) <= 8
+    assert (crossing[:, 1] > body_landmarks(man).crotch + 0.1).all()  # none between the legs
+
+
 def test_sewing_is_deterministic(sewn, example_avatar):
     from engine.patterns.sew import sew
 

@@ -66,6 +66,7 @@ PATH_STEP_M = 0.002
 LEG_REACH_M = 0.3  # the legs' surface lies this close to the midline (the hands hang further out)
 LEG_BIN_M = 0.02  # the legs' sections, this far apart
 ANKLE_M = 0.08  # the legs are read above this height
+MIDLINE_GAP_M = 0.005  # a trouser leg starts at least this far to its side of the body's middle
 LEG_BLEND_M = 0.06  # trouser pieces turn from the hips to the legs over this height at the crotch
 REGION = {Placement.FRONT_TORSO: "torso", Placement.BACK_TORSO: "torso", Placement.NECK: "torso", Placement.WAIST: "torso",
           Placement.LEFT_ARM: "sleeve_left", Placement.RIGHT_ARM: "sleeve_right",
@@ -188,7 +189,8 @@ class _Placer:
         centre_x, centre_z, radius = self.leg_axis(left, y)
         angle = 0.5 * np.pi * (across - middle) / half  # -pi/2 at the inside leg, +pi/2 at the outside
         r = np.maximum(2.0 * half / np.pi, radius + SLEEVE_CLEARANCE_M)
-        legs = np.stack([centre_x + out * r * np.sin(angle), y, centre_z + face * r * np.cos(angle)], axis=1)
+        side_x = out * np.maximum(out * (centre_x + out * r * np.sin(angle)), MIDLINE_GAP_M)  # a wide leg: not past the middle
+        legs = np.stack([side_x, y, centre_z + face * r * np.cos(angle)], axis=1)
         weight = np.clip((flat_m[:, 1] + rise_m + LEG_BLEND_M / 2) / LEG_BLEND_M, 0.0, 1.0)[:, None]
         return weight * hips + (1.0 - weight) * legs
 
