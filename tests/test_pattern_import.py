@@ -497,9 +497,10 @@ def test_an_imported_dress_sews_as_the_drafted_one(tmp_path, example_avatar):
         assert imported.regions[region].verdict == drafted.regions[region].verdict, region
 
 
-def write_industry_jacket(path: Path, fronts: dict[str, tuple[str, int]]) -> None:
+def write_industry_jacket(path: Path, fronts: dict[str, tuple[str, int]], drill_holes: np.ndarray | None = None) -> None:
     """A jacket in centimetres: back, one sleeve cut twice, a collar, and the fronts `fronts` names (ours: theirs,
-    quantity), under an OUTERWEAR category that says nothing we know."""
+    quantity), under an OUTERWEAR category that says nothing we know; `drill_holes` (in the left front's frame)
+    marked on each front (layer 13, mirrored on a right one)."""
     drafted = draft("jacket", "women", "L")
     doc = ezdxf.new("R2000")
     doc.header["$INSUNITS"] = 5
@@ -508,6 +509,9 @@ def write_industry_jacket(path: Path, fronts: dict[str, tuple[str, int]]) -> Non
         block = doc.blocks.new(name=theirs.replace(" ", "_"))
         block.add_lwpolyline([tuple(p) for p in drafted.panels[ours].outline + [80.0 * k, 3.0]], close=True,
                              dxfattribs={"layer": "1"})
+        if drill_holes is not None and ours.startswith("front"):
+            for hole in drill_holes * ([-1.0, 1.0] if ours == "front_right" else [1.0, 1.0]) + [80.0 * k, 3.0]:
+                block.add_point(tuple(hole), dxfattribs={"layer": "13"})
         for row, text in enumerate((f"Piece Name: {theirs}", f"Quantity: {quantity}", "Category: OUTERWEAR")):
             block.add_text(text, dxfattribs={"layer": "1", "height": 0.5}).set_placement((0, -row))
         doc.modelspace().add_blockref(block.name, (0, 0))
@@ -531,6 +535,29 @@ def test_an_imported_jacket_gets_the_drafts_fronts_seams_and_buttons(tmp_path, f
         assert _same_outline(pattern.panels[name].outline, drafted.panels[name].outline, 0.01), name
         assert pattern.panels[name].edge_length("neck") == pytest.approx(drafted.panels[name].edge_length("neck"), abs=0.01)
     assert measure(pattern) == pytest.approx(measure(drafted), abs=0.2)  # the chest is read 5 mm under the armhole
+
+
+@pytest.mark.parametrize("fronts", [{"front_left": ("JACKET FRONT", 2)}, {"front_right": ("JACKET FRONT", 2)},
+                                    {"front_left": ("FRONT LEFT", 1), "front_right": ("FRONT RIGHT", 1)}])
+def test_an_imported_jacket_is_buttoned_where_its_drill_holes_mark_the_centre_front(tmp_path, fronts):
+    """Five buttons 9 cm apart marked on the centre front (the draft has four, 14 cm apart), and a pocket's
+    corner marked off it: the buttons go on the marks, top to bottom, and the pocket's mark is not one."""
+    buttons = np.stack([np.zeros(5), -12.0 - 9.0 * np.arange(5)], axis=1)
+    path = tmp_path / "jacket.dxf"
+    write_industry_jacket(path, fronts, np.vstack([buttons[::-1], [[12.0, -45.0]]]))
+    pattern = pattern_from_pieces(read_dxf(path), str(path))
+    assert np.array([t.point_a for t in pattern.tacks]) == pytest.approx(buttons, abs=1e-6)
+    assert np.array([t.point_b for t in pattern.tacks]) == pytest.approx(buttons * [-1.0, 1.0], abs=1e-6)
+    for name in ("front_left", "front_right"):  # the marks come with the fronts, in the draft's frame
+        assert len(pattern.panels[name].drill_holes) == 6
+
+
+def test_drill_holes_go_out_and_come_back_on_layer_13(tmp_path):
+    drafted = draft("jacket", "men", "M")
+    write_dxf(drafted, tmp_path / "jacket.dxf", seam_allowance_cm=1.0)
+    pieces = {p.panel.name: p.panel for p in read_dxf(tmp_path / "jacket.dxf")}
+    assert np.abs(pieces["front_left"].drill_holes - drafted.panels["front_left"].drill_holes).max() < 0.01
+    assert len(pieces["back"].drill_holes) == 0
 
 
 def test_an_imported_jacket_sews_as_the_drafted_one(tmp_path, example_avatar):

@@ -98,6 +98,8 @@ def test_svg_shows_every_piece_at_real_scale():
     assert groups == set(pattern.panels)
     width_mm = float(root.get("viewBox").split()[2])  # with a margin each side
     assert width_mm > 10 * sum(np.ptp(p.outline[:, 0]) for p in pattern.panels.values())  # mm, pieces side by side
+    jacket = ElementTree.fromstring(pattern_svg(drafted("jacket")))  # its buttons marked on both fronts
+    assert len([c for c in jacket.iter("{http://www.w3.org/2000/svg}circle") if c.get("class") == "drill"]) == 8
 
 
 @pytest.mark.parametrize("category, gender, size", [("tee", "men", "L"), ("skirt", "women", "S"),
@@ -213,7 +215,11 @@ def test_a_jacket_has_two_fronts_that_overlap_for_buttons_and_a_stand_collar():
     pattern = drafted("jacket", "men", "M")
     left, right = pattern.panels["front_left"], pattern.panels["front_right"]
     assert left.outline[:, 0].min() == pytest.approx(-2.5) and right.outline[:, 0].max() == pytest.approx(2.5)
-    assert left.area_cm2 == pytest.approx(right.area_cm2) and len(left.notches) == 5  # underarm and four buttons
+    assert left.area_cm2 == pytest.approx(right.area_cm2) and len(left.notches) == 1  # the underarm
+    # four buttons marked down the centre front by drill holes, their holes at the mirror image in the right front
+    assert len(left.drill_holes) == 4 and np.all(left.drill_holes[:, 0] == 0.0)
+    assert np.array_equal(right.drill_holes, left.drill_holes * [-1.0, 1.0])
+    assert [t.point_a for t in pattern.tacks] == [tuple(p) for p in left.drill_holes]
     collar = [s for s in pattern.seams if s.name == "collar"][0]
     assert len(collar.b) == 3 and pattern.side_length(collar.a) == pytest.approx(measure(pattern)["neck_opening"])
     cap = [s for s in pattern.seams if s.name == "sleeve_left"][0]

@@ -1,7 +1,8 @@
 """Pattern pieces in and out of DXF, in the AAMA / ASTM D6673 convention that CAD systems exchange.
 
 Each piece is a block inserted in model space. Inside it, by layer: 1 the boundary (cut line), 4
-notches (short lines from the boundary inwards), 7 the grain line, 8 internal lines, and text
+notches (short lines from the boundary inwards), 7 the grain line, 8 internal lines, 13 drill holes
+(points, or circles read by their centres: button and buttonhole marks), and text
 "Piece Name:", "Size:", "Quantity:", "Category:", "Annotation:", and 14 the sew line when the cut line
 carries seam allowances (ASTM's notch shapes on 80-83 count as notches). Units come from the header's
 $INSUNITS or from a "Units: METRIC|ENGLISH" text. Reading accepts what Gerber AccuMark, Lectra,
@@ -29,7 +30,7 @@ from ezdxf.lldxf.const import DXFError
 
 from engine.patterns.model import Panel, Pattern, PatternError, Placement, signed_area
 
-BOUNDARY, NOTCHES, MIRROR, GRAIN, INTERNAL, SEW_LINE = "1", "4", "6", "7", "8", "14"
+BOUNDARY, NOTCHES, MIRROR, GRAIN, INTERNAL, DRILL_HOLES, SEW_LINE = "1", "4", "6", "7", "8", "13", "14"
 NOTCH_SHAPES = ("80", "81", "82", "83")  # ASTM D6673's T, castle, check and U notches
 MAX_SEAM_ALLOWANCE_CM = 5.0  # seams take about 1 cm, hems 2-4 cm: more is not an allowance
 MITRE_LIMIT = 5.0  # allowances meet at a corner squared off, as pattern makers cut them
@@ -59,7 +60,7 @@ def write_dxf(pattern: Pattern, path: Path, seam_allowance_cm: float = 0.0) -> N
     doc = ezdxf.new("R2000")
     doc.header["$INSUNITS"] = 4
     doc.header["$MEASUREMENT"] = 1
-    for layer in (BOUNDARY, NOTCHES, GRAIN, INTERNAL, SEW_LINE):
+    for layer in (BOUNDARY, NOTCHES, GRAIN, INTERNAL, DRILL_HOLES, SEW_LINE):
         doc.layers.add(layer)
     msp = doc.modelspace()
     msp.add_text("Units: METRIC", dxfattribs={"layer": "0", "height": 5.0}).set_placement((0, -50))
@@ -79,6 +80,8 @@ def write_dxf(pattern: Pattern, path: Path, seam_allowance_cm: float = 0.0) -> N
         block.add_line(tuple(panel.grain[0] * to_mm), tuple(panel.grain[1] * to_mm), dxfattribs={"layer": GRAIN})
         for line in panel.internal_lines:
             block.add_polyline2d([tuple(p) for p in line * to_mm], dxfattribs={"layer": INTERNAL})
+        for hole in panel.drill_holes:
+            block.add_point(tuple(hole * to_mm), dxfattribs={"layer": DRILL_HOLES})
         texts = [f"Piece Name: {panel.name.upper()}", f"Size: {pattern.size}", f"Quantity: {panel.quantity}",
                  f"Category: {pattern.category}", f"Annotation: {pattern.gender} {pattern.category}, {pattern.fabric}"]
         for row, text in enumerate(texts):
@@ -106,7 +109,7 @@ def read_dxf(path: Path, size: str | None = None, seam_allowance_cm: float = 0.0
     for block in doc.blocks:
         if block.name.startswith("*"):
             continue  # model and paper space
-        fields, boundary, notches, grain, internal, mirror, sewn = {}, [], [], None, [], [], []
+        fields, boundary, notches, grain, internal, mirror, sewn, holes = {}, [], [], None, [], [], [], []
         for entity in block:
             layer, kind = entity.dxf.layer, entity.dxftype()
             if kind in ("TEXT", "MTEXT"):
@@ -125,6 +128,8 @@ def read_dxf(path: Path, size: str | None = None, seam_allowance_cm: float = 0.0
                 mirror.extend(_runs(entity, chord))
             elif layer == SEW_LINE:
                 sewn.extend(_runs(entity, chord))
+            elif layer == DRILL_HOLES and kind in ("POINT", "CIRCLE"):
+                holes.append(tuple(entity.dxf.location if kind == "POINT" else entity.dxf.center)[:2])
         if not boundary:
             continue
         name = fields.get("piece name") or block.name
@@ -133,7 +138,8 @@ def read_dxf(path: Path, size: str | None = None, seam_allowance_cm: float = 0.0
             outline = outline[::-1]
         quantity = int(fields["quantity"]) if fields.get("quantity", "").isdigit() else 1
         panel = Panel(name.lower(), outline, (), np.zeros((2, 2)) if grain is None else grain * cm,
-                      _placement(name), np.array(notches).reshape(-1, 2) * cm, tuple(r * cm for r in internal), quantity)
+                      _placement(name), np.array(notches).reshape(-1, 2) * cm, tuple(r * cm for r in internal), quantity,
+                      drill_holes=np.array(holes).reshape(-1, 2) * cm)
         try:
             if mirror:
                 panel = unfolded(panel, mirror[0][[0, -1]] * cm)
@@ -203,7 +209,7 @@ def _as_sewn(panel: Panel, sew_runs: list[np.ndarray], cm: float, allowance: flo
 
 
 def unfolded(panel: Panel, line: np.ndarray) -> Panel:
-    """A half piece cut on the fold made whole: its outline, notches and internal lines mirrored about `line`
+    """A half piece cut on the fold made whole: its outline, notches, internal lines and drill holes mirrored about `line`
     (two points on the fold, cm), the boundary's run along the fold dropped."""
     along = (line[1] - line[0]) / max(float(np.linalg.norm(line[1] - line[0])), 1e-9)
     outline = panel.outline
@@ -225,9 +231,10 @@ def unfolded(panel: Panel, line: np.ndarray) -> Panel:
     whole = np.vstack([half, reflect(half[::-1])[1:-1]])
     notches = panel.notches.reshape(-1, 2)
     off_fold = np.abs((notches - line[0]) @ np.array([along[1], -along[0]])) >= ON_LINE_CM
+    holes = panel.drill_holes.reshape(-1, 2)
     return replace(panel, outline=whole, notches=np.vstack([notches, reflect(notches[off_fold])]),
                    internal_lines=panel.internal_lines + tuple(reflect(r) for r in panel.internal_lines),
-                   cut_on_fold=True)
+                   drill_holes=np.vstack([holes, reflect(holes)]), cut_on_fold=True)
 
 
 def _units(doc, where: str) -> int:

@@ -12,7 +12,8 @@ told by its Category text, a piece name saying DRESS, or a back longer than DRES
 jacket (its Category, or a front cut twice, or a left and a right front) has a front with the button
 overlap: hem, side, armhole, shoulder, neck, front edge, where the neck run's last straight step is
 the overlap's; its right front is the left one's mirror image, its collar's ends finish the front
-edges, and it is buttoned down the centre front as drafted. A JSON sidecar can say what a piece is (`"pieces"`: name to front,
+edges, and it is buttoned where the file's drill holes (layer 13) mark the centre front, or else down
+it as drafted. A JSON sidecar can say what a piece is (`"pieces"`: name to front,
 back, sleeve or band), name its edges (`"edges"`: names in the order the error lists them), say what
 the garment is (`"category"`), how long a zip or placket opens its neckline (`"neck_slit_cm"`) or give the seams outright (`"seams"`: name, and runs `a` and `b` of
 [piece, edge] pairs). When the pieces say too little, the error lists every piece's edges with their
@@ -54,7 +55,7 @@ from engine.patterns.runs import (
     sort_pieces,
     with_edges,
 )
-from engine.patterns.tops import HIP_BELOW_WAIST_CM, _proportions, button_heights, top_seams
+from engine.patterns.tops import HIP_BELOW_WAIST_CM, _proportions, button_heights, buttoned, top_seams
 
 BODICE = ("hem", "side_{a}", "armhole_{a}", "shoulder_{a}", "neck", "shoulder_{b}", "armhole_{b}", "side_{b}")
 SLEEVE = ("hem", "underarm_front", "cap", "underarm_back")
@@ -66,6 +67,7 @@ LONG_SLEEVE_CM = 40.0  # a sleeve longer than this makes a long-sleeve top
 MAX_NECK_SLIT_CM = 80.0
 JACKET_FRONT = ("hem", "side_left", "armhole_left", "shoulder_left", "neck", "front_edge")
 MIN_OVERLAP_CM = 1.0  # a jacket front's neck ends in a straight step at least this long: the button overlap
+BUTTON_LINE_CM = 1.0  # drill holes this close to the centre front mark buttons (others: pockets, darts)
 DRESS_MIN_LENGTH_CM = 85.0  # a top whose back is longer than this, shoulder to hem, is a dress
 METHOD = "imported from DXF; seams inferred for a set-in-sleeve top"
 
@@ -213,10 +215,13 @@ def _jacket_fronts(left: Panel) -> tuple[Panel, Panel]:
 
 
 def _buttons(front_left: Panel) -> tuple[Tack, ...]:
-    """Buttons down the centre front as drafted: each on the left front through its hole in the right one."""
-    heights = button_heights(-float(front_left.edge_points("neck")[-1, 1]), -float(front_left.outline[:, 1].min()))
-    return tuple(Tack(f"button_{k + 1}", "front_left", (0.0, float(y)), "front_right", (0.0, float(y)))
-                 for k, y in enumerate(heights))
+    """Buttons where the file marks them, by drill holes on the centre front (top to bottom); without marks, down
+    the centre front as drafted. Each is on the left front, through its hole in the right one."""
+    holes = front_left.drill_holes[np.abs(front_left.drill_holes[:, 0]) < BUTTON_LINE_CM]
+    if not len(holes):
+        heights = button_heights(-float(front_left.edge_points("neck")[-1, 1]), -float(front_left.outline[:, 1].min()))
+        holes = np.stack([np.zeros(len(heights)), heights], axis=1)
+    return buttoned(replace(front_left, drill_holes=holes[np.argsort(-holes[:, 1])]))
 
 
 def _category(pieces: list[DxfPiece], sidecar: dict) -> str | None:

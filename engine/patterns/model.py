@@ -1,7 +1,7 @@
 """A garment as a sewing pattern: flat panels (closed outlines in cm with named edges) and the seams that join them.
 
 Everything a pattern maker draws lives here as data: the outline of each piece, its grain line,
-notches, internal lines, quantity and cut-on-fold, where it goes on the body, and which edge runs
+notches, internal lines, drill holes (button and buttonhole marks), quantity and cut-on-fold, where it goes on the body, and which edge runs
 sew to which (one edge to two for a sleeve cap set into a front and a back armhole). Validation
 names the piece and the problem. Geometry is numpy; simple-polygon checks use shapely.
 """
@@ -56,6 +56,7 @@ class Panel:
     internal_lines: tuple[np.ndarray, ...] = ()
     quantity: int = 1
     cut_on_fold: bool = False
+    drill_holes: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # marks inside: buttons, buttonholes
 
     def edge(self, name: str) -> Edge:
         for edge in self.edges:
@@ -183,7 +184,8 @@ def mirrored(panel: Panel, name: str, placement: Placement | None, rename: dict[
     edges = tuple(Edge(rename.get(e.name, e.name), (count - 1 - e.end) % count, (count - 1 - e.start) % count)
                   for e in reversed(panel.edges))
     return Panel(name, (panel.outline * flip)[::-1], edges, panel.grain * flip, placement, panel.notches * flip,
-                 tuple(line * flip for line in panel.internal_lines), panel.quantity, panel.cut_on_fold)
+                 tuple(line * flip for line in panel.internal_lines), panel.quantity, panel.cut_on_fold,
+                 panel.drill_holes * flip)
 
 
 def require_positive(values: dict, fields: tuple[str, ...], what: str, needs: str = "positive numbers (cm) for") -> None:

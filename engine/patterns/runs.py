@@ -97,9 +97,9 @@ def as_piece(panel: Panel, name: str, placement: Placement | None) -> Panel:
 
 
 def moved(panel: Panel, shift: np.ndarray) -> Panel:
-    """The piece translated by `shift` (cm), with its grain, notches and internal lines."""
+    """The piece translated by `shift` (cm), with its grain, notches, internal lines and drill holes."""
     return replace(panel, outline=panel.outline + shift, grain=panel.grain + shift,
-                   notches=panel.notches + shift if len(panel.notches) else panel.notches,
+                   notches=panel.notches.reshape(-1, 2) + shift, drill_holes=panel.drill_holes.reshape(-1, 2) + shift,
                    internal_lines=tuple(line + shift for line in panel.internal_lines))
 
 

@@ -1,5 +1,5 @@
 """A pattern as SVG, to look at: every piece at real scale (1 unit = 1 mm), laid out in a row, with
-its name, size, quantity, grain arrow, notches and edge names."""
+its name, size, quantity, grain arrow, notches, drill holes (buttons) and edge names."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ def pattern_svg(pattern: Pattern) -> str:
         parts.append(f'<line x1="{gx0:.2f}" y1="{gy0:.2f}" x2="{gx1:.2f}" y2="{gy1:.2f}" stroke="#444" '
                      f'stroke-width="1.2" marker-start="url(#arrow)" marker-end="url(#arrow)"/>')
         parts += [f'<circle cx="{x:.2f}" cy="{y:.2f}" r="4" fill="#c33"/>' for x, y in xy(panel.notches)]
+        parts += [f'<circle class="drill" cx="{x:.2f}" cy="{y:.2f}" r="5" fill="none" stroke="#36c" stroke-width="1.5"/>'
+                  for x, y in xy(panel.drill_holes)]
         for edge in panel.edges:
             mx, my = xy(panel.edge_points(edge.name)).mean(axis=0)
             parts.append(f'<text x="{mx:.1f}" y="{my:.1f}" font-size="14" fill="#777" text-anchor="middle">'

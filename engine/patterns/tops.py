@@ -153,6 +153,13 @@ def button_heights(neck_depth_cm: float, length_cm: float) -> np.ndarray:
     return np.linspace(-neck_depth_cm - BUTTON_BELOW_NECK_CM, -length_cm + BUTTON_ABOVE_HEM_CM, BUTTONS)
 
 
+def buttoned(front_left: Panel) -> tuple[Tack, ...]:
+    """A button at each of the left front's drill holes, through its hole at the same place in the right front
+    (the left's mirror image: x flips)."""
+    return tuple(Tack(f"button_{k + 1}", "front_left", (float(x), float(y)), "front_right", (-float(x), float(y)))
+                 for k, (x, y) in enumerate(front_left.drill_holes))
+
+
 def _jacket_fronts(pom: dict, neck_half: float) -> tuple[Panel, Panel]:
     """Left and right fronts, each running past the centre front by the button overlap."""
     half = _half_bodice(pom, neck_half, neck_half + FRONT_NECK_DEPTH_BEYOND_WIDTH_CM, ARMHOLE_SCOOP_CM["front"])
@@ -163,9 +170,9 @@ def _jacket_fronts(pom: dict, neck_half: float) -> tuple[Panel, Panel]:
         ("armhole_left", half["armhole"]), ("shoulder_left", half["shoulder"]), ("neck", half["neck"]),
         ("front_edge", front_edge)])
     scye = _proportions(pom)[0]
-    buttons = np.stack([np.zeros(BUTTONS), button_heights(depth, length)], axis=1)
+    buttons = np.stack([np.zeros(BUTTONS), button_heights(depth, length)], axis=1)  # and their holes in the right front
     left = Panel("front_left", outline, edges, np.array([[hem_half / 2, -depth], [hem_half / 2, -length + 3.0]]),
-                 Placement.FRONT_TORSO, np.vstack([[[pom["chest"] / 4, -scye]], buttons]))
+                 Placement.FRONT_TORSO, np.array([[pom["chest"] / 4, -scye]]), drill_holes=buttons)
     right = mirrored(left, "front_right", Placement.FRONT_TORSO,
                      {f"{part}_left": f"{part}_right" for part in ("side", "armhole", "shoulder")})
     return left, right
@@ -202,9 +209,7 @@ def draft_top(category: str, gender: str, size: str, pom: dict) -> Pattern:
     panels = {p.name: p for p in (*fronts, back, *sleeves, finish)}
     seams = top_seams(front_of, necks, finish.name, sleeves=True, band_ends_sewn=category != "jacket")
     scye, _, waist_depth = _proportions(pom)
-    # buttoned: each button on the left front's centre line through its hole on the right front's
-    tacks = tuple(Tack(f"button_{k + 1}", "front_left", tuple(point), "front_right", tuple(point))
-                  for k, point in enumerate(fronts[0].notches[1:])) if category == "jacket" else ()
+    tacks = buttoned(fronts[0]) if category == "jacket" else ()
     pattern = Pattern(category, gender, size, fabric.name, panels, tuple(seams), METHOD,
                       {"chest": -scye, "waist": -waist_depth}, tacks, NECK_SLIT_CM.get(category, 0.0))
     pattern.validate(ease_fraction=max(0.05, fabric.comfort_strain_pct / 100.0))
