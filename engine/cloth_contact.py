@@ -1,4 +1,5 @@
-"""Cloth against itself: layers of one garment (a skirt's front and back, a jacket's two fronts) kept apart.
+"""Cloth against itself: layers of one garment (a skirt's front and back, a jacket's two fronts) kept apart, and
+held together where buttons hold them.
 
 Each vertex near a triangle it is not part of (nor next to) is held at least `thickness_m` off that
 triangle, on the side it was found on: a stiff penalty on the gap between the vertex and the point of
@@ -27,30 +28,17 @@ RINGS = 3  # a vertex is not held apart from triangles this few edges (about 4 c
 class SelfContact:
     """The vertex-triangle pairs of one garment mesh that are close in space but not on the cloth."""
 
-    def __init__(self, faces: np.ndarray, vertex_count: int, on_cloth: np.ndarray,
+    def __init__(self, faces: np.ndarray, vertex_count: int, joined: np.ndarray | None = None, rings: int = RINGS,
                  thickness_m: float = THICKNESS_M, reach_m: float = REACH_M, stiffness: float = STIFFNESS):
-        """`on_cloth`: sorted keys (a * vertex_count + b) of the vertex pairs near each other on the cloth itself."""
+        """Vertices within `rings` edges of each other are near on the cloth; `joined` (K, 2) vertex pairs (seams
+        not yet merged) count as edges."""
         self.faces = np.asarray(faces)
         self.vertex_count = vertex_count
         self.thickness, self.reach, self.stiffness = thickness_m, reach_m, stiffness
-        self._near_keys = on_cloth
+        ring = _rings(self.faces, vertex_count, rings, joined)
+        self._near_keys = np.unique(ring.row.astype(np.int64) * vertex_count + ring.col)  # sorted
         self.matrix: torch.Tensor | None = None
         self.normals = torch.zeros((0, 3), dtype=DTYPE)
-
-    @classmethod
-    def of_mesh(cls, faces: np.ndarray, vertex_count: int, joined: np.ndarray | None = None, rings: int = RINGS,
-                **options) -> SelfContact:
-        """Pairs within `rings` edges of each other are on the cloth; `joined` (K, 2) vertex pairs (seams not yet
-        merged) count as edges."""
-        ring = _rings(np.asarray(faces), vertex_count, rings, joined)
-        return cls(faces, vertex_count, np.unique(ring.row.astype(np.int64) * vertex_count + ring.col), **options)
-
-    def welded(self, weld: np.ndarray, faces: np.ndarray, vertex_count: int) -> SelfContact:
-        """The same for the mesh whose vertex `weld[i]` is this one's vertex i (seams and buttons merged): a
-        button's two layers stay apart round it, where `of_mesh` on the merged mesh would count them as one."""
-        a, b = np.divmod(self._near_keys, self.vertex_count)
-        keys = np.unique(weld[a].astype(np.int64) * vertex_count + weld[b])
-        return SelfContact(faces, vertex_count, keys, self.thickness, self.reach, self.stiffness)
 
     def refresh(self, positions: np.ndarray) -> int:
         """Find the pairs and their gap directions at `positions`; returns how many there are."""
@@ -63,7 +51,7 @@ class SelfContact:
         corners = self.faces[face]
         keys = vertex[:, None].astype(np.int64) * self.vertex_count + corners
         on_cloth = np.searchsorted(self._near_keys, keys).clip(max=len(self._near_keys) - 1)
-        keep = ~(self._near_keys[on_cloth] == keys).any(axis=1)  # no corner within two edges of the vertex
+        keep = ~(self._near_keys[on_cloth] == keys).any(axis=1)  # no corner near the vertex on the cloth
         vertex, face, corners = vertex[keep], face[keep], corners[keep]
         closest = trimesh.triangles.closest_point(triangles[face], positions[vertex])
         gap = positions[vertex] - closest
@@ -95,6 +83,33 @@ class SelfContact:
         depth = (self.thickness - ((self.matrix @ x) * self.normals).sum(dim=1)).clamp(min=0.0)
         force = (self.stiffness * depth)[:, None] * self.normals
         return 0.5 * self.stiffness * (depth**2).sum(), -(self.transposed @ force)
+
+
+class Ties:
+    """Pairs of vertices on two layers held `rest_m` apart by stiff springs: buttons. Not merged into one vertex,
+    so the layers round a button lie on each other instead of crossing at it."""
+
+    def __init__(self, pairs: np.ndarray, vertex_count: int, rest_m: float = THICKNESS_M, stiffness: float = 2e6):
+        self.pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        self.vertex_count, self.rest, self.stiffness = vertex_count, rest_m, stiffness
+        matrix = scipy.sparse.csr_matrix((np.r_[-np.ones(len(self.pairs)), np.ones(len(self.pairs))],
+                                          (np.r_[np.arange(len(self.pairs)), np.arange(len(self.pairs))],
+                                           np.r_[self.pairs[:, 0], self.pairs[:, 1]])),
+                                         shape=(len(self.pairs), vertex_count))
+        self.matrix, self.transposed = _torch_csr(matrix), _torch_csr(matrix.T.tocsr())
+
+    def refresh(self, positions: np.ndarray) -> int:
+        return len(self.pairs)
+
+    def energy(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The springs' energy and its gradient by x."""
+        if not len(self.pairs):
+            return torch.zeros((), dtype=x.dtype), torch.zeros_like(x)
+        gap = self.matrix @ x
+        length = gap.norm(dim=1)
+        stretch = length - self.rest
+        force = (self.stiffness * stretch / length.clamp_min(1e-9))[:, None] * gap
+        return 0.5 * self.stiffness * (stretch**2).sum(), self.transposed @ force
 
 
 def _rings(faces: np.ndarray, vertex_count: int, steps: int, joined: np.ndarray | None) -> scipy.sparse.coo_matrix:

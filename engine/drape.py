@@ -5,8 +5,8 @@ in compression so loose cloth folds), its bending (springs across every pair of 
 weight, and a stiff penalty for entering the body within a small skin offset (nearest point of
 a refined copy of the body and its outward normal; this round's and the last's, so that cloth in a
 crease such as the armpit does not flip between arm and torso), and another for going below the floor
-the body stands on (and, for a garment sewn from a pattern, one for its layers passing through each other:
-`engine.cloth_contact`). L-BFGS in torch minimises it in rounds,
+the body stands on (and, for a garment sewn from a pattern, one for its layers passing through each other, and
+its buttons: `engine.cloth_contact`). L-BFGS in torch minimises it in rounds,
 refreshing the nearest body points between rounds; a last pass lifts any vertex still inside
 the skin out along the normal. Vertices held by an elastic waistband stay put. Deterministic.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse
@@ -26,8 +26,14 @@ from scipy.spatial import cKDTree
 
 from engine.garments.build import Garment
 
-if TYPE_CHECKING:
-    from engine.cloth_contact import SelfContact
+
+
+class ClothTerm(Protocol):
+    """A further energy of the cloth in the settle (layers kept apart, buttons), refreshed between rounds."""
+
+    def refresh(self, positions: np.ndarray) -> int: ...
+
+    def energy(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]: ...
 
 DTYPE = torch.float32  # twice as fast as float64 here, and millimetres are all we need
 
@@ -192,9 +198,9 @@ def drape(garment: Garment, body: trimesh.Trimesh, **options) -> DrapeResult:
 
 def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iterations: int = 30,
           skin_offset: float = 0.0025, collider: BodyCollider | None = None,
-          compression: float = 0.05, contact_stiffness: float = 5e4, layers: SelfContact | None = None) -> DrapeResult:
-    """`rounds` of at most `iterations` L-BFGS steps, refreshing the nearest body points between (and `layers`,
-    an `engine.cloth_contact.SelfContact` keeping the cloth's layers apart, if given)."""
+          compression: float = 0.05, contact_stiffness: float = 5e4, terms: tuple[ClothTerm, ...] = ()) -> DrapeResult:
+    """`rounds` of at most `iterations` L-BFGS steps, refreshing the nearest body points (and `terms`: the
+    cloth's layers kept apart and its buttons, `engine.cloth_contact`) between."""
     started = time.perf_counter()
     collider = collider or BodyCollider(body)
     fabric = garment.fabric
@@ -238,9 +244,9 @@ def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iteratio
             e, gradient = e + contact, gradient + push
         floor, push = floor_energy(x, collider.floor_y + skin_offset, contact_stiffness)
         e, gradient = e + floor, gradient + push
-        if layers is not None:
-            apart, push = layers.energy(x)
-            e, gradient = e + apart, gradient + push
+        for term in terms:
+            more, push = term.energy(x)
+            e, gradient = e + more, gradient + push
         moving.grad = gradient[free]
         return e
 
@@ -248,8 +254,8 @@ def _drape(garment: Garment, body: trimesh.Trimesh, *, rounds: int = 4, iteratio
     nearest = []
     for _ in range(rounds):
         nearest = [*nearest[-1:], torch.as_tensor(collider.nearest(positions().numpy()))]
-        if layers is not None:
-            layers.refresh(positions().numpy().astype(np.float64))
+        for term in terms:
+            term.refresh(positions().numpy().astype(np.float64))
         before = positions()
         optimiser.step(energy)
         moved = float((positions() - before).norm(dim=1).max())

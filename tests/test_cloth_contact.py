@@ -4,6 +4,7 @@ two layers apart, on small meshes whose answer is known."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 import trimesh
 
@@ -41,7 +42,7 @@ def test_edges_through_a_triangle_are_found_and_sheets_apart_or_touching_along_a
 
 def test_two_layers_closer_than_the_thickness_are_pushed_apart_and_apart_ones_are_left_alone():
     vertices, faces = _two_sheets(0.001)  # half the thickness apart
-    layers = SelfContact.of_mesh(faces, len(vertices))
+    layers = SelfContact(faces, len(vertices))
     assert layers.refresh(vertices) > 0
     energy, gradient = layers.energy(torch.as_tensor(vertices, dtype=DTYPE))
     assert energy > 0
@@ -66,5 +67,21 @@ def test_two_layers_closer_than_the_thickness_are_pushed_apart_and_apart_ones_ar
 def test_cloth_a_few_edges_apart_on_itself_is_never_held_apart():
     """A vertex is not pushed off the triangles round it, however the cloth is folded there."""
     vertices, faces = _sheet(0.0)
-    layers = SelfContact.of_mesh(faces, len(vertices))
+    layers = SelfContact(faces, len(vertices))
     assert layers.refresh(vertices) == 0
+
+
+def test_a_button_holds_its_two_layers_a_thickness_apart_not_in_one_point():
+    from engine.cloth_contact import Ties
+
+    x = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 0.01], [0.02, 0.0, 0.0]], dtype=DTYPE)
+    button = Ties(np.array([[0, 1]]), 3, rest_m=THICKNESS_M, stiffness=2e6)
+    energy, gradient = button.energy(x)
+    stretch = 0.01 - THICKNESS_M
+    assert float(energy) == pytest.approx(0.5 * 2e6 * stretch**2, rel=1e-5)
+    assert float(gradient[0, 2]) == pytest.approx(-2e6 * stretch, rel=1e-5)
+    assert float(gradient[1, 2]) == pytest.approx(2e6 * stretch, rel=1e-5)
+    assert float(gradient[2].abs().sum()) == 0.0  # a vertex it does not hold feels nothing
+    held = x.clone()
+    held[1, 2] = THICKNESS_M
+    assert float(button.energy(held)[0]) == pytest.approx(0.0, abs=1e-6)

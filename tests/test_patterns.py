@@ -307,8 +307,8 @@ def test_sewn_panels_close_their_seams_and_rest_on_the_body_not_in_it(sewn, exam
 def test_the_cloth_does_not_pass_through_itself(sewn, category):
     """Front and back layers (a skirt's and a dress's flared sides, a trouser leg's) and a jacket's two fronts stay
     apart, by an independent test: no edge of the draped mesh passes through one of its triangles. Measured before
-    they were held apart: skirt 92 edges, dress 139, jacket 136, trousers 7; now 0 but for the jacket's 28, all
-    within 5 cm of a button (where the thread goes through both), and the trousers' 6 in a fold at the shin."""
+    they were held apart: skirt 92 edges, dress 139, jacket 136, trousers 7; now 0 but for the jacket's 19, all
+    within 7 cm of a button (the top one, under the collar, most), and the trousers' 6 in a fold at the shin."""
     import trimesh
 
     from engine.cloth_contact import piercing_edges
@@ -319,9 +319,9 @@ def test_the_cloth_does_not_pass_through_itself(sewn, category):
     if category == "trousers":
         assert len(crossing) <= 10 and (crossing[:, 1] < 0.3).all()  # below the knee: the hem's stacked folds
     elif category == "jacket":
-        buttons = garment.positions[garment.weld[garment.seam_pairs[-len(garment.pattern.tacks):, 0]]]
-        assert len(crossing) < 40
-        assert np.linalg.norm(crossing[:, None] - buttons[None], axis=2).min(axis=1).max() < 0.06
+        buttons = garment.positions[garment.weld[garment.button_pairs[:, 0]]]
+        assert len(crossing) < 30
+        assert np.linalg.norm(crossing[:, None] - buttons[None], axis=2).min(axis=1).max() < 0.08
     else:
         assert len(crossing) == 0
 

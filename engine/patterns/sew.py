@@ -25,10 +25,11 @@ import trimesh
 
 from avatars import Avatar
 from avatars.tape import anny_landmarks
-from engine.cloth_contact import SelfContact
+from engine.cloth_contact import SelfContact, Ties
 from engine.drape import (
     DTYPE,
     BodyCollider,
+    ClothTerm,
     DrapeResult,
     Incidence,
     bending_pairs,
@@ -83,10 +84,11 @@ class SewnGarment:
     flat_cm: np.ndarray  # (N, 2) each flat panel vertex in its panel (cm)
     panel: np.ndarray  # (N,) the panel name of each flat vertex
     seam_pairs: np.ndarray  # (K, 2) flat vertices sewn together
+    button_pairs: np.ndarray  # (B, 2) flat vertices a button holds together, one on each layer
     closing_gap_mm: np.ndarray  # (K,) how far apart each pair was when the seams were merged
     seconds: float
     steps: int  # optimiser iterations, sewing and settling
-    layers: SelfContact  # what keeps the garment's layers apart, for settling it further
+    terms: tuple[ClothTerm, ...]  # its layers kept apart and its buttons, for settling it further
 
     @property
     def positions(self) -> np.ndarray:
@@ -377,12 +379,10 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
         gap = lambda bb: sum(np.linalg.norm(start[p[0]] - start[q[0]]) for p, q in zip(a, bb))  # noqa: E731
         b = b if gap(b) <= gap(b[::-1]) else b[::-1]  # sew each side the way round its ends meet
         pairs += [(i, j) for p, q in zip(a, b) for i in p for j in q]
-    sewn = len(pairs)  # the seams' pairs; then the buttons'
-    for tack in pattern.tacks:  # a button holds the nearest vertex of each piece to its point
-        ends = [offsets[piece] + int(np.argmin(np.linalg.norm(meshes[piece].vertices - np.array(point), axis=1)))
-                for piece, point in ((tack.panel_a, tack.point_a), (tack.panel_b, tack.point_b))]
-        pairs.append(tuple(ends))
     pairs = np.array(pairs)
+    buttons = np.array([[offsets[piece] + int(np.argmin(np.linalg.norm(meshes[piece].vertices - np.array(point), axis=1)))
+                         for piece, point in ((tack.panel_a, tack.point_a), (tack.panel_b, tack.point_b))]
+                        for tack in pattern.tacks], dtype=np.int64).reshape(-1, 2)  # each piece's vertex nearest its point
 
     fabric = load_fabric(pattern.fabric)
     rest = np.c_[flat * M_PER_CM, np.zeros(len(flat))]  # no edge crosses panels, so they may overlap here
@@ -396,7 +396,8 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
     points, normals = torch.as_tensor(collider.points, dtype=DTYPE), torch.as_tensor(collider.normals, dtype=DTYPE)
     seams = Incidence(pairs[:, 0], pairs[:, 1], len(rest))
     x = torch.as_tensor(start, dtype=DTYPE).clone().requires_grad_(True)
-    layers = SelfContact.of_mesh(faces, len(rest), pairs[:sewn])  # a button's two layers lie apart round it
+    layers = SelfContact(faces, len(rest), pairs)
+    ties = Ties(buttons, len(rest))
     steps = 0
     for seam_stiffness, rounds in SEAM_STAGES:
         optimiser = torch.optim.LBFGS([x], lr=1.0, max_iter=ITERATIONS, history_size=20, line_search_fn="strong_wolfe",
@@ -404,6 +405,7 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
         for _ in range(rounds):
             nearest = torch.as_tensor(collider.nearest(x.detach().numpy()))
             layers.refresh(x.detach().numpy().astype(np.float64))
+            ties.stiffness = seam_stiffness
 
             def energy() -> torch.Tensor:
                 at = x.detach()
@@ -411,7 +413,7 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
                 for term, push in (seam_energy(at, seams, seam_stiffness),
                                    contact_energy(at, points[nearest], normals[nearest], SKIN_OFFSET_M, CONTACT_STIFFNESS),
                                    floor_energy(at, collider.floor_y + SKIN_OFFSET_M, CONTACT_STIFFNESS),
-                                   layers.energy(at)):
+                                   layers.energy(at), ties.energy(at)):
                     e, gradient = e + term, gradient + push
                 x.grad = gradient
                 return e
@@ -421,8 +423,8 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
     closed = x.detach().numpy().astype(np.float64)
     gap_mm = 1000.0 * np.linalg.norm(closed[pairs[:, 0]] - closed[pairs[:, 1]], axis=1)
     garment, weld = _welded(pattern, closed, faces, flat, panel, pairs)
-    layers = layers.welded(weld, garment.faces, len(garment.rest))
+    terms = (SelfContact(garment.faces, len(garment.rest)), Ties(weld[buttons], len(garment.rest)))
     settled = drape(garment, avatar.mesh, collider=collider, rounds=SETTLE_ROUNDS, iterations=ITERATIONS,
-                    skin_offset=SKIN_OFFSET_M, compression=COMPRESSION, contact_stiffness=CONTACT_STIFFNESS, layers=layers)
-    return SewnGarment(pattern, settled, weld, flat, panel, pairs, gap_mm, time.perf_counter() - started,
-                       steps + settled.steps, layers)
+                    skin_offset=SKIN_OFFSET_M, compression=COMPRESSION, contact_stiffness=CONTACT_STIFFNESS, terms=terms)
+    return SewnGarment(pattern, settled, weld, flat, panel, pairs, buttons, gap_mm, time.perf_counter() - started,
+                       steps + settled.steps, terms)
