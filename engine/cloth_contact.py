@@ -36,7 +36,8 @@ class SelfContact:
         self.vertex_count = vertex_count
         self.thickness, self.reach, self.stiffness = thickness_m, reach_m, stiffness
         ring = _rings(self.faces, vertex_count, rings, joined)
-        self._near_keys = np.unique(ring.row.astype(np.int64) * vertex_count + ring.col)  # sorted
+        self._near = np.zeros((vertex_count, (vertex_count + 7) // 8), dtype=np.uint8)  # a bit per pair
+        np.bitwise_or.at(self._near, (ring.row, ring.col >> 3), (1 << (ring.col & 7)).astype(np.uint8))
         self.matrix: torch.Tensor | None = None
         self.normals = torch.zeros((0, 3), dtype=DTYPE)
 
@@ -49,9 +50,8 @@ class SelfContact:
                                                          output_type="coo_matrix")
         vertex, face = near.row, near.col
         corners = self.faces[face]
-        keys = vertex[:, None].astype(np.int64) * self.vertex_count + corners
-        on_cloth = np.searchsorted(self._near_keys, keys).clip(max=len(self._near_keys) - 1)
-        keep = ~(self._near_keys[on_cloth] == keys).any(axis=1)  # no corner near the vertex on the cloth
+        on_cloth = (self._near[vertex[:, None], corners >> 3] >> (corners & 7)) & 1
+        keep = ~on_cloth.any(axis=1)  # no corner near the vertex on the cloth
         vertex, face, corners = vertex[keep], face[keep], corners[keep]
         closest = trimesh.triangles.closest_point(triangles[face], positions[vertex])
         gap = positions[vertex] - closest

@@ -53,6 +53,7 @@ CONTACT_STIFFNESS = 5e4
 #: (seam spring stiffness N/m per metre, rounds): pull the seams shut, stiffer each stage, before they are merged
 SEAM_STAGES = ((2e3, 2), (2e4, 2), (2e5, 1), (2e6, 1))
 SETTLE_ROUNDS = 4  # then the merged garment settles under gravity (`engine.drape`)
+SETTLE_REACH_M = 0.01  # settling moves the cloth less than sewing: its layers are looked for nearer
 ITERATIONS = 60
 ROW_M = 0.01  # sleeve rows for wrapping, a centimetre apart
 SLEEVE_CLEARANCE_M = 0.01  # sleeves start at least this far outside the arm
@@ -423,7 +424,7 @@ def _sew(pattern: Pattern, avatar: Avatar, edge_cm: float, collider: BodyCollide
     closed = x.detach().numpy().astype(np.float64)
     gap_mm = 1000.0 * np.linalg.norm(closed[pairs[:, 0]] - closed[pairs[:, 1]], axis=1)
     garment, weld = _welded(pattern, closed, faces, flat, panel, pairs)
-    terms = (SelfContact(garment.faces, len(garment.rest)), Ties(weld[buttons], len(garment.rest)))
+    terms = (SelfContact(garment.faces, len(garment.rest), reach_m=SETTLE_REACH_M), Ties(weld[buttons], len(garment.rest)))
     settled = drape(garment, avatar.mesh, collider=collider, rounds=SETTLE_ROUNDS, iterations=ITERATIONS,
                     skin_offset=SKIN_OFFSET_M, compression=COMPRESSION, contact_stiffness=CONTACT_STIFFNESS, terms=terms)
     return SewnGarment(pattern, settled, weld, flat, panel, pairs, buttons, gap_mm, time.perf_counter() - started,
