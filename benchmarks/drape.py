@@ -29,7 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from avatars import Avatar
-from engine.cloth_contact import piercing_edges
+from engine.cloth_contact import THICKNESS_M, piercing_edges
 from engine.drape import BodyCollider, DrapeResult, drape
 from engine.fit import penetration_mm
 from engine.garments.build import Garment
@@ -41,7 +41,8 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "body.json"
 
 def newton_vbd(garment: Garment, body: trimesh.Trimesh, frames: int, seconds: float,
                fps: int = 60, substeps: int = 10, iterations: int = 5) -> tuple[np.ndarray, int, float] | None:
-    """NVIDIA Newton's VBD cloth solver on the CPU (static body mesh collider), capped in frames and
+    """NVIDIA Newton's VBD cloth solver on the CPU (static body mesh collider, its own cloth self-contact at our
+    layers' thickness), capped in frames and
     wall-clock; returns positions, frames run and seconds per frame (kernel compiling excluded),
     or None where newton is not installed (`pip install newton`)."""
     try:
@@ -63,7 +64,8 @@ def newton_vbd(garment: Garment, body: trimesh.Trimesh, frames: int, seconds: fl
     flags = model.particle_flags.numpy()
     flags[garment.pinned] &= ~int(newton.ParticleFlags.ACTIVE)
     model.particle_flags = wp.array(flags, device="cpu")
-    solver = newton.solvers.SolverVBD(model, iterations=iterations)
+    solver = newton.solvers.SolverVBD(model, iterations=iterations, particle_enable_self_contact=True,
+                                      particle_self_contact_radius=THICKNESS_M, particle_self_contact_margin=2 * THICKNESS_M)
     state_0, state_1, control = model.state(), model.state(), model.control()
     state_0.particle_q.assign(wp.array(garment.start.astype(np.float32), dtype=wp.vec3, device="cpu"))
     pipeline = newton.CollisionPipeline(model)
