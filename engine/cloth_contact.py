@@ -22,7 +22,7 @@ from engine.drape import DTYPE, _torch_csr
 THICKNESS_M = 0.002  # two layers of cloth, kept this far apart at their vertices
 REACH_M = 0.02  # pairs are looked for this far beyond the thickness: how far a vertex may move in a round
 STIFFNESS = 5e4  # as the body contact
-RINGS = 3  # a vertex is not held apart from triangles this few edges (about 4 cm of cloth) from it
+RINGS = 1  # a vertex is not held apart from the triangles round it and their neighbours
 
 
 class SelfContact:

@@ -65,10 +65,21 @@ def test_two_layers_closer_than_the_thickness_are_pushed_apart_and_apart_ones_ar
 
 
 def test_cloth_a_few_edges_apart_on_itself_is_never_held_apart():
-    """A vertex is not pushed off the triangles round it, however the cloth is folded there."""
+    """A vertex is not pushed off the triangles round it, nor off the flat cloth further on."""
     vertices, faces = _sheet(0.0)
     layers = SelfContact(faces, len(vertices))
-    assert layers.refresh(vertices) == 0
+    layers.refresh(vertices)
+    energy, gradient = layers.energy(torch.as_tensor(vertices, dtype=DTYPE))
+    assert float(energy) == 0.0 and float(gradient.abs().max()) == 0.0
+    folded = vertices.copy()  # the sheet's far half folded flat back over its near half, a thickness above
+    far = vertices[:, 0] > 0.025
+    folded[far, 0] = 0.05 - vertices[far, 0]
+    folded[far, 2] = THICKNESS_M / 2
+    layers.refresh(folded)
+    _, gradient = layers.energy(torch.as_tensor(folded, dtype=DTYPE))
+    over = vertices[:, 0] > 0.035  # away from the fold: the upper layer pushed up, the lower down
+    under = vertices[:, 0] < 0.015
+    assert float(gradient[over, 2].max()) < 0 and float(gradient[under, 2].min()) > 0
 
 
 def test_a_button_holds_its_two_layers_a_thickness_apart_not_in_one_point():

@@ -172,6 +172,15 @@ class _Placer:
         sign = -1.0 if back else 1.0
         return np.stack([sign * scale * x, top_y + flat_m[:, 1], self.chest.centre_z + sign * scale * z], axis=1)
 
+    def clear_of_torso(self, x: np.ndarray) -> np.ndarray:
+        """Points (a loose sleeve's underarm) moved out of the ellipse the front and back go round, to a layer
+        outside it, so that a sleeve does not start through the body pieces beside the armpit."""
+        across, depth = x[:, 0] / self.chest.half_width, (x[:, 2] - self.chest.centre_z) / self.chest.half_depth
+        reach = np.hypot(across, depth)
+        outside = (1.0 + SIDE_GAP) * (1.0 + LAYER_M / self.chest.half_depth)
+        push = np.where(reach < outside, outside / np.maximum(reach, 1e-9), 1.0)
+        return np.stack([x[:, 0] * push, x[:, 1], self.chest.centre_z + (x[:, 2] - self.chest.centre_z) * push], axis=1)
+
     def leg(self, flat_m: np.ndarray, outline_m: np.ndarray, left: bool, back: bool, top_y: float, rise_m: float) -> np.ndarray:
         """Wrap a trouser piece: above the crotch round the hips from the centre line (the crotch extension
         curving under, towards the other side), below it round its leg, each row's middle on the leg's front
@@ -297,7 +306,7 @@ class _Placer:
             return self.torso(flat_m, pattern.panels[name].outline * M_PER_CM, placement is Placement.BACK_TORSO, top,
                               name == LAPPING_FRONT.get(pattern.gender))
         if placement in (Placement.LEFT_ARM, Placement.RIGHT_ARM):
-            return self.arm(flat_m, placement is Placement.LEFT_ARM)
+            return self.clear_of_torso(self.arm(flat_m, placement is Placement.LEFT_ARM))
         if placement in (Placement.LEFT_LEG, Placement.RIGHT_LEG):
             return self.leg(flat_m, pattern.panels[name].outline * M_PER_CM, placement is Placement.LEFT_LEG,
                             name.startswith("back"), top,
