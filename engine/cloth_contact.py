@@ -17,7 +17,7 @@ import torch
 import trimesh
 from scipy.spatial import cKDTree
 
-from engine.drape import DTYPE, _torch_csr
+from engine.drape import DTYPE, Incidence, _torch_csr
 
 THICKNESS_M = 0.002  # two layers of cloth, kept this far apart at their vertices
 REACH_M = 0.02  # pairs are looked for this far beyond the thickness: how far a vertex may move in a round
@@ -91,12 +91,8 @@ class Ties:
 
     def __init__(self, pairs: np.ndarray, vertex_count: int, rest_m: float = THICKNESS_M, stiffness: float = 2e6):
         self.pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-        self.vertex_count, self.rest, self.stiffness = vertex_count, rest_m, stiffness
-        matrix = scipy.sparse.csr_matrix((np.r_[-np.ones(len(self.pairs)), np.ones(len(self.pairs))],
-                                          (np.r_[np.arange(len(self.pairs)), np.arange(len(self.pairs))],
-                                           np.r_[self.pairs[:, 0], self.pairs[:, 1]])),
-                                         shape=(len(self.pairs), vertex_count))
-        self.matrix, self.transposed = _torch_csr(matrix), _torch_csr(matrix.T.tocsr())
+        self.springs = Incidence(self.pairs[:, 0], self.pairs[:, 1], vertex_count)
+        self.rest, self.stiffness = rest_m, stiffness
 
     def refresh(self, positions: np.ndarray) -> int:
         return len(self.pairs)
@@ -105,11 +101,11 @@ class Ties:
         """The springs' energy and its gradient by x."""
         if not len(self.pairs):
             return torch.zeros((), dtype=x.dtype), torch.zeros_like(x)
-        gap = self.matrix @ x
+        gap = self.springs.difference(x)
         length = gap.norm(dim=1)
         stretch = length - self.rest
         force = (self.stiffness * stretch / length.clamp_min(1e-9))[:, None] * gap
-        return 0.5 * self.stiffness * (stretch**2).sum(), self.transposed @ force
+        return 0.5 * self.stiffness * (stretch**2).sum(), self.springs.gather(force)
 
 
 def _rings(faces: np.ndarray, vertex_count: int, steps: int, joined: np.ndarray | None) -> scipy.sparse.coo_matrix:
