@@ -62,10 +62,8 @@ class SelfContact:
         a, b, c = (positions[corners[:, i]] for i in range(3))
         normal = np.cross(b - a, c - a)
         normal /= np.maximum(np.linalg.norm(normal, axis=1), 1e-18)[:, None]
-        touching = distance < 1e-6
-        side = np.sign(np.einsum("ij,ij->i", gap, normal))
-        direction = np.where(touching[:, None], normal * np.where(side == 0, 1.0, side)[:, None],
-                             gap / np.maximum(distance, 1e-12)[:, None])
+        side = np.where(np.einsum("ij,ij->i", gap, normal) < 0.0, -1.0, 1.0)  # touching: push along the normal
+        direction = np.where((distance < 1e-6)[:, None], normal * side[:, None], gap / np.maximum(distance, 1e-12)[:, None])
         rows = np.arange(len(vertex))
         matrix = scipy.sparse.csr_matrix(
             (np.concatenate([np.ones(len(vertex)), -weights.ravel()]),

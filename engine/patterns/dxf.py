@@ -140,12 +140,12 @@ def read_dxf(path: Path, size: str | None = None, seam_allowance_cm: float = 0.0
         panel = Panel(name.lower(), outline, (), np.zeros((2, 2)) if grain is None else grain * cm,
                       _placement(name), np.array(notches).reshape(-1, 2) * cm, tuple(r * cm for r in internal), quantity,
                       drill_holes=np.array(holes).reshape(-1, 2) * cm)
+        fold = mirror[0][[0, -1]] * cm if mirror else None
         try:
-            if mirror:
-                panel = unfolded(panel, mirror[0][[0, -1]] * cm)
+            if fold is not None:
+                panel = unfolded(panel, fold)
             panel.validate()
-            panel = _as_sewn(panel, sewn, cm, allowance, mirror[0][[0, -1]] * cm if mirror else None,
-                             f"piece {name!r}")
+            panel = _as_sewn(panel, sewn, cm, allowance, fold, f"piece {name!r}")
         except PatternError as exc:
             raise PatternError(f"{where}: {exc}") from None
         pieces.append(DxfPiece(panel, fields.get("size", ""), fields.get("category", ""), fields.get("annotation", "")))
@@ -209,8 +209,8 @@ def _as_sewn(panel: Panel, sew_runs: list[np.ndarray], cm: float, allowance: flo
 
 
 def unfolded(panel: Panel, line: np.ndarray) -> Panel:
-    """A half piece cut on the fold made whole: its outline, notches, internal lines and drill holes mirrored about `line`
-    (two points on the fold, cm), the boundary's run along the fold dropped."""
+    """A half piece cut on the fold made whole: its outline, notches, internal lines and drill holes mirrored about
+    `line` (two points on the fold, cm), the boundary's run along the fold dropped."""
     along = (line[1] - line[0]) / max(float(np.linalg.norm(line[1] - line[0])), 1e-9)
     outline = panel.outline
     offset = outline - line[0]

@@ -221,7 +221,7 @@ def _buttons(front_left: Panel) -> tuple[Tack, ...]:
     if not len(holes):
         heights = button_heights(-float(front_left.edge_points("neck")[-1, 1]), -float(front_left.outline[:, 1].min()))
         holes = np.stack([np.zeros(len(heights)), heights], axis=1)
-    return buttoned(replace(front_left, drill_holes=holes[np.argsort(-holes[:, 1])]))
+    return buttoned(holes[np.argsort(-holes[:, 1])])
 
 
 def _category(pieces: list[DxfPiece], sidecar: dict) -> str | None:

@@ -1,8 +1,8 @@
 """A garment as a sewing pattern: flat panels (closed outlines in cm with named edges) and the seams that join them.
 
 Everything a pattern maker draws lives here as data: the outline of each piece, its grain line,
-notches, internal lines, drill holes (button and buttonhole marks), quantity and cut-on-fold, where it goes on the body, and which edge runs
-sew to which (one edge to two for a sleeve cap set into a front and a back armhole). Validation
+notches, internal lines, drill holes (button and buttonhole marks), quantity and cut-on-fold, where
+it goes on the body, and which edge runs sew to which (one edge to two for a sleeve cap set into a front and a back armhole). Validation
 names the piece and the problem. Geometry is numpy; simple-polygon checks use shapely.
 """
 

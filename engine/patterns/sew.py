@@ -157,6 +157,7 @@ class _Placer:
         trunk = np.abs(v[:, 0]) < np.abs(self.lm.acromion_left[0]) * 0.95
         self.chest = _Ellipse(v, trunk & (np.abs(v[:, 1] - self.lm.bust) < 0.02), "torso at bust height")
         self.hips = _Ellipse(v, trunk & (v[:, 1] > self.lm.crotch + 0.03) & (v[:, 1] < self.lm.navel), "hips")
+        self.layer_out = 1.0 + LAYER_M / self.chest.half_depth  # the torso ellipse one layer of cloth larger
 
     def torso(self, flat_m: np.ndarray, outline_m: np.ndarray, back: bool, top_y: float, outer: bool = False) -> np.ndarray:
         """Wrap a front or back panel round the torso ellipse: x across from the centre line, y down from `top_y`.
@@ -167,7 +168,7 @@ class _Placer:
         half_round = self.chest.arc[-1] / 4.0
         scale = np.maximum(1.0, np.maximum(np.abs(low), np.abs(high)) / half_round) * (1.0 + SIDE_GAP)
         if outer:
-            scale *= 1.0 + LAYER_M / self.chest.half_depth
+            scale *= self.layer_out
         x, z = self.chest.at(flat_m[:, 0] / scale)
         sign = -1.0 if back else 1.0
         return np.stack([sign * scale * x, top_y + flat_m[:, 1], self.chest.centre_z + sign * scale * z], axis=1)
@@ -177,7 +178,7 @@ class _Placer:
         outside it, so that a sleeve does not start through the body pieces beside the armpit."""
         across, depth = x[:, 0] / self.chest.half_width, (x[:, 2] - self.chest.centre_z) / self.chest.half_depth
         reach = np.hypot(across, depth)
-        outside = (1.0 + SIDE_GAP) * (1.0 + LAYER_M / self.chest.half_depth)
+        outside = (1.0 + SIDE_GAP) * self.layer_out
         push = np.where(reach < outside, outside / np.maximum(reach, 1e-9), 1.0)
         return np.stack([x[:, 0] * push, x[:, 1], self.chest.centre_z + (x[:, 2] - self.chest.centre_z) * push], axis=1)
 

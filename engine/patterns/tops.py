@@ -153,11 +153,11 @@ def button_heights(neck_depth_cm: float, length_cm: float) -> np.ndarray:
     return np.linspace(-neck_depth_cm - BUTTON_BELOW_NECK_CM, -length_cm + BUTTON_ABOVE_HEM_CM, BUTTONS)
 
 
-def buttoned(front_left: Panel) -> tuple[Tack, ...]:
-    """A button at each of the left front's drill holes, through its hole at the same place in the right front
-    (the left's mirror image: x flips)."""
+def buttoned(holes: np.ndarray) -> tuple[Tack, ...]:
+    """A button at each of these points of the left front (cm), through its hole at the same place in the right
+    front (the left's mirror image: x flips)."""
     return tuple(Tack(f"button_{k + 1}", "front_left", (float(x), float(y)), "front_right", (-float(x), float(y)))
-                 for k, (x, y) in enumerate(front_left.drill_holes))
+                 for k, (x, y) in enumerate(holes))
 
 
 def _jacket_fronts(pom: dict, neck_half: float) -> tuple[Panel, Panel]:
@@ -209,7 +209,7 @@ def draft_top(category: str, gender: str, size: str, pom: dict) -> Pattern:
     panels = {p.name: p for p in (*fronts, back, *sleeves, finish)}
     seams = top_seams(front_of, necks, finish.name, sleeves=True, band_ends_sewn=category != "jacket")
     scye, _, waist_depth = _proportions(pom)
-    tacks = buttoned(fronts[0]) if category == "jacket" else ()
+    tacks = buttoned(fronts[0].drill_holes) if category == "jacket" else ()
     pattern = Pattern(category, gender, size, fabric.name, panels, tuple(seams), METHOD,
                       {"chest": -scye, "waist": -waist_depth}, tacks, NECK_SLIT_CM.get(category, 0.0))
     pattern.validate(ease_fraction=max(0.05, fabric.comfort_strain_pct / 100.0))
